@@ -1,0 +1,99 @@
+#include "app/server_app.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "auth/secret_file.h"
+#include "common/error.h"
+#include "db/migrations.h"
+
+namespace paybell::app {
+namespace {
+
+constexpr size_t kSqlitePoolSize = 4;
+constexpr size_t kPostgresPoolSize = 8;
+
+void EnsureDataDir(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::create_directories(dir, ec)) {
+    // Created now: it will hold the database and the generated secret, so others keep out.
+    chmod(dir.c_str(), 0700);
+  }
+  if (ec) throw std::runtime_error("PAYBELL_DATA_DIR: cannot create " + dir + ": " + ec.message());
+}
+
+}  // namespace
+
+ServerApp::ServerApp(common::Config config, const common::Clock& clock)
+    : config_(std::move(config)), clock_(clock) {
+  EnsureDataDir(config_.data_dir);
+  if (config_.jwt_secret) {
+    jwt_secret_ = *config_.jwt_secret;
+  } else {
+    const std::string path = config_.data_dir + "/jwt-secret";
+    jwt_secret_ = auth::LoadOrCreateSecretFile(path);
+    spdlog::info("PAYBELL_JWT_SECRET is unset; using the secret in {}", path);
+  }
+
+  const bool sqlite = config_.database.kind == common::DatabaseKind::kSqlite;
+  pool_ = std::make_unique<db::ConnectionPool>(config_.database,
+                                               sqlite ? kSqlitePoolSize : kPostgresPoolSize);
+  const auto report = db::ApplyMigrations(*pool_, db::BuiltinMigrations(), clock_.NowUnix());
+  spdlog::info("database schema at version {} ({} migration(s) applied now)",
+               report.current_version, report.applied.size());
+
+  subscriptions_ = std::make_unique<db::SociSubscriptionRepository>(*pool_);
+  verifier_ = std::make_unique<auth::JwtVerifier>(jwt_secret_, clock_);
+  authenticator_ = std::make_unique<auth::Authenticator>(*verifier_);
+  billing_ = std::make_unique<billing::BillingServiceImpl>(*authenticator_, *subscriptions_,
+                                                           config_);
+  webhooks_ = std::make_unique<webhooks::WebhookServiceImpl>(*authenticator_);
+  notifications_ = std::make_unique<notifications::NotificationServiceImpl>(*authenticator_);
+}
+
+ServerApp::~ServerApp() {
+  if (server_) Shutdown(std::chrono::milliseconds(0));
+}
+
+void ServerApp::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config_.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.RegisterService(billing_.get());
+  builder.RegisterService(webhooks_.get());
+  builder.RegisterService(notifications_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || grpc_port_ == 0) {
+    server_.reset();
+    throw std::runtime_error("PAYBELL_GRPC_LISTEN: cannot listen on " + config_.grpc_listen +
+                             " (address in use or not local?)");
+  }
+  server_->GetHealthCheckService()->SetServingStatus(true);
+}
+
+std::string ServerApp::grpc_address() const {
+  const std::string& listen = config_.grpc_listen;
+  return listen.substr(0, listen.rfind(':')) + ":" + std::to_string(grpc_port_);
+}
+
+std::shared_ptr<grpc::Channel> ServerApp::InProcessChannel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void ServerApp::Shutdown(std::chrono::milliseconds drain) {
+  if (!server_) return;
+  server_->GetHealthCheckService()->Shutdown();
+  server_->Shutdown(std::chrono::system_clock::now() + drain);
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace paybell::app

@@ -1,0 +1,62 @@
+// One complete Paybell server: database, migrations, secrets, services, gRPC server. Used by
+// main.cc and by in-process tests, so both run exactly the same wiring.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "auth/grpc_auth.h"
+#include "auth/jwt.h"
+#include "billing/billing_service.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "db/pool.h"
+#include "db/subscription_repository.h"
+#include "notifications/notification_service.h"
+#include "webhooks/webhook_service.h"
+
+namespace paybell::app {
+
+class ServerApp {
+ public:
+  // Prepares everything that can fail before serving: data directory, JWT secret, database
+  // connections and migrations. Throws common::Error / std::runtime_error with a message fit
+  // for the operator (never a secret).
+  ServerApp(common::Config config, const common::Clock& clock);
+  ~ServerApp();
+
+  // Starts serving gRPC; throws when the address cannot be bound.
+  void Start();
+  // The bound gRPC port (the OS's choice when the configured port is 0).
+  int grpc_port() const { return grpc_port_; }
+  std::string grpc_address() const;
+  // A channel to this server without the network (the embedded adapter, tests).
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
+  // Stops accepting calls, marks health NOT_SERVING, and waits up to `drain` for in-flight
+  // calls to finish before cancelling them.
+  void Shutdown(std::chrono::milliseconds drain);
+
+  const common::Config& config() const { return config_; }
+  const std::string& jwt_secret() const { return jwt_secret_; }
+  db::ConnectionPool& pool() { return *pool_; }
+
+ private:
+  common::Config config_;
+  const common::Clock& clock_;
+  std::string jwt_secret_;
+  std::unique_ptr<db::ConnectionPool> pool_;
+  std::unique_ptr<db::SociSubscriptionRepository> subscriptions_;
+  std::unique_ptr<auth::JwtVerifier> verifier_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<billing::BillingServiceImpl> billing_;
+  std::unique_ptr<webhooks::WebhookServiceImpl> webhooks_;
+  std::unique_ptr<notifications::NotificationServiceImpl> notifications_;
+  std::unique_ptr<grpc::Server> server_;
+  int grpc_port_ = 0;
+};
+
+}  // namespace paybell::app

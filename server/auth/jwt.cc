@@ -1,0 +1,126 @@
+#include "auth/jwt.h"
+
+#include <jwt.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+
+namespace paybell::auth {
+namespace {
+
+using common::Error;
+using common::ErrorCode;
+
+constexpr size_t kMaxTokenBytes = 8192;
+
+struct JwtDeleter {
+  void operator()(jwt_t* jwt) const { jwt_free(jwt); }
+};
+using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
+
+[[noreturn]] void Reject(const std::string& why) {
+  throw Error(ErrorCode::kUnauthenticated, "invalid token: " + why);
+}
+
+std::string StringClaim(const nlohmann::json& claims, const char* name) {
+  auto it = claims.find(name);
+  if (it == claims.end() || !it->is_string() || it->get<std::string>().empty()) {
+    Reject(std::string("claim '") + name + "' is missing or not a string");
+  }
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+std::optional<Role> ParseRole(std::string_view name) {
+  if (name == "owner") return Role::kOwner;
+  if (name == "admin") return Role::kAdmin;
+  if (name == "member") return Role::kMember;
+  if (name == "service") return Role::kService;
+  if (name == "operator") return Role::kOperator;
+  return std::nullopt;
+}
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kOwner:
+      return "owner";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kMember:
+      return "member";
+    case Role::kService:
+      return "service";
+    case Role::kOperator:
+      return "operator";
+  }
+  return "unknown";
+}
+
+Principal JwtVerifier::Verify(std::string_view token) const {
+  if (token.empty()) Reject("empty");
+  if (token.size() > kMaxTokenBytes) Reject("too long");
+  const std::string token_str(token);
+  jwt_t* raw = nullptr;
+  // With a key given, libjwt checks the signature and refuses alg "none"; it would accept
+  // HS384/HS512 with the same key, so the algorithm is checked below.
+  if (jwt_decode(&raw, token_str.c_str(), reinterpret_cast<const unsigned char*>(secret_.data()),
+                 static_cast<int>(secret_.size())) != 0 ||
+      raw == nullptr) {
+    Reject("bad signature or malformed");
+  }
+  JwtPtr jwt(raw);
+  if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) Reject("algorithm must be HS256");
+
+  std::unique_ptr<char, decltype(&free)> grants(jwt_get_grants_json(jwt.get(), nullptr), &free);
+  if (!grants) Reject("no claims");
+  const auto claims = nlohmann::json::parse(grants.get(), nullptr, /*allow_exceptions=*/false);
+  if (!claims.is_object()) Reject("claims are not a JSON object");
+
+  const int64_t now = clock_.NowUnix();
+  auto exp = claims.find("exp");
+  if (exp == claims.end() || !exp->is_number()) Reject("claim 'exp' is missing");
+  const auto expires_at = static_cast<int64_t>(exp->get<double>());
+  if (now >= expires_at) Reject("expired");
+  if (auto nbf = claims.find("nbf"); nbf != claims.end()) {
+    if (!nbf->is_number()) Reject("claim 'nbf' is not a number");
+    if (now < static_cast<int64_t>(nbf->get<double>())) Reject("not valid yet");
+  }
+
+  Principal p;
+  p.subject = StringClaim(claims, "sub");
+  p.tenant_id = StringClaim(claims, "tenant_id");
+  const std::string role = StringClaim(claims, "role");
+  auto parsed = ParseRole(role);
+  if (!parsed) Reject("unknown role '" + role + "'");
+  p.role = *parsed;
+  p.expires_at = expires_at;
+  const bool cross_tenant_role = p.role == Role::kService || p.role == Role::kOperator;
+  if (p.all_tenants() && !cross_tenant_role) {
+    Reject("only service and operator tokens may carry tenant_id '*'");
+  }
+  return p;
+}
+
+std::string SignToken(const std::string& secret, const Principal& principal, int64_t issued_at) {
+  jwt_t* raw = nullptr;
+  if (jwt_new(&raw) != 0) throw Error(ErrorCode::kInternal, "jwt_new failed");
+  JwtPtr jwt(raw);
+  const std::string role(RoleName(principal.role));
+  if (jwt_add_grant(jwt.get(), "sub", principal.subject.c_str()) != 0 ||
+      jwt_add_grant(jwt.get(), "tenant_id", principal.tenant_id.c_str()) != 0 ||
+      jwt_add_grant(jwt.get(), "role", role.c_str()) != 0 ||
+      jwt_add_grant_int(jwt.get(), "iat", issued_at) != 0 ||
+      jwt_add_grant_int(jwt.get(), "exp", principal.expires_at) != 0 ||
+      jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
+                  static_cast<int>(secret.size())) != 0) {
+    throw Error(ErrorCode::kInternal, "cannot build token");
+  }
+  std::unique_ptr<char, decltype(&free)> encoded(jwt_encode_str(jwt.get()), &free);
+  if (!encoded) throw Error(ErrorCode::kInternal, "cannot encode token");
+  return encoded.get();
+}
+
+}  // namespace paybell::auth

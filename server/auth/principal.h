@@ -1,0 +1,28 @@
+// Who is calling: the verified claims of a bearer token.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace paybell::auth {
+
+enum class Role { kOwner, kAdmin, kMember, kService, kOperator };
+
+std::optional<Role> ParseRole(std::string_view name);
+std::string_view RoleName(Role role);
+
+// "*" in tenant_id: every tenant (service and operator tokens only).
+inline constexpr std::string_view kAllTenants = "*";
+
+struct Principal {
+  std::string subject;    // sub: an email or a service name
+  std::string tenant_id;  // a tenant id, or "*"
+  Role role = Role::kMember;
+  int64_t expires_at = 0;  // exp, Unix seconds
+
+  bool all_tenants() const { return tenant_id == kAllTenants; }
+};
+
+}  // namespace paybell::auth

@@ -1,0 +1,14 @@
+// What GetBillingConfig answers: Stripe's mode and which plans can be bought.
+#pragma once
+
+#include "common/config.h"
+#include "paybell/v1/billing.pb.h"
+
+namespace paybell::billing {
+
+// The configured Stripe price id of a plan; empty when not configured.
+const std::string& PriceIdFor(const common::Config& config, v1::Plan plan);
+
+v1::BillingConfig MakeBillingConfig(const common::Config& config);
+
+}  // namespace paybell::billing

@@ -1,0 +1,102 @@
+#include "billing/billing_service.h"
+
+#include "billing/billing_config.h"
+#include "billing/subscription_rules.h"
+#include "common/error.h"
+#include "common/grpc_status.h"
+#include "common/pagination.h"
+#include "common/timestamps.h"
+
+namespace paybell::billing {
+
+using auth::Action;
+using common::Error;
+using common::ErrorCode;
+using common::GuardHandler;
+
+v1::Subscription ToSubscriptionProto(const std::string& tenant_id,
+                                     const std::optional<db::SubscriptionRecord>& record) {
+  v1::Subscription out;
+  out.set_tenant_id(tenant_id);
+  if (!record) {
+    out.set_status(v1::SUBSCRIPTION_STATUS_NONE);
+    return out;
+  }
+  const SubscriptionStatus status = StatusFromWord(record->status);
+  out.set_plan(PlanFromWord(record->plan));
+  out.set_status(status);
+  common::SetTimestamp(record->current_period_start, out.mutable_current_period_start());
+  common::SetTimestamp(record->current_period_end, out.mutable_current_period_end());
+  out.set_cancel_at_period_end(record->cancel_at_period_end);
+  common::SetTimestamp(record->trial_end, out.mutable_trial_end());
+  out.set_stripe_customer_id(record->stripe_customer_id);
+  out.set_stripe_subscription_id(record->stripe_subscription_id);
+  out.set_entitled(IsEntitled(status));
+  common::SetTimestamp(record->canceled_at, out.mutable_canceled_at());
+  common::SetTimestamp(record->updated_at, out.mutable_updated_at());
+  return out;
+}
+
+grpc::Status BillingServiceImpl::CreateCheckoutSession(
+    grpc::ServerContext* context, const v1::CreateCheckoutSessionRequest* request,
+    v1::CreateCheckoutSessionResponse*) {
+  return GuardHandler("CreateCheckoutSession", [&] {
+    auth_.Require(*context, Action::kCreateCheckoutSession, request->tenant_id());
+    throw Error(ErrorCode::kUnimplemented, "CreateCheckoutSession is not implemented yet");
+  });
+}
+
+grpc::Status BillingServiceImpl::GetPortalLink(grpc::ServerContext* context,
+                                               const v1::GetPortalLinkRequest* request,
+                                               v1::GetPortalLinkResponse*) {
+  return GuardHandler("GetPortalLink", [&] {
+    auth_.Require(*context, Action::kGetPortalLink, request->tenant_id());
+    throw Error(ErrorCode::kUnimplemented, "GetPortalLink is not implemented yet");
+  });
+}
+
+grpc::Status BillingServiceImpl::GetSubscription(grpc::ServerContext* context,
+                                                 const v1::GetSubscriptionRequest* request,
+                                                 v1::Subscription* response) {
+  return GuardHandler("GetSubscription", [&] {
+    auth_.Require(*context, Action::kReadSubscription, request->tenant_id());
+    *response = ToSubscriptionProto(request->tenant_id(),
+                                     subscriptions_.Find(request->tenant_id()));
+  });
+}
+
+grpc::Status BillingServiceImpl::ListSubscriptions(grpc::ServerContext* context,
+                                                   const v1::ListSubscriptionsRequest* request,
+                                                   v1::ListSubscriptionsResponse* response) {
+  return GuardHandler("ListSubscriptions", [&] {
+    auth_.Require(*context, Action::kListSubscriptions, "");
+    std::string status;
+    if (request->status() != v1::SUBSCRIPTION_STATUS_UNSPECIFIED) {
+      status = std::string(StatusWord(request->status()));
+      if (status.empty()) {
+        throw Error(ErrorCode::kInvalidArgument, "status must be a Stripe subscription status");
+      }
+    }
+    const int page_size = common::PageSize(request->page_size());
+    const std::string after = common::DecodePageToken(request->page_token());
+    // One extra row tells whether another page follows.
+    auto records = subscriptions_.List(status, after, page_size + 1);
+    const bool more = static_cast<int>(records.size()) > page_size;
+    if (more) records.resize(static_cast<size_t>(page_size));
+    for (const auto& record : records) {
+      *response->add_subscriptions() = ToSubscriptionProto(record.tenant_id, record);
+    }
+    if (more) response->set_next_page_token(common::EncodePageToken(records.back().tenant_id));
+  });
+}
+
+grpc::Status BillingServiceImpl::GetBillingConfig(grpc::ServerContext* context,
+                                                  const v1::GetBillingConfigRequest*,
+                                                  v1::BillingConfig* response) {
+  return GuardHandler("GetBillingConfig", [&] {
+    auth_.Require(*context, Action::kReadBillingConfig, "");
+    *response = MakeBillingConfig(config_);
+  });
+}
+
+}  // namespace paybell::billing

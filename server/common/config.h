@@ -1,0 +1,73 @@
+// Server configuration: every variable of DESIGN.md, read from flags then the environment,
+// validated once at start-up.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/database_url.h"
+
+namespace paybell::common {
+
+// A bad configuration value. The message names the variable and never contains a secret.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class LogFormat { kText, kJson };
+
+struct SmtpConfig {
+  std::string scheme;  // smtp (STARTTLS required), smtps (implicit TLS), smtp+insecure (tests)
+  std::string host;
+  int port = 0;
+  std::string user;
+  std::string password;  // secret
+};
+
+struct HostPort {
+  std::string host;
+  std::optional<int> port;  // nullopt: any port
+};
+
+struct Config {
+  std::string grpc_listen = "127.0.0.1:50051";
+  std::string http_listen = "127.0.0.1:8080";  // empty: adapter disabled
+  std::string data_dir = "./paybell-data";
+  DatabaseUrl database;
+  std::optional<std::string> jwt_secret;         // secret; nullopt: generated into data_dir
+  std::optional<std::string> stripe_secret_key;  // secret; nullopt: stub mode
+  std::vector<std::string> stripe_webhook_secrets;  // secrets; empty: webhooks refused
+  std::string stripe_price_starter;
+  std::string stripe_price_pro;
+  std::string stripe_price_firm;
+  std::string stripe_api_base = "https://api.stripe.com";
+  int stripe_webhook_tolerance_s = 300;
+  std::string app_url = "http://localhost:8080";
+  std::optional<SmtpConfig> smtp;  // nullopt: email channel off
+  std::string smtp_from = "Paybell <alerts@localhost>";
+  std::vector<HostPort> slack_allowed_hosts = {{"hooks.slack.com", std::nullopt}};
+  std::string ca_file;
+  int debounce_s = 900;
+  LogFormat log_format = LogFormat::kText;
+  std::string log_level = "info";
+
+  bool stripe_stub_mode() const { return !stripe_secret_key.has_value(); }
+  bool stripe_test_mode() const;
+  // One line for the start-up log: addresses, database kind and modes; no secrets.
+  std::string Describe() const;
+};
+
+// Looks up an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup ProcessEnv();
+
+// Builds the configuration. `flags` maps a variable name (e.g. "PAYBELL_GRPC_LISTEN") to a
+// command-line value, which wins over the environment. Throws ConfigError.
+Config LoadConfig(const EnvLookup& env, const std::map<std::string, std::string>& flags = {});
+
+}  // namespace paybell::common

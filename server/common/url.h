@@ -1,0 +1,33 @@
+// A small URL parser for configuration values (DATABASE_URL, STRIPE_API_BASE, APP_URL, SMTP_URL).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace paybell::common {
+
+struct Url {
+  std::string scheme;    // lowercased
+  std::string user;      // percent-decoded
+  std::string password;  // percent-decoded
+  bool has_password = false;
+  std::string host;  // without brackets for IPv6 literals; lowercased
+  std::optional<int> port;
+  std::string path;  // percent-decoded, starts with '/' when present
+  std::vector<std::pair<std::string, std::string>> query;  // percent-decoded
+};
+
+// Parses scheme://[user[:password]@]host[:port][/path][?query]. nullopt when malformed
+// (no scheme, bad port, bad percent-escape, control characters).
+std::optional<Url> ParseUrl(std::string_view text);
+
+// Decodes %XX escapes; nullopt on a malformed escape.
+std::optional<std::string> PercentDecode(std::string_view text);
+
+// True for "localhost", 127.0.0.0/8 and ::1.
+bool IsLoopbackHost(std::string_view host);
+
+}  // namespace paybell::common
