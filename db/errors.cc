@@ -27,7 +27,14 @@ void RethrowAsDomainError(std::string_view what) {
     const std::string message = e.get_error_message();
     switch (e.get_error_category()) {
       case soci::soci_error::constraint_violation:
-        throw Error(ErrorCode::kAlreadyExists, std::string(what) + ": already exists");
+        // Only a unique key means "already exists". CHECK, NOT NULL and foreign keys guard
+        // values validated before they reach the database, so tripping one is a bug.
+        if (message.find("UNIQUE") != std::string::npos ||
+            message.find("unique") != std::string::npos ||
+            message.find("duplicate key") != std::string::npos) {
+          throw Error(ErrorCode::kAlreadyExists, std::string(what) + ": already exists");
+        }
+        break;
       case soci::soci_error::connection_error:
         spdlog::warn("database unavailable during {}: {}", what, message);
         throw Error(ErrorCode::kUnavailable, std::string(what) + ": database unavailable");

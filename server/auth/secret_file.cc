@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -71,9 +72,9 @@ std::string LoadOrCreateSecretFile(const std::string& path) {
 
   // Write a temporary file completely, then link() it into place: link fails if another
   // process got there first, and nobody ever reads a half-written secret.
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) Fail(tmp, std::string("cannot create: ") + std::strerror(errno));
+  std::string tmp = path + ".tmp.XXXXXX";
+  const int fd = mkstemp(tmp.data());  // mode 0600
+  if (fd < 0) Fail(path, std::string("cannot create a temporary file: ") + std::strerror(errno));
   const std::string secret = RandomHex(kSecretBytes);
   const std::string line = secret + "\n";
   const bool written = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&

@@ -25,15 +25,17 @@ v1::Subscription ToSubscriptionProto(const std::string& tenant_id,
   const SubscriptionStatus status = StatusFromWord(record->status);
   out.set_plan(PlanFromWord(record->plan));
   out.set_status(status);
-  common::SetTimestamp(record->current_period_start, out.mutable_current_period_start());
-  common::SetTimestamp(record->current_period_end, out.mutable_current_period_end());
+  common::SetTimestampIfKnown(record->current_period_start,
+                              [&] { return out.mutable_current_period_start(); });
+  common::SetTimestampIfKnown(record->current_period_end,
+                              [&] { return out.mutable_current_period_end(); });
   out.set_cancel_at_period_end(record->cancel_at_period_end);
-  common::SetTimestamp(record->trial_end, out.mutable_trial_end());
+  common::SetTimestampIfKnown(record->trial_end, [&] { return out.mutable_trial_end(); });
   out.set_stripe_customer_id(record->stripe_customer_id);
   out.set_stripe_subscription_id(record->stripe_subscription_id);
   out.set_entitled(IsEntitled(status));
-  common::SetTimestamp(record->canceled_at, out.mutable_canceled_at());
-  common::SetTimestamp(record->updated_at, out.mutable_updated_at());
+  common::SetTimestampIfKnown(record->canceled_at, [&] { return out.mutable_canceled_at(); });
+  out.mutable_updated_at()->set_seconds(record->updated_at);
   return out;
 }
 
@@ -60,8 +62,8 @@ grpc::Status BillingServiceImpl::GetSubscription(grpc::ServerContext* context,
                                                  v1::Subscription* response) {
   return GuardHandler("GetSubscription", [&] {
     auth_.Require(*context, Action::kReadSubscription, request->tenant_id());
-    *response = ToSubscriptionProto(request->tenant_id(),
-                                     subscriptions_.Find(request->tenant_id()));
+    *response =
+        ToSubscriptionProto(request->tenant_id(), subscriptions_.Find(request->tenant_id()));
   });
 }
 

@@ -1,0 +1,239 @@
+// The real server (ServerApp) on a loopback port, called through generated gRPC stubs.
+#include <grpcpp/grpcpp.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "app/server_app.h"
+#include "auth/jwt.h"
+#include "db/subscription_repository.h"
+#include "paybell/v1/billing.grpc.pb.h"
+#include "paybell/v1/notification.grpc.pb.h"
+#include "paybell/v1/webhook.grpc.pb.h"
+#include "support/temp_dir.h"
+
+namespace paybell {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kSecret = "in-process-test-secret-0123456789abcdef";
+
+class BillingGrpcTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer(common::Config{}); }
+
+  void StartServer(common::Config config) {
+    config.grpc_listen = "127.0.0.1:0";
+    config.http_listen = "";
+    config.data_dir = dir_.path();
+    config.database = common::ParseDatabaseUrl("sqlite:" + dir_.File("paybell.db"));
+    config.jwt_secret = kSecret;
+    app_.reset();
+    app_ = std::make_unique<app::ServerApp>(config, clock_);
+    app_->Start();
+    channel_ = grpc::CreateChannel(app_->grpc_address(), grpc::InsecureChannelCredentials());
+    billing_ = v1::BillingService::NewStub(channel_);
+    webhooks_ = v1::WebhookService::NewStub(channel_);
+    notifications_ = v1::NotificationService::NewStub(channel_);
+  }
+
+  void TearDown() override {
+    if (app_) app_->Shutdown(std::chrono::seconds(5));
+  }
+
+  std::string Token(auth::Role role, const std::string& tenant, int64_t ttl = 600,
+                    const std::string& secret = kSecret) {
+    return auth::SignToken(secret, {"someone@example.com", tenant, role, clock_.NowUnix() + ttl},
+                           clock_.NowUnix());
+  }
+
+  // A context carrying `token` (none when empty) and a deadline.
+  std::unique_ptr<grpc::ClientContext> Context(const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  }
+
+  grpc::Status GetSubscription(const std::string& token, const std::string& tenant,
+                               v1::Subscription* out) {
+    v1::GetSubscriptionRequest request;
+    request.set_tenant_id(tenant);
+    return billing_->GetSubscription(Context(token).get(), request, out);
+  }
+
+  common::SystemClock clock_;
+  testing::TempDir dir_;
+  std::unique_ptr<app::ServerApp> app_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::BillingService::Stub> billing_;
+  std::unique_ptr<v1::WebhookService::Stub> webhooks_;
+  std::unique_ptr<v1::NotificationService::Stub> notifications_;
+};
+
+TEST_F(BillingGrpcTest, UnknownTenantIsNoneNotAnError) {
+  v1::Subscription s;
+  ASSERT_TRUE(GetSubscription(Token(auth::Role::kOperator, "*"), "acme", &s).ok());
+  EXPECT_EQ(s.tenant_id(), "acme");
+  EXPECT_EQ(s.status(), v1::SUBSCRIPTION_STATUS_NONE);
+  EXPECT_EQ(s.plan(), v1::PLAN_UNSPECIFIED);
+  EXPECT_FALSE(s.entitled());
+}
+
+TEST_F(BillingGrpcTest, ReturnsTheStoredSubscriptionToEveryRoleOfTheTenant) {
+  db::SubscriptionRecord r;
+  r.tenant_id = "acme";
+  r.plan = "firm";
+  r.status = "trialing";
+  r.trial_end = 1'900'000'000;
+  r.stripe_customer_id = "cus_acme";
+  r.created_at = r.updated_at = 1'800'000'000;
+  db::SociSubscriptionRepository(app_->pool()).Upsert(r);
+
+  for (auto [role, tenant] : {std::pair{auth::Role::kOwner, "acme"},
+                              std::pair{auth::Role::kAdmin, "acme"},
+                              std::pair{auth::Role::kMember, "acme"},
+                              std::pair{auth::Role::kService, "*"}}) {
+    v1::Subscription s;
+    const grpc::Status status = GetSubscription(Token(role, tenant), "acme", &s);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(s.plan(), v1::PLAN_FIRM);
+    EXPECT_EQ(s.status(), v1::SUBSCRIPTION_STATUS_TRIALING);
+    EXPECT_TRUE(s.entitled());
+    EXPECT_EQ(s.trial_end().seconds(), 1'900'000'000);
+    EXPECT_EQ(s.stripe_customer_id(), "cus_acme");
+  }
+}
+
+TEST_F(BillingGrpcTest, NoOrBadTokenIsUnauthenticated) {
+  v1::Subscription s;
+  EXPECT_EQ(GetSubscription("", "acme", &s).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  auto context = Context("");
+  context->AddMetadata("authorization", "Basic dXNlcjpwYXNz");
+  v1::GetSubscriptionRequest request;
+  request.set_tenant_id("acme");
+  EXPECT_EQ(billing_->GetSubscription(context.get(), request, &s).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  const grpc::Status expired = GetSubscription(Token(auth::Role::kOperator, "*", -5), "acme", &s);
+  EXPECT_EQ(expired.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(expired.error_message(), HasSubstr("expired"));
+
+  const std::string forged = Token(auth::Role::kOperator, "*", 600, std::string(40, 'x'));
+  EXPECT_EQ(GetSubscription(forged, "acme", &s).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(BillingGrpcTest, AnotherTenantsTokenIsPermissionDenied) {
+  v1::Subscription s;
+  const grpc::Status status = GetSubscription(Token(auth::Role::kOwner, "globex"), "acme", &s);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("another tenant"));
+}
+
+TEST_F(BillingGrpcTest, BadTenantIdIsInvalidArgument) {
+  v1::Subscription s;
+  const std::string op = Token(auth::Role::kOperator, "*");
+  EXPECT_EQ(GetSubscription(op, "", &s).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(GetSubscription(op, "a b", &s).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(GetSubscription(op, std::string(200, 'a'), &s).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(BillingGrpcTest, BillingConfigInStubMode) {
+  v1::BillingConfig c;
+  ASSERT_TRUE(billing_->GetBillingConfig(Context(Token(auth::Role::kMember, "acme")).get(), {}, &c)
+                  .ok());
+  EXPECT_TRUE(c.stub_mode());
+  EXPECT_FALSE(c.test_mode());
+  ASSERT_EQ(c.plans_size(), 3);
+  for (const auto& plan : c.plans()) EXPECT_FALSE(plan.price_configured());
+  EXPECT_EQ(billing_->GetBillingConfig(Context("").get(), {}, &c).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(BillingGrpcTest, BillingConfigInTestMode) {
+  app_->Shutdown(std::chrono::seconds(1));
+  common::Config config;
+  config.stripe_secret_key = "sk_test_abc";
+  config.stripe_price_starter = "price_starter_1";
+  StartServer(config);
+  v1::BillingConfig c;
+  ASSERT_TRUE(
+      billing_->GetBillingConfig(Context(Token(auth::Role::kService, "*")).get(), {}, &c).ok());
+  EXPECT_FALSE(c.stub_mode());
+  EXPECT_TRUE(c.test_mode());
+  EXPECT_TRUE(c.plans(0).price_configured());
+  EXPECT_EQ(c.plans(0).price_id(), "price_starter_1");
+  EXPECT_FALSE(c.plans(1).price_configured());
+}
+
+TEST_F(BillingGrpcTest, ListSubscriptionsIsForOperatorsAndPaginates) {
+  db::SociSubscriptionRepository repo(app_->pool());
+  for (const char* tenant : {"a", "b", "c"}) {
+    db::SubscriptionRecord r;
+    r.tenant_id = tenant;
+    r.status = "active";
+    r.plan = "starter";
+    repo.Upsert(r);
+  }
+  v1::ListSubscriptionsRequest request;
+  request.set_page_size(2);
+  v1::ListSubscriptionsResponse page;
+  ASSERT_TRUE(
+      billing_->ListSubscriptions(Context(Token(auth::Role::kOperator, "*")).get(), request, &page)
+          .ok());
+  ASSERT_EQ(page.subscriptions_size(), 2);
+  ASSERT_FALSE(page.next_page_token().empty());
+  request.set_page_token(page.next_page_token());
+  v1::ListSubscriptionsResponse last;
+  ASSERT_TRUE(
+      billing_->ListSubscriptions(Context(Token(auth::Role::kOperator, "*")).get(), request, &last)
+          .ok());
+  ASSERT_EQ(last.subscriptions_size(), 1);
+  EXPECT_EQ(last.subscriptions(0).tenant_id(), "c");
+  EXPECT_TRUE(last.next_page_token().empty());
+
+  EXPECT_EQ(billing_->ListSubscriptions(Context(Token(auth::Role::kOwner, "a")).get(), {}, &page)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(BillingGrpcTest, NotYetBuiltRpcsSayUnimplementedAfterCheckingAccess) {
+  v1::CreateCheckoutSessionRequest checkout;
+  checkout.set_tenant_id("acme");
+  checkout.set_plan(v1::PLAN_PRO);
+  v1::CreateCheckoutSessionResponse checkout_response;
+  const grpc::Status as_owner = billing_->CreateCheckoutSession(
+      Context(Token(auth::Role::kOwner, "acme")).get(), checkout, &checkout_response);
+  EXPECT_EQ(as_owner.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_THAT(as_owner.error_message(), HasSubstr("not implemented yet"));
+  EXPECT_EQ(billing_
+                ->CreateCheckoutSession(Context(Token(auth::Role::kMember, "acme")).get(),
+                                        checkout, &checkout_response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::EmitRequest emit;
+  emit.set_tenant_id("acme");
+  v1::EmitResponse emit_response;
+  EXPECT_EQ(notifications_->Emit(Context(Token(auth::Role::kOwner, "acme")).get(), emit,
+                                 &emit_response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(notifications_->Emit(Context(Token(auth::Role::kService, "*")).get(), emit,
+                                 &emit_response)
+                .error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+
+  v1::ListEventsResponse events;
+  EXPECT_EQ(webhooks_->ListEvents(Context(Token(auth::Role::kAdmin, "acme")).get(), {}, &events)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::IngestStripeEventResponse ingest;
+  EXPECT_EQ(webhooks_->IngestStripeEvent(Context("").get(), {}, &ingest).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+}
+
+}  // namespace
+}  // namespace paybell

@@ -1,0 +1,144 @@
+// The paybell-server binary as an operator runs it: start-up failures, restart, SIGTERM.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "auth/jwt.h"
+#include "common/clock.h"
+#include "common/database_url.h"
+#include "db/pool.h"
+#include "db/subscription_repository.h"
+#include "paybell/v1/billing.grpc.pb.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+#include "support/test_database.h"
+
+namespace paybell {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::ChildProcess;
+using testing::ServerProcess;
+using testing::TempDir;
+
+constexpr auto kStartTimeout = std::chrono::seconds(30);
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string OperatorToken(const std::string& secret) {
+  const common::SystemClock clock;
+  return auth::SignToken(secret, {"ops", "*", auth::Role::kOperator, clock.NowUnix() + 600},
+                         clock.NowUnix());
+}
+
+grpc::Status GetSubscription(const std::string& target, const std::string& token,
+                             const std::string& tenant, v1::Subscription* out) {
+  auto stub = v1::BillingService::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  context.AddMetadata("authorization", "Bearer " + token);
+  v1::GetSubscriptionRequest request;
+  request.set_tenant_id(tenant);
+  return stub->GetSubscription(&context, request, out);
+}
+
+TEST(ServerProcessTest, BadConfigurationStopsStartUpNamingTheVariable) {
+  TempDir dir;
+  ChildProcess server(testing::RequiredEnv("PAYBELL_SERVER_BIN"), {"--data-dir", dir.path()},
+                      {{"PAYBELL_DEBOUNCE_S", "soon"}});
+  const auto code = server.WaitForExit(kStartTimeout);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_NE(*code, 0);
+  EXPECT_THAT(server.output(), HasSubstr("PAYBELL_DEBOUNCE_S"));
+}
+
+TEST(ServerProcessTest, UnreachableDatabaseStopsStartUpNamingTheHostNotThePassword) {
+  TempDir dir;
+  ChildProcess server(testing::RequiredEnv("PAYBELL_SERVER_BIN"),
+                      {"--data-dir", dir.path(), "--grpc-listen", "127.0.0.1:0",
+                       "--database-url", "postgresql://paybell:s3cretpass@127.0.0.1:1/paybell"},
+                      {});
+  const auto code = server.WaitForExit(kStartTimeout);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_NE(*code, 0);
+  EXPECT_THAT(server.output(), HasSubstr("127.0.0.1:1"));
+  EXPECT_THAT(server.output(), Not(HasSubstr("s3cretpass")));
+}
+
+TEST(ServerProcessTest, StartUpLineNamesAddressesAndDatabaseButNoSecrets) {
+  TempDir dir;
+  ServerProcess server(dir.path(), {{"STRIPE_SECRET_KEY", "sk_test_supersecretkey"},
+                                    {"STRIPE_WEBHOOK_SECRET", "whsec_supersecretwh"}});
+  const std::string log = server.process().output();
+  EXPECT_THAT(log, HasSubstr("grpc=127.0.0.1:0"));
+  EXPECT_THAT(log, HasSubstr("database=sqlite"));
+  EXPECT_THAT(log, HasSubstr("stripe=test"));
+  EXPECT_THAT(log, Not(HasSubstr("supersecret")));
+  EXPECT_THAT(log, Not(HasSubstr(ReadFile(dir.File("jwt-secret")).substr(0, 16))));
+  EXPECT_EQ(server.process().Stop(), 0);
+}
+
+TEST(ServerProcessTest, RestartKeepsDataAndGeneratedSecret) {
+  TempDir dir;
+  std::string secret;
+  {
+    ServerProcess server(dir.path());
+    secret = ReadFile(dir.File("jwt-secret"));
+    EXPECT_EQ(server.process().Stop(), 0);
+  }
+  {
+    // What Stripe's webhook will do later: store a subscription while the server is down.
+    db::ConnectionPool pool(common::ParseDatabaseUrl("sqlite:" + dir.File("paybell.db")), 1);
+    db::SubscriptionRecord r;
+    r.tenant_id = "acme";
+    r.plan = "pro";
+    r.status = "active";
+    db::SociSubscriptionRepository(pool).Upsert(r);
+  }
+  ServerProcess server(dir.path());
+  EXPECT_EQ(ReadFile(dir.File("jwt-secret")), secret);
+  v1::Subscription s;
+  const grpc::Status status =
+      GetSubscription(server.grpc_target(), OperatorToken(secret.substr(0, 64)), "acme", &s);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(s.status(), v1::SUBSCRIPTION_STATUS_ACTIVE);
+  EXPECT_EQ(s.plan(), v1::PLAN_PRO);
+  EXPECT_EQ(server.process().Stop(), 0);
+}
+
+TEST(ServerProcessTest, ServesFromPostgres) {
+  auto url = testing::TestPostgresUrl();
+  if (!url) {
+    if (testing::PostgresRequired()) FAIL() << "PAYBELL_TEST_PG is not set";
+    GTEST_SKIP() << "PAYBELL_TEST_PG is not set: no PostgreSQL to test against (tools/test starts one)";
+  }
+  testing::PostgresTestDatabase database(*url);
+  TempDir dir;
+  const std::string secret(48, 'k');
+  ServerProcess server(dir.path(), {{"DATABASE_URL", database.url()}, {"PAYBELL_JWT_SECRET", secret}});
+  EXPECT_THAT(server.process().output(), HasSubstr("database=postgresql"));
+  v1::Subscription s;
+  ASSERT_TRUE(GetSubscription(server.grpc_target(), OperatorToken(secret), "acme", &s).ok());
+  EXPECT_EQ(s.status(), v1::SUBSCRIPTION_STATUS_NONE);
+  EXPECT_EQ(server.process().Stop(), 0);
+}
+
+TEST(ServerProcessTest, SigtermStopsCleanly) {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  EXPECT_EQ(server.process().Stop(), 0);
+  EXPECT_THAT(server.process().output(), HasSubstr("paybell-server stopped"));
+}
+
+}  // namespace
+}  // namespace paybell

@@ -1,0 +1,172 @@
+#include "auth/jwt.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <jwt.h>
+
+#include <memory>
+
+#include "common/error.h"
+
+namespace paybell::auth {
+namespace {
+
+using common::Error;
+using common::ErrorCode;
+using common::FakeClock;
+using ::testing::HasSubstr;
+
+const std::string kSecret = "0123456789abcdef0123456789abcdef-test-secret";
+constexpr int64_t kNow = 1'800'000'000;
+
+std::string Base64Url(const std::string& in) {
+  static const char* kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  unsigned value = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    value = (value << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(value >> bits) & 0x3f]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(value << (6 - bits)) & 0x3f]);
+  return out;
+}
+
+Principal Owner(int64_t exp = kNow + 600) { return {"ann@example.com", "t1", Role::kOwner, exp}; }
+
+// Signs arbitrary claims with libjwt and the given algorithm, for tokens SignToken won't make.
+std::string SignRaw(const std::string& claims_json, jwt_alg_t alg, const std::string& key) {
+  jwt_t* raw = nullptr;
+  jwt_new(&raw);
+  std::unique_ptr<jwt_t, decltype(&jwt_free)> jwt(raw, &jwt_free);
+  jwt_add_grants_json(jwt.get(), claims_json.c_str());
+  jwt_set_alg(jwt.get(), alg, reinterpret_cast<const unsigned char*>(key.data()),
+              static_cast<int>(key.size()));
+  std::unique_ptr<char, decltype(&free)> token(jwt_encode_str(jwt.get()), &free);
+  return token.get();
+}
+
+class JwtTest : public ::testing::Test {
+ protected:
+  // The reason Verify gives for refusing `token`; fails the test if it accepts it.
+  std::string Refusal(const std::string& token) {
+    try {
+      verifier_.Verify(token);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kUnauthenticated);
+      return e.what();
+    }
+    ADD_FAILURE() << "token was accepted";
+    return "";
+  }
+
+  FakeClock clock_{kNow};
+  JwtVerifier verifier_{kSecret, clock_};
+};
+
+TEST_F(JwtTest, AcceptsItsOwnTokens) {
+  const Principal p = verifier_.Verify(SignToken(kSecret, Owner(), kNow));
+  EXPECT_EQ(p.subject, "ann@example.com");
+  EXPECT_EQ(p.tenant_id, "t1");
+  EXPECT_EQ(p.role, Role::kOwner);
+  EXPECT_EQ(p.expires_at, kNow + 600);
+  EXPECT_FALSE(p.all_tenants());
+}
+
+TEST_F(JwtTest, AcceptsTokensFromOtherLibrariesWithExtraClaims) {
+  const std::string token = SignRaw(
+      R"({"sub":"billing-worker","tenant_id":"*","role":"service","exp":1800000600,"iss":"app","aud":["x"]})",
+      JWT_ALG_HS256, kSecret);
+  const Principal p = verifier_.Verify(token);
+  EXPECT_EQ(p.role, Role::kService);
+  EXPECT_TRUE(p.all_tenants());
+}
+
+TEST_F(JwtTest, RefusesExpiredTokens) {
+  EXPECT_THAT(Refusal(SignToken(kSecret, Owner(kNow - 1), kNow - 100)), HasSubstr("expired"));
+  EXPECT_THAT(Refusal(SignToken(kSecret, Owner(kNow), kNow - 100)), HasSubstr("expired"));
+}
+
+TEST_F(JwtTest, RefusesTokensWithoutExpiry) {
+  EXPECT_THAT(Refusal(SignRaw(R"({"sub":"a","tenant_id":"t1","role":"owner"})", JWT_ALG_HS256,
+                              kSecret)),
+              HasSubstr("exp"));
+}
+
+TEST_F(JwtTest, RefusesTokensNotValidYet) {
+  EXPECT_THAT(Refusal(SignRaw(
+                  R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600,"nbf":1800000100})",
+                  JWT_ALG_HS256, kSecret)),
+              HasSubstr("not valid yet"));
+}
+
+TEST_F(JwtTest, RefusesForgedSignatures) {
+  Refusal(SignToken("another-secret-another-secret-another", Owner(), kNow));
+  std::string token = SignToken(kSecret, Owner(), kNow);
+  token.back() = token.back() == 'A' ? 'B' : 'A';
+  Refusal(token);
+}
+
+TEST_F(JwtTest, RefusesAPayloadSwappedUnderAValidSignature) {
+  const std::string token = SignToken(kSecret, Owner(), kNow);
+  const size_t dot1 = token.find('.');
+  const size_t dot2 = token.find('.', dot1 + 1);
+  const std::string forged =
+      token.substr(0, dot1 + 1) +
+      Base64Url(R"({"sub":"eve","tenant_id":"*","role":"operator","exp":1800000600})") +
+      token.substr(dot2);
+  Refusal(forged);
+}
+
+TEST_F(JwtTest, RefusesAlgNone) {
+  const std::string token =
+      Base64Url(R"({"alg":"none","typ":"JWT"})") + "." +
+      Base64Url(R"({"sub":"eve","tenant_id":"*","role":"operator","exp":1800000600})") + ".";
+  Refusal(token);
+}
+
+TEST_F(JwtTest, RefusesOtherHmacAlgorithmsEvenWithTheRightKey) {
+  const std::string claims = R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600})";
+  EXPECT_THAT(Refusal(SignRaw(claims, JWT_ALG_HS512, kSecret)), HasSubstr("HS256"));
+  EXPECT_THAT(Refusal(SignRaw(claims, JWT_ALG_HS384, kSecret)), HasSubstr("HS256"));
+}
+
+TEST_F(JwtTest, RefusesGarbage) {
+  Refusal("");
+  Refusal("not-a-jwt");
+  Refusal("a.b.c");
+  Refusal(std::string(10000, 'a'));
+}
+
+TEST_F(JwtTest, RefusesBadClaims) {
+  EXPECT_THAT(Refusal(SignRaw(R"({"sub":"a","tenant_id":"t1","role":"king","exp":1800000600})",
+                              JWT_ALG_HS256, kSecret)),
+              HasSubstr("role"));
+  EXPECT_THAT(Refusal(SignRaw(R"({"tenant_id":"t1","role":"owner","exp":1800000600})",
+                              JWT_ALG_HS256, kSecret)),
+              HasSubstr("sub"));
+  EXPECT_THAT(Refusal(SignRaw(R"({"sub":"a","role":"owner","exp":1800000600})", JWT_ALG_HS256,
+                              kSecret)),
+              HasSubstr("tenant_id"));
+  EXPECT_THAT(Refusal(SignRaw(R"({"sub":"a","tenant_id":7,"role":"owner","exp":1800000600})",
+                              JWT_ALG_HS256, kSecret)),
+              HasSubstr("tenant_id"));
+}
+
+TEST_F(JwtTest, UserRolesMayNotSpanAllTenants) {
+  for (const char* role : {"owner", "admin", "member"}) {
+    EXPECT_THAT(Refusal(SignRaw(std::string(R"({"sub":"a","tenant_id":"*","role":")") + role +
+                                    R"(","exp":1800000600})",
+                                JWT_ALG_HS256, kSecret)),
+                HasSubstr("'*'"))
+        << role;
+  }
+}
+
+}  // namespace
+}  // namespace paybell::auth

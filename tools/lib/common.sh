@@ -1,0 +1,62 @@
+# Shared by tools/run and tools/test: package installation and the build.
+# shellcheck shell=bash
+
+PAYBELL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PAYBELL_BUILD_DIR="${PAYBELL_BUILD_DIR:-$PAYBELL_ROOT/build}"
+
+# Debian packages needed to build and run (TOOLCHAIN.md).
+PAYBELL_BUILD_PACKAGES=(
+  cmake g++ make pkg-config libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev
+  protobuf-compiler libsoci-dev libboost-dev libpq-dev libsqlite3-dev libcpp-httplib-dev
+  libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libjwt-dev
+  libmstch-dev libgtest-dev libgmock-dev libbenchmark-dev
+)
+# Further packages the tests need: a PostgreSQL server to throw away.
+PAYBELL_TEST_PACKAGES=(postgresql)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Installs the named Debian packages that are missing (one apt-get update, only when needed).
+ensure_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing missing packages: ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; return 1; }
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}"
+}
+
+# Node.js and npm for the tests that use third-party clients; Debian's when none is installed.
+ensure_node() {
+  command -v node >/dev/null && command -v npm >/dev/null && return 0
+  ensure_packages nodejs npm
+}
+
+# Configures (once) and builds the given targets, or everything.
+build() {
+  local jobs
+  jobs="$(nproc 2>/dev/null || echo 2)"
+  [ "$jobs" -gt 2 ] || jobs=2
+  if [ ! -f "$PAYBELL_BUILD_DIR/CMakeCache.txt" ]; then
+    log "configuring $PAYBELL_BUILD_DIR"
+    cmake -S "$PAYBELL_ROOT" -B "$PAYBELL_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      ${PAYBELL_CMAKE_ARGS:-} >/dev/null
+  fi
+  log "building ${*:-everything}"
+  if [ $# -gt 0 ]; then
+    local targets=()
+    for t in "$@"; do targets+=(--target "$t"); done
+    cmake --build "$PAYBELL_BUILD_DIR" -j"$jobs" "${targets[@]}"
+  else
+    cmake --build "$PAYBELL_BUILD_DIR" -j"$jobs"
+  fi
+}
