@@ -11,9 +11,9 @@
 namespace paybell::db {
 
 struct Migration {
-  int version = 0;    // from the file name: 0001_initial.sql → 1
-  std::string name;   // "initial"
-  std::string sql;    // as written, with {{placeholders}}
+  int version = 0;   // from the file name: 0001_initial.sql → 1
+  std::string name;  // "initial"
+  std::string sql;   // as written, with {{placeholders}}
 };
 
 // The migrations compiled into this binary, in version order.
@@ -31,8 +31,8 @@ std::string RenderForDialect(const std::string& sql, DatabaseKind kind);
 std::vector<std::string> SplitStatements(const std::string& sql);
 
 struct MigrationReport {
-  std::vector<int> applied;   // versions applied by this call
-  int current_version = 0;    // highest version recorded afterwards
+  std::vector<int> applied;  // versions applied by this call
+  int current_version = 0;   // highest version recorded afterwards
 };
 
 // Applies every migration not yet recorded, in order. Each runs in one transaction together

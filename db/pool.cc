@@ -75,9 +75,8 @@ std::unique_ptr<soci::session> ConnectionPool::Open() const {
     }
     while (!reason.empty() && reason.back() == ' ') reason.pop_back();
     const char* kind = url_.kind == DatabaseKind::kSqlite ? "SQLite database" : "PostgreSQL";
-    throw Error(ErrorCode::kUnavailable,
-                std::string("cannot connect to ") + kind + " at " + url_.HostForErrors() + ": " +
-                    reason);
+    throw Error(ErrorCode::kUnavailable, std::string("cannot connect to ") + kind + " at " +
+                                             url_.HostForErrors() + ": " + reason);
   }
 }
 

@@ -11,7 +11,7 @@
 namespace paybell::db {
 
 std::optional<int64_t> GetOptionalInt(const soci::row& row, const std::string& column);
-int64_t GetInt(const soci::row& row, const std::string& column);  // NULL reads as 0
+int64_t GetInt(const soci::row& row, const std::string& column);         // NULL reads as 0
 std::string GetString(const soci::row& row, const std::string& column);  // NULL reads as ""
 double GetDouble(const soci::row& row, const std::string& column);
 

@@ -101,8 +101,8 @@ void Upsert(soci::session& session, const SubscriptionRecord& r) {
       soci::use(cancel_at.value, cancel_at.indicator),
       soci::use(canceled_at.value, canceled_at.indicator),
       soci::use(trial_end.value, trial_end.indicator),
-      soci::use(last_event_created.value, last_event_created.indicator),
-      soci::use(r.last_event_id), soci::use(created_at), soci::use(updated_at);
+      soci::use(last_event_created.value, last_event_created.indicator), soci::use(r.last_event_id),
+      soci::use(created_at), soci::use(updated_at);
 }
 
 }  // namespace subscription_sql
@@ -133,9 +133,8 @@ std::vector<SubscriptionRecord> SociSubscriptionRepository::List(const std::stri
           (session.prepare << kListAll, soci::use(after_tenant_id), soci::use(limit));
       for (const soci::row& row : rows) out.push_back(FromRow(row));
     } else {
-      soci::rowset<soci::row> rows = (session.prepare << kListByStatus,
-                                      soci::use(after_tenant_id), soci::use(status),
-                                      soci::use(limit));
+      soci::rowset<soci::row> rows = (session.prepare << kListByStatus, soci::use(after_tenant_id),
+                                      soci::use(status), soci::use(limit));
       for (const soci::row& row : rows) out.push_back(FromRow(row));
     }
   });

@@ -41,8 +41,7 @@ class SubscriptionRepository {
   // Rows ordered by tenant_id, after `after_tenant_id` (keyset pagination); `status` empty
   // means every status.
   virtual std::vector<SubscriptionRecord> List(const std::string& status,
-                                               const std::string& after_tenant_id,
-                                               int limit) = 0;
+                                               const std::string& after_tenant_id, int limit) = 0;
 };
 
 // Queries on a caller's session, so they can join a larger transaction (webhook application).

@@ -57,8 +57,8 @@ int main(int argc, char** argv) {
     spdlog::critical("paybell-server cannot start: {}", e.what());
     return 1;
   }
-  spdlog::info("paybell-server started: {} grpc_port={}", app->config().Describe(),
-               app->grpc_port());
+  spdlog::info("paybell-server started: {} grpc_port={} http_port={}", app->config().Describe(),
+               app->grpc_port(), app->http_port());
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

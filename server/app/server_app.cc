@@ -52,9 +52,11 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
   subscriptions_ = std::make_unique<db::SociSubscriptionRepository>(*pool_);
   verifier_ = std::make_unique<auth::JwtVerifier>(jwt_secret_, clock_);
   authenticator_ = std::make_unique<auth::Authenticator>(*verifier_);
-  billing_ = std::make_unique<billing::BillingServiceImpl>(*authenticator_, *subscriptions_,
-                                                           config_);
-  webhooks_ = std::make_unique<webhooks::WebhookServiceImpl>(*authenticator_);
+  billing_ =
+      std::make_unique<billing::BillingServiceImpl>(*authenticator_, *subscriptions_, config_);
+  payment_failed_ = std::make_unique<webhooks::LogOnlyPaymentFailedSink>();
+  ingestor_ = std::make_unique<webhooks::EventIngestor>(*pool_, config_, clock_, *payment_failed_);
+  webhooks_ = std::make_unique<webhooks::WebhookServiceImpl>(*authenticator_, *ingestor_, *pool_);
   notifications_ = std::make_unique<notifications::NotificationServiceImpl>(*authenticator_);
 }
 
@@ -77,6 +79,11 @@ void ServerApp::Start() {
                              " (address in use or not local?)");
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
+  if (!config_.http_listen.empty()) {
+    rest_ =
+        std::make_unique<rest::RestAdapter>(InProcessChannel(), [this] { return pool_->Ping(); });
+    rest_->Start(config_.http_listen);
+  }
 }
 
 std::string ServerApp::grpc_address() const {
@@ -89,6 +96,10 @@ std::shared_ptr<grpc::Channel> ServerApp::InProcessChannel() {
 }
 
 void ServerApp::Shutdown(std::chrono::milliseconds drain) {
+  if (rest_) {
+    rest_->Stop();
+    rest_.reset();
+  }
   if (!server_) return;
   server_->GetHealthCheckService()->Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() + drain);

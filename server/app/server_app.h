@@ -16,6 +16,8 @@
 #include "db/pool.h"
 #include "db/subscription_repository.h"
 #include "notifications/notification_service.h"
+#include "rest_adapter/rest_adapter.h"
+#include "webhooks/event_ingestor.h"
 #include "webhooks/webhook_service.h"
 
 namespace paybell::app {
@@ -28,16 +30,19 @@ class ServerApp {
   ServerApp(common::Config config, const common::Clock& clock);
   ~ServerApp();
 
-  // Starts serving gRPC; throws when the address cannot be bound.
+  // Starts serving gRPC and, unless PAYBELL_HTTP_LISTEN is empty, the embedded HTTP adapter
+  // (over an in-process channel); throws when an address cannot be bound.
   void Start();
+  // The bound HTTP port; 0 when the adapter is disabled.
+  int http_port() const { return rest_ ? rest_->port() : 0; }
   // The bound gRPC port (the OS's choice when the configured port is 0).
   int grpc_port() const { return grpc_port_; }
   std::string grpc_address() const;
   // A channel to this server without the network (the embedded adapter, tests).
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
-  // Stops accepting calls, marks health NOT_SERVING, and waits up to `drain` for in-flight
-  // calls to finish before cancelling them.
+  // Stops the HTTP adapter, marks health NOT_SERVING, stops accepting gRPC calls, and waits up
+  // to `drain` for in-flight calls to finish before cancelling them.
   void Shutdown(std::chrono::milliseconds drain);
 
   const common::Config& config() const { return config_; }
@@ -52,10 +57,13 @@ class ServerApp {
   std::unique_ptr<db::SociSubscriptionRepository> subscriptions_;
   std::unique_ptr<auth::JwtVerifier> verifier_;
   std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<webhooks::LogOnlyPaymentFailedSink> payment_failed_;
+  std::unique_ptr<webhooks::EventIngestor> ingestor_;
   std::unique_ptr<billing::BillingServiceImpl> billing_;
   std::unique_ptr<webhooks::WebhookServiceImpl> webhooks_;
   std::unique_ptr<notifications::NotificationServiceImpl> notifications_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<rest::RestAdapter> rest_;
   int grpc_port_ = 0;
 };
 

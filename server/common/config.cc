@@ -165,11 +165,11 @@ bool Config::stripe_test_mode() const {
 std::string Config::Describe() const {
   std::ostringstream out;
   out << "grpc=" << grpc_listen << " http=" << (http_listen.empty() ? "disabled" : http_listen)
-      << " database=" << database.Describe() << " stripe="
-      << (stripe_stub_mode() ? "stub" : (stripe_test_mode() ? "test" : "live"))
-      << " webhooks=" << (stripe_webhook_secrets.empty() ? "refused" : "accepted")
-      << " email=" << (smtp ? smtp->scheme + "://" + smtp->host + ":" + std::to_string(smtp->port)
-                            : std::string("off"))
+      << " database=" << database.Describe()
+      << " stripe=" << (stripe_stub_mode() ? "stub" : (stripe_test_mode() ? "test" : "live"))
+      << " webhooks=" << (stripe_webhook_secrets.empty() ? "refused" : "accepted") << " email="
+      << (smtp ? smtp->scheme + "://" + smtp->host + ":" + std::to_string(smtp->port)
+               : std::string("off"))
       << " jwt_secret=" << (jwt_secret ? "env" : "file");
   return out.str();
 }
@@ -214,9 +214,9 @@ Config LoadConfig(const EnvLookup& env, const std::map<std::string, std::string>
   if (auto v = src.Get("STRIPE_WEBHOOK_SECRET")) {
     for (const auto& secret : SplitList(*v)) {
       if (secret.rfind("whsec_", 0) != 0 || !IsToken(secret)) {
-        Fail("STRIPE_WEBHOOK_SECRET",
-             "expected a comma-separated list of whsec_… secrets (entry " +
-                 std::to_string(c.stripe_webhook_secrets.size() + 1) + " is not one)");
+        Fail("STRIPE_WEBHOOK_SECRET", "expected a comma-separated list of whsec_… secrets (entry " +
+                                          std::to_string(c.stripe_webhook_secrets.size() + 1) +
+                                          " is not one)");
       }
       c.stripe_webhook_secrets.push_back(secret);
     }

@@ -60,8 +60,8 @@ std::string JsonEscape(std::string_view text) {
 }
 
 void InitLogging(LogFormat format, const std::string& level) {
-  auto logger = std::make_shared<spdlog::logger>(
-      "paybell", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("paybell",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
   if (format == LogFormat::kJson) {
     formatter->add_flag<JsonMessageFlag>('j').set_pattern(

@@ -125,8 +125,8 @@ std::optional<Url> ParseUrl(std::string_view text) {
       if (pair.empty()) continue;
       const size_t eq = pair.find('=');
       auto key = PercentDecode(pair.substr(0, eq));
-      auto value = PercentDecode(eq == std::string_view::npos ? std::string_view()
-                                                               : pair.substr(eq + 1));
+      auto value =
+          PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
       if (!key || !value || key->empty()) return std::nullopt;
       url.query.emplace_back(*key, *value);
     }

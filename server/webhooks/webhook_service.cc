@@ -1,7 +1,12 @@
 #include "webhooks/webhook_service.h"
 
+#include <utility>
+
 #include "common/error.h"
 #include "common/grpc_status.h"
+#include "common/pagination.h"
+#include "common/request_id.h"
+#include "common/timestamps.h"
 
 namespace paybell::webhooks {
 
@@ -11,41 +16,131 @@ using common::ErrorCode;
 using common::GuardHandler;
 
 namespace {
-[[noreturn]] void NotYet(const char* rpc) {
-  throw Error(ErrorCode::kUnimplemented,
-              std::string(rpc) + " is not implemented yet (Stripe webhooks issue)");
+
+constexpr std::pair<v1::EventOutcome, const char*> kOutcomeWords[] = {
+    {v1::EVENT_OUTCOME_APPLIED, "applied"},     {v1::EVENT_OUTCOME_DUPLICATE, "duplicate"},
+    {v1::EVENT_OUTCOME_STALE, "stale"},         {v1::EVENT_OUTCOME_IGNORED, "ignored"},
+    {v1::EVENT_OUTCOME_UNMATCHED, "unmatched"}, {v1::EVENT_OUTCOME_FAILED, "failed"},
+};
+
+constexpr size_t kMaxEventIdBytes = 255;
+
+void ToProto(const db::EventRecord& e, v1::Event* out) {
+  out->set_event_id(e.event_id);
+  out->set_type(e.type);
+  out->mutable_created()->set_seconds(e.created);
+  out->set_tenant_id(e.tenant_id);
+  out->set_outcome(OutcomeFromWord(e.outcome));
+  out->set_error(e.error);
+  out->mutable_received_at()->set_seconds(e.received_at);
+  common::SetTimestampIfKnown(e.processed_at, [&] { return out->mutable_processed_at(); });
+  out->set_payload(e.payload);
+  out->set_stripe_subscription_id(e.stripe_subscription_id);
+  out->set_stripe_customer_id(e.stripe_customer_id);
 }
+
+void ValidateEventId(const std::string& event_id) {
+  if (event_id.empty() || event_id.size() > kMaxEventIdBytes) {
+    throw Error(ErrorCode::kInvalidArgument, "event_id is required (evt_…)");
+  }
+}
+
+// Cursor "received_at:event_id" inside the opaque page token.
+std::pair<int64_t, std::string> DecodeCursor(const std::string& token) {
+  const std::string key = common::DecodePageToken(token);
+  const size_t colon = key.find(':');
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no colon");
+    return {std::stoll(key.substr(0, colon)), key.substr(colon + 1)};
+  } catch (const std::exception&) {
+    throw Error(ErrorCode::kInvalidArgument, "bad page_token");
+  }
+}
+
 }  // namespace
 
-grpc::Status WebhookServiceImpl::IngestStripeEvent(grpc::ServerContext*,
-                                                   const v1::IngestStripeEventRequest*,
-                                                   v1::IngestStripeEventResponse*) {
-  // Authenticated by the Stripe signature, not a token; nothing is accepted before that exists.
-  return GuardHandler("IngestStripeEvent", [&] { NotYet("IngestStripeEvent"); });
+v1::EventOutcome OutcomeFromWord(const std::string& word) {
+  for (const auto& [outcome, w] : kOutcomeWords) {
+    if (word == w) return outcome;
+  }
+  return v1::EVENT_OUTCOME_UNSPECIFIED;
 }
 
-grpc::Status WebhookServiceImpl::ListEvents(grpc::ServerContext* context,
-                                            const v1::ListEventsRequest*,
-                                            v1::ListEventsResponse*) {
-  return GuardHandler("ListEvents", [&] {
-    auth_.Require(*context, Action::kListEvents, "");
-    NotYet("ListEvents");
+std::string OutcomeWord(v1::EventOutcome outcome) {
+  for (const auto& [o, word] : kOutcomeWords) {
+    if (o == outcome) return word;
+  }
+  return "";
+}
+
+grpc::Status WebhookServiceImpl::IngestStripeEvent(grpc::ServerContext* context,
+                                                   const v1::IngestStripeEventRequest* request,
+                                                   v1::IngestStripeEventResponse* response) {
+  // No bearer token: the Stripe signature, checked by the ingestor, is the authentication.
+  return GuardHandler("IngestStripeEvent", [&] {
+    const IngestResult result = ingestor_.Ingest(request->payload(), request->signature_header(),
+                                                 common::RequestIdOf(*context));
+    response->set_event_id(result.event_id);
+    response->set_outcome(OutcomeFromWord(result.outcome));
   });
 }
 
-grpc::Status WebhookServiceImpl::GetEvent(grpc::ServerContext* context, const v1::GetEventRequest*,
-                                          v1::Event*) {
+grpc::Status WebhookServiceImpl::ListEvents(grpc::ServerContext* context,
+                                            const v1::ListEventsRequest* request,
+                                            v1::ListEventsResponse* response) {
+  return GuardHandler("ListEvents", [&] {
+    auth_.Require(*context, Action::kListEvents, "");
+    db::EventFilter filter;
+    filter.tenant_id = request->tenant_id();
+    filter.type = request->type();
+    if (request->outcome() != v1::EVENT_OUTCOME_UNSPECIFIED) {
+      filter.outcome = OutcomeWord(request->outcome());
+      if (filter.outcome.empty()) throw Error(ErrorCode::kInvalidArgument, "unknown outcome");
+    }
+    if (request->has_received_after())
+      filter.received_at_or_after = request->received_after().seconds();
+    if (request->has_received_before())
+      filter.received_before = request->received_before().seconds();
+    if (!request->page_token().empty()) filter.before = DecodeCursor(request->page_token());
+    const int page_size = common::PageSize(request->page_size());
+    filter.limit = page_size + 1;  // one extra row says whether another page follows
+    std::vector<db::EventRecord> events;
+    pool_.Run("list Stripe events",
+              [&](soci::session& session) { events = db::event_sql::List(session, filter); });
+    const bool more = static_cast<int>(events.size()) > page_size;
+    if (more) events.resize(static_cast<size_t>(page_size));
+    for (const auto& e : events) ToProto(e, response->add_events());
+    if (more) {
+      response->set_next_page_token(common::EncodePageToken(
+          std::to_string(events.back().received_at) + ":" + events.back().event_id));
+    }
+  });
+}
+
+grpc::Status WebhookServiceImpl::GetEvent(grpc::ServerContext* context,
+                                          const v1::GetEventRequest* request, v1::Event* response) {
   return GuardHandler("GetEvent", [&] {
     auth_.Require(*context, Action::kGetEvent, "");
-    NotYet("GetEvent");
+    ValidateEventId(request->event_id());
+    std::optional<db::EventRecord> event;
+    pool_.Run("read Stripe event", [&](soci::session& session) {
+      event = db::event_sql::Find(session, request->event_id(), /*with_payload=*/true);
+    });
+    if (!event) throw Error(ErrorCode::kNotFound, "no stored event " + request->event_id());
+    ToProto(*event, response);
   });
 }
 
 grpc::Status WebhookServiceImpl::ReplayEvent(grpc::ServerContext* context,
-                                             const v1::ReplayEventRequest*, v1::Event*) {
+                                             const v1::ReplayEventRequest* request,
+                                             v1::Event* response) {
   return GuardHandler("ReplayEvent", [&] {
-    auth_.Require(*context, Action::kReplayEvent, "");
-    NotYet("ReplayEvent");
+    const auth::Principal principal = auth_.Require(*context, Action::kReplayEvent, "");
+    ValidateEventId(request->event_id());
+    const db::EventRecord event = ingestor_.Replay(
+        request->event_id(), {principal.subject, std::string(auth::RoleName(principal.role)),
+                              common::RequestIdOf(*context)});
+    ToProto(event, response);
   });
 }
 

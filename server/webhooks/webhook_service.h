@@ -1,15 +1,19 @@
-// WebhookService handlers. Ingestion and the event RPCs arrive with the webhook issue; until
-// then every RPC answers UNIMPLEMENTED (after the caller's access is checked).
+// WebhookService handlers: Stripe ingestion (authenticated by Stripe's signature) and the
+// operator's view of stored events.
 #pragma once
 
 #include "auth/grpc_auth.h"
+#include "db/pool.h"
 #include "paybell/v1/webhook.grpc.pb.h"
+#include "webhooks/event_ingestor.h"
 
 namespace paybell::webhooks {
 
 class WebhookServiceImpl final : public v1::WebhookService::Service {
  public:
-  explicit WebhookServiceImpl(const auth::Authenticator& auth) : auth_(auth) {}
+  WebhookServiceImpl(const auth::Authenticator& auth, EventIngestor& ingestor,
+                     db::ConnectionPool& pool)
+      : auth_(auth), ingestor_(ingestor), pool_(pool) {}
 
   grpc::Status IngestStripeEvent(grpc::ServerContext* context,
                                  const v1::IngestStripeEventRequest* request,
@@ -23,6 +27,12 @@ class WebhookServiceImpl final : public v1::WebhookService::Service {
 
  private:
   const auth::Authenticator& auth_;
+  EventIngestor& ingestor_;
+  db::ConnectionPool& pool_;
 };
+
+// "applied" → EVENT_OUTCOME_APPLIED; unknown → UNSPECIFIED.
+v1::EventOutcome OutcomeFromWord(const std::string& word);
+std::string OutcomeWord(v1::EventOutcome outcome);
 
 }  // namespace paybell::webhooks

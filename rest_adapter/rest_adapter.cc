@@ -1,0 +1,113 @@
+#include "rest_adapter/rest_adapter.h"
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "common/request_id.h"
+#include "rest_adapter/http_status.h"
+
+namespace paybell::rest {
+namespace {
+
+constexpr auto kGrpcDeadline = std::chrono::seconds(30);
+constexpr int kHttpThreads = 32;
+constexpr char kRequestIdHeader[] = "X-Request-Id";
+
+void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+const std::string& RequestId(const httplib::Response& res) {
+  static const std::string kNone;
+  auto it = res.headers.find(kRequestIdHeader);
+  return it == res.headers.end() ? kNone : it->second;
+}
+
+}  // namespace
+
+RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<bool()> ready)
+    : webhooks_(v1::WebhookService::NewStub(channel)), ready_(std::move(ready)) {
+  // One thread per keep-alive connection (TOOLCHAIN.md): size the pool for Stripe's bursts.
+  server_.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
+  server_.set_payload_max_length(kMaxWebhookBodyBytes);
+  server_.set_read_timeout(std::chrono::seconds(10));
+  server_.set_write_timeout(std::chrono::seconds(10));
+
+  // Every response carries X-Request-Id: the caller's when well-formed, else a new one. Set
+  // before the body is read, so even a 413 carries it.
+  server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    std::string id = common::SanitizeRequestId(req.get_header_value(kRequestIdHeader));
+    if (id.empty()) id = common::NewRequestId();
+    res.set_header(kRequestIdHeader, id);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    spdlog::info("http {} {} -> {} request_id={}", req.method, req.path, res.status,
+                 RequestId(res));
+  });
+
+  auto webhook = [this](const httplib::Request& req, httplib::Response& res) {
+    HandleStripeWebhook(req, res);
+  };
+  server_.Post("/stripe/webhook", webhook);
+  server_.Post("/api/billing/stripe_webhook", webhook);
+  server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, {{"status", "ok"}});
+  });
+  server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    const bool is_ready = ready_();
+    SendJson(res, is_ready ? 200 : 503, {{"status", is_ready ? "ready" : "database unreachable"}});
+  });
+}
+
+RestAdapter::~RestAdapter() { Stop(); }
+
+void RestAdapter::Start(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const int requested = std::stoi(listen.substr(colon + 1));
+  port_ = requested == 0 ? server_.bind_to_any_port(host)
+                         : (server_.bind_to_port(host, requested) ? requested : -1);
+  if (port_ <= 0) {
+    throw std::runtime_error("PAYBELL_HTTP_LISTEN: cannot listen on " + listen +
+                             " (address in use?)");
+  }
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+}
+
+void RestAdapter::Stop() {
+  if (!thread_.joinable()) return;
+  server_.stop();
+  thread_.join();
+}
+
+void RestAdapter::HandleStripeWebhook(const httplib::Request& req, httplib::Response& res) {
+  v1::IngestStripeEventRequest request;
+  request.set_payload(req.body);  // the exact bytes: the signature covers them
+  request.set_signature_header(req.get_header_value("Stripe-Signature"));
+  v1::IngestStripeEventResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kGrpcDeadline);
+  context.AddMetadata(common::kRequestIdMetadata, RequestId(res));
+  const grpc::Status status = webhooks_->IngestStripeEvent(&context, request, &response);
+  if (!status.ok()) {
+    SendJson(res, HttpStatusFromGrpc(status.error_code()), {{"error", status.error_message()}});
+    return;
+  }
+  const std::string outcome = v1::EventOutcome_Name(response.outcome());
+  const std::string word = outcome.substr(std::string("EVENT_OUTCOME_").size());
+  nlohmann::json body = {{"received", true}, {"event_id", response.event_id()}};
+  std::string lower;
+  for (char c : word)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  body["outcome"] = lower;
+  body["duplicate"] = response.outcome() == v1::EVENT_OUTCOME_DUPLICATE;
+  SendJson(res, 200, body);
+}
+
+}  // namespace paybell::rest

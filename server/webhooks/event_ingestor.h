@@ -1,0 +1,56 @@
+// Stripe webhook ingestion: verify, parse, then store and apply in one transaction; and the
+// operator's replay of a stored event.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "db/event_repository.h"
+#include "db/pool.h"
+#include "webhooks/event_rules.h"
+#include "webhooks/payment_failed_sink.h"
+
+namespace paybell::webhooks {
+
+struct IngestResult {
+  std::string event_id;
+  std::string outcome;  // applied | duplicate | stale | ignored | unmatched | failed
+};
+
+// Who asked, for the audit log.
+struct Actor {
+  std::string name;  // token "sub", or "stripe"
+  std::string role;
+  std::string request_id;
+};
+
+class EventIngestor {
+ public:
+  EventIngestor(db::ConnectionPool& pool, const common::Config& config, const common::Clock& clock,
+                PaymentFailedSink& payment_failed);
+
+  // Throws common::Error: kInvalidArgument for a bad signature or a payload that is not a
+  // Stripe event (nothing stored; Stripe should not retry a forgery), kUnavailable when no
+  // webhook secret is configured or the database is down (Stripe retries, nothing is lost).
+  // Returns only after the event's transaction committed.
+  IngestResult Ingest(std::string_view payload, std::string_view signature_header,
+                      const std::string& request_id);
+
+  // Applies a stored event again, by the same rules; audited. kNotFound for an unknown id.
+  db::EventRecord Replay(const std::string& event_id, const Actor& actor);
+
+ private:
+  // Finds the tenant, decides, writes the row, audits, records the outcome. In a transaction.
+  std::string Process(soci::session& session, const StripeEvent& event, const Actor& actor,
+                      bool replay);
+
+  db::ConnectionPool& pool_;
+  const common::Config& config_;
+  const common::Clock& clock_;
+  PaymentFailedSink& payment_failed_;
+  PlanPrices prices_;
+};
+
+}  // namespace paybell::webhooks

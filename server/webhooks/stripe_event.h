@@ -1,0 +1,63 @@
+// Reading Stripe event payloads: the envelope, and the facts Paybell needs from each handled
+// type, in both the current and the older API shapes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace paybell::webhooks {
+
+// The subscription state an event carries (subscription events only).
+struct SubscriptionState {
+  std::string status;  // Stripe's word
+  std::string price_id;
+  std::optional<int64_t> current_period_start;
+  std::optional<int64_t> current_period_end;
+  bool cancel_at_period_end = false;
+  std::optional<int64_t> cancel_at;
+  std::optional<int64_t> canceled_at;
+  std::optional<int64_t> trial_end;
+};
+
+enum class EventKind {
+  kCheckoutCompleted,     // checkout.session.completed: links customer and subscription
+  kSubscriptionChange,    // customer.subscription.*: carries the subscription's state
+  kInvoicePaymentFailed,  // invoice.payment_failed
+  kInvoicePaid,           // invoice.paid
+  kUnhandled,             // stored as "ignored"
+};
+
+struct StripeEvent {
+  std::string id;
+  std::string type;
+  int64_t created = 0;
+  bool livemode = false;
+  EventKind kind = EventKind::kUnhandled;
+
+  // Tenant hints, strongest first: metadata.tenant_id, then client_reference_id.
+  std::string metadata_tenant_id;
+  std::string client_reference_id;
+  std::string metadata_plan;  // metadata.plan, when the checkout put it there
+  std::string customer_id;
+  std::string subscription_id;
+  std::string checkout_session_id;         // checkout.session.completed only
+  std::optional<SubscriptionState> state;  // kSubscriptionChange only
+};
+
+// Thrown for a payload that is not a Stripe event (not JSON, no id/type/created): the delivery
+// is refused with 400 and nothing is stored.
+class MalformedEvent : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses the envelope; throws MalformedEvent. A handled type whose object lacks what Paybell
+// needs still parses: the missing parts stay empty, and applying it records why.
+StripeEvent ParseStripeEvent(std::string_view payload);
+
+EventKind KindOfType(std::string_view type);
+
+}  // namespace paybell::webhooks
