@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "common/error.h"
 #include "db/errors.h"
@@ -25,6 +26,25 @@ std::string QuoteSociValue(const std::string& value) {
     out.push_back(c);
   }
   return out + "\"";
+}
+
+// Switching to WAL needs a moment of exclusive access, and SQLite does not run the busy handler
+// for it: several processes (or pools) opening a new file at once see "database is locked".
+// Once the file is in WAL mode the pragma is a no-op, so retry briefly.
+void EnableWal(soci::session& session) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    try {
+      session << "PRAGMA journal_mode=WAL";
+      return;
+    } catch (const soci::soci_error& e) {
+      if (std::string(e.what()).find("locked") == std::string::npos ||
+          std::chrono::steady_clock::now() > deadline) {
+        throw;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
 }
 
 }  // namespace
@@ -54,7 +74,7 @@ std::unique_ptr<soci::session> ConnectionPool::Open() const {
           soci::sqlite3, "db=" + QuoteSociValue(url_.sqlite_path) + " timeout=5");
       // WAL lets readers run beside the writer; foreign keys and the busy timeout are
       // per-connection settings, so every pooled session gets them.
-      *session << "PRAGMA journal_mode=WAL";
+      EnableWal(*session);
       *session << "PRAGMA foreign_keys=ON";
       *session << "PRAGMA busy_timeout=5000";
       *session << "PRAGMA synchronous=FULL";

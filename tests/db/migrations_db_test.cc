@@ -23,7 +23,8 @@ TYPED_TEST_SUITE(MigrationsDbTest, Engines, EngineNames);
 
 int CountRows(ConnectionPool& pool, const std::string& table) {
   int count = -1;
-  pool.Run("count", [&](soci::session& s) { s << "SELECT COUNT(*) FROM " + table, soci::into(count); });
+  pool.Run("count",
+           [&](soci::session& s) { s << "SELECT COUNT(*) FROM " + table, soci::into(count); });
   return count;
 }
 
@@ -32,9 +33,9 @@ TYPED_TEST(MigrationsDbTest, CreatesEveryTableOfTheDesignAndRecordsTheVersion) {
   const auto report = ApplyMigrations(pool, BuiltinMigrations(), kNow);
   EXPECT_EQ(report.applied.size(), BuiltinMigrations().size());
   EXPECT_EQ(report.current_version, BuiltinMigrations().back().version);
-  for (const char* table : {"billing_subscriptions", "billing_events", "checkout_sessions",
-                            "audit_log", "tenant_notifications", "notification_log",
-                            "notification_debounce"}) {
+  for (const char* table :
+       {"billing_subscriptions", "billing_events", "checkout_sessions", "audit_log",
+        "tenant_notifications", "notification_log", "notification_debounce"}) {
     EXPECT_EQ(CountRows(pool, table), 0) << table;
   }
   EXPECT_EQ(CountRows(pool, "schema_migrations"), static_cast<int>(BuiltinMigrations().size()));
@@ -62,8 +63,9 @@ TYPED_TEST(MigrationsDbTest, AppliesOnlyNewMigrationsInOrder) {
   auto extended = BuiltinMigrations();
   const int next = extended.back().version + 1;
   extended.push_back({next + 1, "second", "CREATE TABLE t_second (id INTEGER)"});
-  extended.push_back({next, "first", "CREATE TABLE t_first (id INTEGER);"
-                                     "INSERT INTO t_first (id) VALUES (1)"});
+  extended.push_back({next, "first",
+                      "CREATE TABLE t_first (id INTEGER);"
+                      "INSERT INTO t_first (id) VALUES (1)"});
   std::sort(extended.begin(), extended.end(),
             [](const Migration& a, const Migration& b) { return a.version < b.version; });
   const auto report = ApplyMigrations(pool, extended, kNow);
@@ -85,8 +87,8 @@ TYPED_TEST(MigrationsDbTest, AFailingMigrationLeavesNoTrace) {
   });
   EXPECT_EQ(recorded, 0);
   // The table the migration created before failing was rolled back with it.
-  EXPECT_NO_THROW(ApplyMigrations(
-      pool, {{next, "retry", "CREATE TABLE t_half (id INTEGER)"}}, kNow));
+  EXPECT_NO_THROW(
+      ApplyMigrations(pool, {{next, "retry", "CREATE TABLE t_half (id INTEGER)"}}, kNow));
 }
 
 TYPED_TEST(MigrationsDbTest, ConcurrentStartsMigrateOnce) {

@@ -28,7 +28,8 @@ TEST_F(PostgresPoolTest, RecoversWhenTheServerDropsEveryConnection) {
   ASSERT_FALSE(repo.Find("t1").has_value());
 
   // What a PostgreSQL restart or failover does to pooled sessions.
-  soci::session admin(soci::postgresql, common::ParseDatabaseUrl(*testing::TestPostgresUrl()).pg_conninfo);
+  soci::session admin(soci::postgresql,
+                      common::ParseDatabaseUrl(*testing::TestPostgresUrl()).pg_conninfo);
   int killed = 0;
   admin << "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
            "WHERE application_name = :name",
@@ -41,7 +42,8 @@ TEST_F(PostgresPoolTest, RecoversWhenTheServerDropsEveryConnection) {
 
 TEST(PostgresStartupTest, UnreachableServerNamesTheHostButNotThePassword) {
   try {
-    ConnectionPool pool(common::ParseDatabaseUrl("postgresql://paybell:hunter2secret@127.0.0.1:1/x"), 1);
+    ConnectionPool pool(
+        common::ParseDatabaseUrl("postgresql://paybell:hunter2secret@127.0.0.1:1/x"), 1);
     FAIL() << "connected to port 1";
   } catch (const common::Error& e) {
     EXPECT_EQ(e.code(), common::ErrorCode::kUnavailable);

@@ -2,13 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include "common/error.h"
-#include "db/migrations.h"
-#include "support/db_backends.h"
-
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+
+#include "common/error.h"
+#include "db/migrations.h"
+#include "support/db_backends.h"
 
 namespace paybell::db {
 namespace {
@@ -141,7 +141,8 @@ TYPED_TEST(SubscriptionRepositoryTest, PoolWaitsForAFreeSessionThenGivesUp) {
     cv.wait(lock, [&] { return holding == 2; });
   }
   try {
-    this->pool_->Run("third", [](soci::session&) {}, std::chrono::milliseconds(100));
+    this->pool_->Run(
+        "third", [](soci::session&) {}, std::chrono::milliseconds(100));
     ADD_FAILURE() << "a third session appeared";
   } catch (const common::Error& e) {
     EXPECT_EQ(e.code(), common::ErrorCode::kUnavailable);

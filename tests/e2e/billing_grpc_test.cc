@@ -1,6 +1,6 @@
 // The real server (ServerApp) on a loopback port, called through generated gRPC stubs.
-#include <grpcpp/grpcpp.h>
 #include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include "app/server_app.h"
@@ -90,10 +90,9 @@ TEST_F(BillingGrpcTest, ReturnsTheStoredSubscriptionToEveryRoleOfTheTenant) {
   r.created_at = r.updated_at = 1'800'000'000;
   db::SociSubscriptionRepository(app_->pool()).Upsert(r);
 
-  for (auto [role, tenant] : {std::pair{auth::Role::kOwner, "acme"},
-                              std::pair{auth::Role::kAdmin, "acme"},
-                              std::pair{auth::Role::kMember, "acme"},
-                              std::pair{auth::Role::kService, "*"}}) {
+  for (auto [role, tenant] :
+       {std::pair{auth::Role::kOwner, "acme"}, std::pair{auth::Role::kAdmin, "acme"},
+        std::pair{auth::Role::kMember, "acme"}, std::pair{auth::Role::kService, "*"}}) {
     v1::Subscription s;
     const grpc::Status status = GetSubscription(Token(role, tenant), "acme", &s);
     ASSERT_TRUE(status.ok()) << status.error_message();
@@ -142,8 +141,8 @@ TEST_F(BillingGrpcTest, BadTenantIdIsInvalidArgument) {
 
 TEST_F(BillingGrpcTest, BillingConfigInStubMode) {
   v1::BillingConfig c;
-  ASSERT_TRUE(billing_->GetBillingConfig(Context(Token(auth::Role::kMember, "acme")).get(), {}, &c)
-                  .ok());
+  ASSERT_TRUE(
+      billing_->GetBillingConfig(Context(Token(auth::Role::kMember, "acme")).get(), {}, &c).ok());
   EXPECT_TRUE(c.stub_mode());
   EXPECT_FALSE(c.test_mode());
   ASSERT_EQ(c.plans_size(), 3);
@@ -209,22 +208,22 @@ TEST_F(BillingGrpcTest, NotYetBuiltRpcsSayUnimplementedAfterCheckingAccess) {
   EXPECT_EQ(as_owner.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_THAT(as_owner.error_message(), HasSubstr("not implemented yet"));
   EXPECT_EQ(billing_
-                ->CreateCheckoutSession(Context(Token(auth::Role::kMember, "acme")).get(),
-                                        checkout, &checkout_response)
+                ->CreateCheckoutSession(Context(Token(auth::Role::kMember, "acme")).get(), checkout,
+                                        &checkout_response)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
   v1::EmitRequest emit;
   emit.set_tenant_id("acme");
   v1::EmitResponse emit_response;
-  EXPECT_EQ(notifications_->Emit(Context(Token(auth::Role::kOwner, "acme")).get(), emit,
-                                 &emit_response)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(notifications_->Emit(Context(Token(auth::Role::kService, "*")).get(), emit,
-                                 &emit_response)
-                .error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(
+      notifications_->Emit(Context(Token(auth::Role::kOwner, "acme")).get(), emit, &emit_response)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      notifications_->Emit(Context(Token(auth::Role::kService, "*")).get(), emit, &emit_response)
+          .error_code(),
+      grpc::StatusCode::UNIMPLEMENTED);
 
   v1::ListEventsResponse events;
   EXPECT_EQ(webhooks_->ListEvents(Context(Token(auth::Role::kAdmin, "acme")).get(), {}, &events)
@@ -234,6 +233,33 @@ TEST_F(BillingGrpcTest, NotYetBuiltRpcsSayUnimplementedAfterCheckingAccess) {
   v1::IngestStripeEventResponse ingest;
   EXPECT_EQ(webhooks_->IngestStripeEvent(Context("").get(), {}, &ingest).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(BillingGrpcTest, EventRpcsAreForOperators) {
+  v1::GetEventRequest get;
+  get.set_event_id("evt_missing");
+  v1::Event event;
+  EXPECT_EQ(webhooks_->GetEvent(Context(Token(auth::Role::kOperator, "*")).get(), get, &event)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(webhooks_->GetEvent(Context(Token(auth::Role::kOperator, "acme")).get(), get, &event)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ReplayEventRequest replay;
+  replay.set_event_id("evt_missing");
+  EXPECT_EQ(webhooks_->ReplayEvent(Context(Token(auth::Role::kOwner, "acme")).get(), replay, &event)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(webhooks_->ReplayEvent(Context(Token(auth::Role::kService, "*")).get(), replay, &event)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(webhooks_->ReplayEvent(Context(Token(auth::Role::kOperator, "*")).get(), replay, &event)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  replay.set_event_id("");
+  EXPECT_EQ(webhooks_->ReplayEvent(Context(Token(auth::Role::kOperator, "*")).get(), replay, &event)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace

@@ -19,9 +19,9 @@
 namespace paybell {
 namespace {
 
+using testing::ChildProcess;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::ChildProcess;
 using testing::ServerProcess;
 using testing::TempDir;
 
@@ -42,8 +42,8 @@ std::string OperatorToken(const std::string& secret) {
 
 grpc::Status GetSubscription(const std::string& target, const std::string& token,
                              const std::string& tenant, v1::Subscription* out) {
-  auto stub = v1::BillingService::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  auto stub =
+      v1::BillingService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   context.AddMetadata("authorization", "Bearer " + token);
@@ -65,8 +65,8 @@ TEST(ServerProcessTest, BadConfigurationStopsStartUpNamingTheVariable) {
 TEST(ServerProcessTest, UnreachableDatabaseStopsStartUpNamingTheHostNotThePassword) {
   TempDir dir;
   ChildProcess server(testing::RequiredEnv("PAYBELL_SERVER_BIN"),
-                      {"--data-dir", dir.path(), "--grpc-listen", "127.0.0.1:0",
-                       "--database-url", "postgresql://paybell:s3cretpass@127.0.0.1:1/paybell"},
+                      {"--data-dir", dir.path(), "--grpc-listen", "127.0.0.1:0", "--database-url",
+                       "postgresql://paybell:s3cretpass@127.0.0.1:1/paybell"},
                       {});
   const auto code = server.WaitForExit(kStartTimeout);
   ASSERT_TRUE(code.has_value());
@@ -120,12 +120,14 @@ TEST(ServerProcessTest, ServesFromPostgres) {
   auto url = testing::TestPostgresUrl();
   if (!url) {
     if (testing::PostgresRequired()) FAIL() << "PAYBELL_TEST_PG is not set";
-    GTEST_SKIP() << "PAYBELL_TEST_PG is not set: no PostgreSQL to test against (tools/test starts one)";
+    GTEST_SKIP()
+        << "PAYBELL_TEST_PG is not set: no PostgreSQL to test against (tools/test starts one)";
   }
   testing::PostgresTestDatabase database(*url);
   TempDir dir;
   const std::string secret(48, 'k');
-  ServerProcess server(dir.path(), {{"DATABASE_URL", database.url()}, {"PAYBELL_JWT_SECRET", secret}});
+  ServerProcess server(dir.path(),
+                       {{"DATABASE_URL", database.url()}, {"PAYBELL_JWT_SECRET", secret}});
   EXPECT_THAT(server.process().output(), HasSubstr("database=postgresql"));
   v1::Subscription s;
   ASSERT_TRUE(GetSubscription(server.grpc_target(), OperatorToken(secret), "acme", &s).ok());

@@ -1,7 +1,7 @@
 #include "support/process.h"
 
-#include <signal.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,9 +83,8 @@ void ChildProcess::ReadOutput(int fd) {
 std::optional<std::string> ChildProcess::WaitForOutput(const std::string& needle,
                                                        std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  const bool found = changed_.wait_for(lock, timeout, [&] {
-    return output_.find(needle) != std::string::npos || output_closed_;
-  });
+  const bool found = changed_.wait_for(
+      lock, timeout, [&] { return output_.find(needle) != std::string::npos || output_closed_; });
   if (!found || output_.find(needle) == std::string::npos) return std::nullopt;
   return output_;
 }
@@ -137,8 +136,7 @@ std::map<std::string, std::string> ServerEnv(const std::string& data_dir,
 
 ServerProcess::ServerProcess(const std::string& data_dir,
                              std::map<std::string, std::string> extra_env)
-    : process_(RequiredEnv("PAYBELL_SERVER_BIN"), {},
-               ServerEnv(data_dir, std::move(extra_env))) {
+    : process_(RequiredEnv("PAYBELL_SERVER_BIN"), {}, ServerEnv(data_dir, std::move(extra_env))) {
   const auto output = process_.WaitForOutput("grpc_port=", std::chrono::seconds(30));
   if (!output) {
     throw std::runtime_error("paybell-server did not start; output:\n" + process_.output());

@@ -42,6 +42,7 @@ PostgresTestDatabase::PostgresTestDatabase(const std::string& base_url)
 PostgresTestDatabase::~PostgresTestDatabase() {
   try {
     soci::session admin(soci::postgresql, common::ParseDatabaseUrl(base_url_).pg_conninfo);
+    admin << "SET client_min_messages = warning";  // no NOTICE per dropped table
     admin << "DROP SCHEMA " + schema_ + " CASCADE";
   } catch (const std::exception&) {
     // The throwaway cluster is deleted after the run anyway.

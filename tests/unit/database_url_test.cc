@@ -22,8 +22,8 @@ TEST(DatabaseUrlTest, SqlitePaths) {
 
 // SOCI's PostgreSQL backend cannot take a URI (TOOLCHAIN.md), so it becomes key=value.
 TEST(DatabaseUrlTest, PostgresUriBecomesQuotedConninfo) {
-  const DatabaseUrl db =
-      ParseDatabaseUrl("postgresql://pay%20bell:p%27w%5Cd@db.internal:6543/billing?sslmode=require");
+  const DatabaseUrl db = ParseDatabaseUrl(
+      "postgresql://pay%20bell:p%27w%5Cd@db.internal:6543/billing?sslmode=require");
   EXPECT_EQ(db.kind, DatabaseKind::kPostgres);
   EXPECT_EQ(db.pg_conninfo,
             "host='db.internal' port='6543' dbname='billing' user='pay bell' "

@@ -20,8 +20,7 @@ const std::string kSecret = "0123456789abcdef0123456789abcdef-test-secret";
 constexpr int64_t kNow = 1'800'000'000;
 
 std::string Base64Url(const std::string& in) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   unsigned value = 0;
   int bits = 0;
@@ -93,16 +92,17 @@ TEST_F(JwtTest, RefusesExpiredTokens) {
 }
 
 TEST_F(JwtTest, RefusesTokensWithoutExpiry) {
-  EXPECT_THAT(Refusal(SignRaw(R"({"sub":"a","tenant_id":"t1","role":"owner"})", JWT_ALG_HS256,
-                              kSecret)),
-              HasSubstr("exp"));
+  EXPECT_THAT(
+      Refusal(SignRaw(R"({"sub":"a","tenant_id":"t1","role":"owner"})", JWT_ALG_HS256, kSecret)),
+      HasSubstr("exp"));
 }
 
 TEST_F(JwtTest, RefusesTokensNotValidYet) {
-  EXPECT_THAT(Refusal(SignRaw(
-                  R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600,"nbf":1800000100})",
-                  JWT_ALG_HS256, kSecret)),
-              HasSubstr("not valid yet"));
+  EXPECT_THAT(
+      Refusal(SignRaw(
+          R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600,"nbf":1800000100})",
+          JWT_ALG_HS256, kSecret)),
+      HasSubstr("not valid yet"));
 }
 
 TEST_F(JwtTest, RefusesForgedSignatures) {
@@ -150,9 +150,9 @@ TEST_F(JwtTest, RefusesBadClaims) {
   EXPECT_THAT(Refusal(SignRaw(R"({"tenant_id":"t1","role":"owner","exp":1800000600})",
                               JWT_ALG_HS256, kSecret)),
               HasSubstr("sub"));
-  EXPECT_THAT(Refusal(SignRaw(R"({"sub":"a","role":"owner","exp":1800000600})", JWT_ALG_HS256,
-                              kSecret)),
-              HasSubstr("tenant_id"));
+  EXPECT_THAT(
+      Refusal(SignRaw(R"({"sub":"a","role":"owner","exp":1800000600})", JWT_ALG_HS256, kSecret)),
+      HasSubstr("tenant_id"));
   EXPECT_THAT(Refusal(SignRaw(R"({"sub":"a","tenant_id":7,"role":"owner","exp":1800000600})",
                               JWT_ALG_HS256, kSecret)),
               HasSubstr("tenant_id"));

@@ -33,8 +33,8 @@ TEST(MigrationFilesTest, RejectsDuplicateVersions) {
 }
 
 TEST(MigrationFilesTest, RejectsBadNames) {
-  for (const char* name : {"initial.sql", "x001_a.sql", "0001_a.txt", "0001_.sql", "0000_a.sql",
-                           "_a.sql"}) {
+  for (const char* name :
+       {"initial.sql", "x001_a.sql", "0001_a.txt", "0001_.sql", "0000_a.sql", "_a.sql"}) {
     EXPECT_THROW(ParseMigrationFiles({{name, ""}}), std::invalid_argument) << name;
   }
 }

@@ -1,0 +1,368 @@
+// Webhook ingestion against real SQLite and PostgreSQL: storage, application, ordering,
+// concurrency and replay, through EventIngestor exactly as the server runs it.
+#include "webhooks/event_ingestor.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "common/error.h"
+#include "db/audit_repository.h"
+#include "db/migrations.h"
+#include "db/subscription_repository.h"
+#include "support/db_backends.h"
+#include "support/stripe_events.h"
+
+namespace paybell::webhooks {
+namespace {
+
+using testing::ApiShape;
+using testing::EngineNames;
+using testing::Engines;
+using testing::EngineTest;
+using ::testing::HasSubstr;
+using testing::SubscriptionSpec;
+
+constexpr int64_t kNow = 1'800'001'000;
+const std::string kSecret = "whsec_ingest_test";
+
+class RecordingSink final : public PaymentFailedSink {
+ public:
+  void OnPaymentFailed(soci::session&, const std::string& tenant_id,
+                       const StripeEvent& event) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    calls_.push_back(tenant_id + "/" + event.id);
+  }
+  std::vector<std::string> calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> calls_;
+};
+
+template <typename Engine>
+class EventIngestorTest : public EngineTest<Engine> {
+ protected:
+  void SetUp() override {
+    EngineTest<Engine>::SetUp();
+    if (this->IsSkipped() || this->HasFatalFailure()) return;
+    config_.stripe_webhook_secrets = {kSecret};
+    config_.stripe_price_starter = "price_starter_1";
+    config_.stripe_price_pro = "price_pro_1";
+    config_.stripe_price_firm = "price_firm_1";
+    pool_ = std::make_unique<db::ConnectionPool>(this->database_->parsed(), 4);
+    db::ApplyMigrations(*pool_, db::BuiltinMigrations(), kNow);
+    ingestor_ = std::make_unique<EventIngestor>(*pool_, config_, clock_, sink_);
+  }
+
+  IngestResult Deliver(const std::string& payload) {
+    return ingestor_->Ingest(payload, testing::SignatureHeader(kSecret, clock_.NowUnix(), payload),
+                             "req-1");
+  }
+
+  std::string DeliverSubscription(const std::string& id, const std::string& type, int64_t created,
+                                  const SubscriptionSpec& spec,
+                                  ApiShape shape = ApiShape::kCurrent) {
+    return Deliver(
+               testing::EventPayload(id, type, created, testing::SubscriptionObject(spec, shape)))
+        .outcome;
+  }
+
+  std::optional<db::SubscriptionRecord> Subscription(const std::string& tenant) {
+    return db::SociSubscriptionRepository(*pool_).Find(tenant);
+  }
+
+  db::EventRecord Event(const std::string& id) {
+    std::optional<db::EventRecord> e;
+    pool_->Run("t", [&](soci::session& s) { e = db::event_sql::Find(s, id, true); });
+    EXPECT_TRUE(e.has_value()) << id;
+    return e.value_or(db::EventRecord{});
+  }
+
+  std::vector<db::AuditEntry> Audit(const std::string& tenant) {
+    std::vector<db::AuditEntry> out;
+    pool_->Run("t", [&](soci::session& s) { out = db::audit_sql::ListForTenant(s, tenant, 100); });
+    return out;
+  }
+
+  int CountEvents() {
+    int n = 0;
+    pool_->Run(
+        "t", [&](soci::session& s) { s << "SELECT COUNT(*) FROM billing_events", soci::into(n); });
+    return n;
+  }
+
+  common::Config config_;
+  common::FakeClock clock_{kNow};
+  RecordingSink sink_;
+  std::unique_ptr<db::ConnectionPool> pool_;
+  std::unique_ptr<EventIngestor> ingestor_;
+};
+TYPED_TEST_SUITE(EventIngestorTest, Engines, EngineNames);
+
+TYPED_TEST(EventIngestorTest, EveryHandledTypeOnBothApiShapes) {
+  for (ApiShape shape : {ApiShape::kCurrent, ApiShape::kOlder}) {
+    const std::string tag = shape == ApiShape::kCurrent ? "cur" : "old";
+    SCOPED_TRACE(tag);
+    const std::string tenant = "tenant_" + tag;
+    SubscriptionSpec spec;
+    spec.id = "sub_" + tag;
+    spec.customer = "cus_" + tag;
+    spec.tenant_id = tenant;
+
+    // Checkout completes: the tenant is linked to its customer and subscription.
+    EXPECT_EQ(this
+                  ->Deliver(testing::EventPayload(
+                      "evt_cs_" + tag, "checkout.session.completed", 100,
+                      testing::CheckoutSessionObject("cs_" + tag, tenant, spec.customer, spec.id)))
+                  .outcome,
+              "applied");
+    EXPECT_EQ(this->Subscription(tenant)->stripe_customer_id, spec.customer);
+
+    spec.status = "trialing";
+    spec.trial_end = 1'800'500'000;
+    EXPECT_EQ(this->DeliverSubscription("evt_c_" + tag, "customer.subscription.created", 101, spec,
+                                        shape),
+              "applied");
+    auto row = this->Subscription(tenant);
+    EXPECT_EQ(row->status, "trialing");
+    EXPECT_EQ(row->plan, "pro");
+    EXPECT_EQ(row->trial_end, 1'800'500'000);
+    EXPECT_EQ(row->current_period_end, 1'802'592'000);
+
+    EXPECT_EQ(this->DeliverSubscription("evt_t_" + tag, "customer.subscription.trial_will_end", 102,
+                                        spec, shape),
+              "applied");
+    spec.status = "active";
+    spec.price = "price_firm_1";
+    EXPECT_EQ(this->DeliverSubscription("evt_u_" + tag, "customer.subscription.updated", 103, spec,
+                                        shape),
+              "applied");
+    EXPECT_EQ(this->Subscription(tenant)->plan, "firm");
+
+    EXPECT_EQ(this->Deliver(testing::EventPayload(
+                                "evt_pf_" + tag, "invoice.payment_failed", 104,
+                                testing::InvoiceObject(spec.id, spec.customer, "", shape)))
+                  .outcome,
+              "applied");
+    EXPECT_THAT(this->sink_.calls(), ::testing::Contains(tenant + "/evt_pf_" + tag));
+    EXPECT_EQ(this->Event("evt_pf_" + tag).tenant_id, tenant);  // matched by the stored ids
+    EXPECT_EQ(this->Deliver(testing::EventPayload(
+                                "evt_ip_" + tag, "invoice.paid", 105,
+                                testing::InvoiceObject(spec.id, spec.customer, tenant, shape)))
+                  .outcome,
+              "applied");
+
+    spec.status = "paused";
+    EXPECT_EQ(
+        this->DeliverSubscription("evt_p_" + tag, "customer.subscription.paused", 106, spec, shape),
+        "applied");
+    EXPECT_EQ(this->Subscription(tenant)->status, "paused");
+    spec.status = "active";
+    EXPECT_EQ(this->DeliverSubscription("evt_r_" + tag, "customer.subscription.resumed", 107, spec,
+                                        shape),
+              "applied");
+    spec.status = "canceled";
+    spec.canceled_at = 1'800'000'900;
+    EXPECT_EQ(this->DeliverSubscription("evt_d_" + tag, "customer.subscription.deleted", 108, spec,
+                                        shape),
+              "applied");
+    row = this->Subscription(tenant);
+    EXPECT_EQ(row->status, "canceled");
+    EXPECT_EQ(row->canceled_at, 1'800'000'900);
+    EXPECT_EQ(row->last_event_id, "evt_d_" + tag);
+
+    // Every applied event left an audit row naming Stripe as the actor.
+    const auto audit = this->Audit(tenant);
+    EXPECT_EQ(audit.size(), 9u);
+    for (const auto& entry : audit) {
+      EXPECT_EQ(entry.actor, "stripe");
+      EXPECT_EQ(entry.action, "billing.event.applied");
+      EXPECT_EQ(entry.request_id, "req-1");
+    }
+  }
+  EXPECT_EQ(this->sink_.calls().size(), 2u);
+}
+
+TYPED_TEST(EventIngestorTest, OutOfOrderUpdatedAndDeleted) {
+  SubscriptionSpec active;
+  SubscriptionSpec canceled;
+  canceled.status = "canceled";
+  EXPECT_EQ(this->DeliverSubscription("evt_del", "customer.subscription.deleted", 300, canceled),
+            "applied");
+  // Stripe delivered the earlier update late.
+  EXPECT_EQ(this->DeliverSubscription("evt_upd", "customer.subscription.updated", 250, active),
+            "stale");
+  // An update stamped the same second as the deletion still does not revive it.
+  EXPECT_EQ(this->DeliverSubscription("evt_upd2", "customer.subscription.updated", 300, active),
+            "stale");
+  EXPECT_EQ(this->Subscription("acme")->status, "canceled");
+  const auto stale = this->Event("evt_upd");
+  EXPECT_EQ(stale.outcome, "stale");
+  EXPECT_EQ(stale.tenant_id, "acme");
+  EXPECT_THAT(stale.error, HasSubstr("evt_del"));
+
+  // The other order applies both.
+  SubscriptionSpec other = active;
+  other.id = "sub_9";
+  other.tenant_id = "globex";
+  EXPECT_EQ(this->DeliverSubscription("evt_9a", "customer.subscription.updated", 100, other),
+            "applied");
+  other.status = "canceled";
+  EXPECT_EQ(this->DeliverSubscription("evt_9b", "customer.subscription.deleted", 200, other),
+            "applied");
+  EXPECT_EQ(this->Subscription("globex")->status, "canceled");
+}
+
+TYPED_TEST(EventIngestorTest, FiftyConcurrentDeliveriesOfOneEventApplyOnce) {
+  const std::string payload =
+      testing::EventPayload("evt_once", "customer.subscription.created", 100,
+                            testing::SubscriptionObject(SubscriptionSpec{}, ApiShape::kCurrent));
+  std::mutex mu;
+  std::map<std::string, int> outcomes;
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&] {
+      try {
+        const auto result = this->Deliver(payload);
+        std::lock_guard<std::mutex> lock(mu);
+        ++outcomes[result.outcome];
+      } catch (const std::exception& e) {
+        ++errors;
+        ADD_FAILURE() << e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(outcomes["applied"], 1);
+  EXPECT_EQ(outcomes["duplicate"], 49);
+  EXPECT_EQ(this->CountEvents(), 1);
+  EXPECT_EQ(this->Event("evt_once").duplicate_deliveries, 49);
+  EXPECT_EQ(this->Audit("acme").size(), 1u);
+  EXPECT_EQ(this->Subscription("acme")->status, "active");
+}
+
+TYPED_TEST(EventIngestorTest, UnknownTenantIsStoredUnmatchedAndReplayFixesIt) {
+  SubscriptionSpec orphan;
+  orphan.tenant_id = "";
+  orphan.customer = "cus_orphan";
+  orphan.id = "sub_orphan";
+  EXPECT_EQ(this->DeliverSubscription("evt_orphan", "customer.subscription.updated", 100, orphan),
+            "unmatched");
+  auto stored = this->Event("evt_orphan");
+  EXPECT_EQ(stored.outcome, "unmatched");
+  EXPECT_EQ(stored.tenant_id, "");
+  EXPECT_THAT(stored.error, HasSubstr("cus_orphan"));
+
+  // The checkout that links the customer arrives afterwards; the operator replays.
+  EXPECT_EQ(this->Deliver(testing::EventPayload("evt_cs", "checkout.session.completed", 90,
+                                                testing::CheckoutSessionObject(
+                                                    "cs_1", "initech", "cus_orphan", "sub_orphan")))
+                .outcome,
+            "applied");
+  this->clock_.Advance(std::chrono::seconds(60));
+  const db::EventRecord replayed =
+      this->ingestor_->Replay("evt_orphan", {"ops@paybell", "operator", "req-2"});
+  EXPECT_EQ(replayed.outcome, "applied");
+  EXPECT_EQ(replayed.tenant_id, "initech");
+  EXPECT_EQ(replayed.replay_count, 1);
+  EXPECT_EQ(this->Subscription("initech")->status, "active");
+  const auto audit = this->Audit("initech");
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.front().action, "billing.event.replayed");
+  EXPECT_EQ(audit.front().actor, "ops@paybell");
+  EXPECT_EQ(audit.front().request_id, "req-2");
+}
+
+TYPED_TEST(EventIngestorTest, ReplayOfAnUnknownEventIsNotFound) {
+  try {
+    this->ingestor_->Replay("evt_missing", {"ops", "operator", ""});
+    FAIL() << "replayed nothing";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.code(), common::ErrorCode::kNotFound);
+  }
+}
+
+TYPED_TEST(EventIngestorTest, UnhandledTypeIsIgnoredButStored) {
+  EXPECT_EQ(this->Deliver(testing::EventPayload("evt_x", "customer.created", 1,
+                                                {{"id", "cus_1"}, {"object", "customer"}}))
+                .outcome,
+            "ignored");
+  EXPECT_EQ(this->Event("evt_x").outcome, "ignored");
+  EXPECT_FALSE(this->Subscription("acme").has_value());
+}
+
+TYPED_TEST(EventIngestorTest, RefusedDeliveriesStoreNothing) {
+  const std::string payload =
+      testing::EventPayload("evt_1", "customer.subscription.created", 1,
+                            testing::SubscriptionObject(SubscriptionSpec{}, ApiShape::kCurrent));
+  for (const std::string& header :
+       {std::string(""), testing::SignatureHeader("whsec_wrong", kNow, payload),
+        testing::SignatureHeader(kSecret, kNow - 301, payload)}) {
+    try {
+      this->ingestor_->Ingest(payload, header, "");
+      ADD_FAILURE() << "accepted " << header;
+    } catch (const common::Error& e) {
+      EXPECT_EQ(e.code(), common::ErrorCode::kInvalidArgument);
+    }
+  }
+  try {
+    this->ingestor_->Ingest("not json", testing::SignatureHeader(kSecret, kNow, "not json"), "");
+    ADD_FAILURE() << "accepted non-JSON";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.code(), common::ErrorCode::kInvalidArgument);
+    EXPECT_THAT(e.what(), HasSubstr("malformed"));
+  }
+  EXPECT_EQ(this->CountEvents(), 0);
+}
+
+TYPED_TEST(EventIngestorTest, NoSecretConfiguredRefusesEverythingAsRetryable) {
+  common::Config no_secret;
+  EventIngestor ingestor(*this->pool_, no_secret, this->clock_, this->sink_);
+  try {
+    ingestor.Ingest("{}", "t=1,v1=00", "");
+    FAIL() << "accepted without a secret";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.code(), common::ErrorCode::kUnavailable);
+  }
+}
+
+TYPED_TEST(EventIngestorTest, ListsEventsNewestFirstWithFiltersAndPages) {
+  SubscriptionSpec spec;
+  for (int i = 0; i < 5; ++i) {
+    this->clock_.Advance(std::chrono::seconds(1));
+    this->DeliverSubscription("evt_" + std::to_string(i), "customer.subscription.updated", 100 + i,
+                              spec);
+  }
+  this->Deliver(testing::EventPayload("evt_ign", "customer.created", 1, {{"id", "cus_1"}}));
+  std::vector<db::EventRecord> page;
+  db::EventFilter filter;
+  filter.tenant_id = "acme";
+  filter.limit = 3;
+  this->pool_->Run("t", [&](soci::session& s) { page = db::event_sql::List(s, filter); });
+  ASSERT_EQ(page.size(), 3u);
+  EXPECT_EQ(page[0].event_id, "evt_4");
+  EXPECT_TRUE(page[0].payload.empty());
+  filter.before = std::make_pair(page.back().received_at, page.back().event_id);
+  this->pool_->Run("t", [&](soci::session& s) { page = db::event_sql::List(s, filter); });
+  ASSERT_EQ(page.size(), 2u);
+  EXPECT_EQ(page[1].event_id, "evt_0");
+
+  db::EventFilter ignored;
+  ignored.outcome = "ignored";
+  this->pool_->Run("t", [&](soci::session& s) { page = db::event_sql::List(s, ignored); });
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].event_id, "evt_ign");
+}
+
+}  // namespace
+}  // namespace paybell::webhooks
