@@ -1,0 +1,109 @@
+// The embedded HTTP adapter in front of a real server: what Stripe sees when storage is down.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+#include "app/server_app.h"
+#include "support/stripe_events.h"
+#include "support/temp_dir.h"
+
+namespace paybell {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kSecret = "whsec_http_test";
+
+class WebhookHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    common::Config config;
+    config.grpc_listen = "127.0.0.1:0";
+    config.http_listen = "127.0.0.1:0";
+    config.data_dir = dir_.path();
+    config.database = common::ParseDatabaseUrl("sqlite:" + dir_.File("paybell.db"));
+    config.jwt_secret = std::string(40, 'j');
+    config.stripe_webhook_secrets = {kSecret};
+    app_ = std::make_unique<app::ServerApp>(config, clock_);
+    app_->Start();
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", app_->http_port());
+    client_->set_read_timeout(std::chrono::seconds(30));
+  }
+  void TearDown() override { app_->Shutdown(std::chrono::seconds(5)); }
+
+  httplib::Result Post(const std::string& path, const std::string& payload) {
+    return client_->Post(
+        path, {{"Stripe-Signature", testing::SignatureHeader(kSecret, clock_.NowUnix(), payload)}},
+        payload, "application/json");
+  }
+
+  common::SystemClock clock_;
+  testing::TempDir dir_;
+  std::unique_ptr<app::ServerApp> app_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+std::string SubscriptionCreated(const std::string& event_id) {
+  return testing::EventPayload(
+      event_id, "customer.subscription.created", 100,
+      testing::SubscriptionObject(testing::SubscriptionSpec{}, testing::ApiShape::kCurrent));
+}
+
+TEST_F(WebhookHttpTest, StorageUnavailableAnswers503SoStripeRetries) {
+  // Another writer holds SQLite's write lock past the busy timeout: the event cannot be stored.
+  soci::session blocker(soci::sqlite3, "db=" + dir_.File("paybell.db"));
+  blocker << "BEGIN IMMEDIATE";
+  auto refused = Post("/stripe/webhook", SubscriptionCreated("evt_retry"));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_THAT(refused->body, HasSubstr("database"));
+  blocker << "ROLLBACK";
+
+  // Stripe's retry succeeds, and the event was not half-stored by the first attempt.
+  auto retried = Post("/api/billing/stripe_webhook", SubscriptionCreated("evt_retry"));
+  ASSERT_TRUE(retried);
+  EXPECT_EQ(retried->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(retried->body)["outcome"], "applied");
+}
+
+TEST_F(WebhookHttpTest, OversizedBodyIs413AndTheServerKeepsServing) {
+  httplib::Headers headers = {{"Stripe-Signature", "t=1,v1=00"}};
+  auto big = client_->Post("/stripe/webhook", headers, std::string((1 << 20) + 1, 'x'),
+                           "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  auto ok = Post("/stripe/webhook", SubscriptionCreated("evt_after"));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST_F(WebhookHttpTest, BadInputIs400NeverA500) {
+  for (const std::string& payload : {std::string(""), std::string("not json"),
+                                     std::string("{\"id\":1}"), std::string(1000, '\0')}) {
+    auto res = Post("/stripe/webhook", payload);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << res->body;
+  }
+  auto unsigned_res =
+      client_->Post("/stripe/webhook", SubscriptionCreated("evt_u"), "application/json");
+  ASSERT_TRUE(unsigned_res);
+  EXPECT_EQ(unsigned_res->status, 400);
+  EXPECT_THAT(unsigned_res->body, HasSubstr("Stripe-Signature"));
+}
+
+TEST_F(WebhookHttpTest, EveryResponseCarriesARequestId) {
+  auto mine = client_->Get("/healthz", {{"X-Request-Id", "abc-123"}});
+  ASSERT_TRUE(mine);
+  EXPECT_EQ(mine->get_header_value("X-Request-Id"), "abc-123");
+  auto bogus = client_->Get("/readyz", {{"X-Request-Id", "bad id with spaces"}});
+  ASSERT_TRUE(bogus);
+  EXPECT_EQ(bogus->status, 200);
+  EXPECT_EQ(bogus->get_header_value("X-Request-Id").size(), 32u);
+}
+
+}  // namespace
+}  // namespace paybell
