@@ -55,6 +55,17 @@ RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<b
   };
   server_.Post("/stripe/webhook", webhook);
   server_.Post("/api/billing/stripe_webhook", webhook);
+  // Where stub-mode checkout and portal links point (billing::kStripeNotConfiguredPath).
+  server_.Get("/billing/stripe-not-configured", [](const httplib::Request&,
+                                                   httplib::Response& res) {
+    res.set_content(
+        "<!doctype html><title>Stripe is not configured</title>"
+        "<h1>Stripe is not configured</h1>"
+        "<p>This Paybell server runs in stub mode: STRIPE_SECRET_KEY is not set, so no checkout "
+        "or billing portal exists and nothing was charged. Set STRIPE_SECRET_KEY and the "
+        "STRIPE_PRICE_* variables to take payments.</p>",
+        "text/html; charset=utf-8");
+  });
   server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });

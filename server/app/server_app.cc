@@ -52,8 +52,16 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
   subscriptions_ = std::make_unique<db::SociSubscriptionRepository>(*pool_);
   verifier_ = std::make_unique<auth::JwtVerifier>(jwt_secret_, clock_);
   authenticator_ = std::make_unique<auth::Authenticator>(*verifier_);
-  billing_ =
-      std::make_unique<billing::BillingServiceImpl>(*authenticator_, *subscriptions_, config_);
+  if (!config_.stripe_stub_mode()) {
+    stripe::StripeClientOptions options;
+    options.api_base = config_.stripe_api_base;
+    options.secret_key = *config_.stripe_secret_key;
+    options.extra_ca_file = config_.ca_file;
+    stripe_ = std::make_unique<stripe::CurlStripeClient>(options);
+  }
+  checkout_ = std::make_unique<billing::CheckoutService>(*pool_, config_, clock_, stripe_.get());
+  billing_ = std::make_unique<billing::BillingServiceImpl>(*authenticator_, *subscriptions_,
+                                                           *checkout_, config_);
   payment_failed_ = std::make_unique<webhooks::LogOnlyPaymentFailedSink>();
   ingestor_ = std::make_unique<webhooks::EventIngestor>(*pool_, config_, clock_, *payment_failed_);
   webhooks_ = std::make_unique<webhooks::WebhookServiceImpl>(*authenticator_, *ingestor_, *pool_);

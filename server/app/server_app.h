@@ -17,6 +17,7 @@
 #include "db/subscription_repository.h"
 #include "notifications/notification_service.h"
 #include "rest_adapter/rest_adapter.h"
+#include "stripe/stripe_client.h"
 #include "webhooks/event_ingestor.h"
 #include "webhooks/webhook_service.h"
 
@@ -59,6 +60,8 @@ class ServerApp {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<webhooks::LogOnlyPaymentFailedSink> payment_failed_;
   std::unique_ptr<webhooks::EventIngestor> ingestor_;
+  std::unique_ptr<stripe::CurlStripeClient> stripe_;  // null in stub mode
+  std::unique_ptr<billing::CheckoutService> checkout_;
   std::unique_ptr<billing::BillingServiceImpl> billing_;
   std::unique_ptr<webhooks::WebhookServiceImpl> webhooks_;
   std::unique_ptr<notifications::NotificationServiceImpl> notifications_;

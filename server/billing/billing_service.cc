@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "common/grpc_status.h"
 #include "common/pagination.h"
+#include "common/request_id.h"
 #include "common/timestamps.h"
 
 namespace paybell::billing {
@@ -41,19 +42,29 @@ v1::Subscription ToSubscriptionProto(const std::string& tenant_id,
 
 grpc::Status BillingServiceImpl::CreateCheckoutSession(
     grpc::ServerContext* context, const v1::CreateCheckoutSessionRequest* request,
-    v1::CreateCheckoutSessionResponse*) {
+    v1::CreateCheckoutSessionResponse* response) {
   return GuardHandler("CreateCheckoutSession", [&] {
-    auth_.Require(*context, Action::kCreateCheckoutSession, request->tenant_id());
-    throw Error(ErrorCode::kUnimplemented, "CreateCheckoutSession is not implemented yet");
+    const auth::Principal caller =
+        auth_.Require(*context, Action::kCreateCheckoutSession, request->tenant_id());
+    const CheckoutResult result =
+        checkout_.CreateCheckoutSession(caller, request->tenant_id(), request->plan(),
+                                        request->coupon_code(), common::RequestIdOf(*context));
+    response->set_checkout_url(result.url);
+    response->set_session_id(result.session_id);
+    response->set_stub(result.stub);
   });
 }
 
 grpc::Status BillingServiceImpl::GetPortalLink(grpc::ServerContext* context,
                                                const v1::GetPortalLinkRequest* request,
-                                               v1::GetPortalLinkResponse*) {
+                                               v1::GetPortalLinkResponse* response) {
   return GuardHandler("GetPortalLink", [&] {
-    auth_.Require(*context, Action::kGetPortalLink, request->tenant_id());
-    throw Error(ErrorCode::kUnimplemented, "GetPortalLink is not implemented yet");
+    const auth::Principal caller =
+        auth_.Require(*context, Action::kGetPortalLink, request->tenant_id());
+    const PortalResult result =
+        checkout_.GetPortalLink(caller, request->tenant_id(), common::RequestIdOf(*context));
+    response->set_url(result.url);
+    response->set_stub(result.stub);
   });
 }
 

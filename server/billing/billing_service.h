@@ -2,6 +2,7 @@
 #pragma once
 
 #include "auth/grpc_auth.h"
+#include "billing/checkout.h"
 #include "common/config.h"
 #include "db/subscription_repository.h"
 #include "paybell/v1/billing.grpc.pb.h"
@@ -15,8 +16,8 @@ v1::Subscription ToSubscriptionProto(const std::string& tenant_id,
 class BillingServiceImpl final : public v1::BillingService::Service {
  public:
   BillingServiceImpl(const auth::Authenticator& auth, db::SubscriptionRepository& subscriptions,
-                     const common::Config& config)
-      : auth_(auth), subscriptions_(subscriptions), config_(config) {}
+                     CheckoutService& checkout, const common::Config& config)
+      : auth_(auth), subscriptions_(subscriptions), checkout_(checkout), config_(config) {}
 
   grpc::Status CreateCheckoutSession(grpc::ServerContext* context,
                                      const v1::CreateCheckoutSessionRequest* request,
@@ -36,6 +37,7 @@ class BillingServiceImpl final : public v1::BillingService::Service {
  private:
   const auth::Authenticator& auth_;
   db::SubscriptionRepository& subscriptions_;
+  CheckoutService& checkout_;
   const common::Config& config_;
 };
 

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/validation.h"
 #include "db/audit_repository.h"
+#include "db/checkout_repository.h"
 #include "db/subscription_repository.h"
 #include "webhooks/stripe_signature.h"
 
@@ -169,6 +170,9 @@ std::string EventIngestor::Process(soci::session& session, const StripeEvent& ev
     audit.request_id = actor.request_id;
     db::audit_sql::Insert(session, audit);
     if (decision.payment_failed) payment_failed_.OnPaymentFailed(session, tenant_id, event);
+    if (!event.checkout_session_id.empty()) {
+      db::checkout_sql::MarkComplete(session, event.checkout_session_id, now);
+    }
   }
   db::event_sql::SetOutcome(session, event.id, tenant_id, decision.outcome, decision.error, now,
                             replay);

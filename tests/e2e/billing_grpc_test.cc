@@ -5,6 +5,7 @@
 
 #include "app/server_app.h"
 #include "auth/jwt.h"
+#include "db/audit_repository.h"
 #include "db/subscription_repository.h"
 #include "paybell/v1/billing.grpc.pb.h"
 #include "paybell/v1/notification.grpc.pb.h"
@@ -198,21 +199,48 @@ TEST_F(BillingGrpcTest, ListSubscriptionsIsForOperatorsAndPaginates) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
-TEST_F(BillingGrpcTest, NotYetBuiltRpcsSayUnimplementedAfterCheckingAccess) {
+TEST_F(BillingGrpcTest, StubModeCheckoutAndPortalAnswerLocallyAndAreAudited) {
   v1::CreateCheckoutSessionRequest checkout;
   checkout.set_tenant_id("acme");
   checkout.set_plan(v1::PLAN_PRO);
   v1::CreateCheckoutSessionResponse checkout_response;
   const grpc::Status as_owner = billing_->CreateCheckoutSession(
       Context(Token(auth::Role::kOwner, "acme")).get(), checkout, &checkout_response);
-  EXPECT_EQ(as_owner.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_THAT(as_owner.error_message(), HasSubstr("not implemented yet"));
+  ASSERT_TRUE(as_owner.ok()) << as_owner.error_message();
+  EXPECT_TRUE(checkout_response.stub());
+  EXPECT_THAT(checkout_response.checkout_url(), HasSubstr("/billing/stripe-not-configured"));
+  EXPECT_THAT(checkout_response.session_id(), ::testing::StartsWith("stub_cs_"));
   EXPECT_EQ(billing_
                 ->CreateCheckoutSession(Context(Token(auth::Role::kMember, "acme")).get(), checkout,
                                         &checkout_response)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  checkout.set_plan(v1::PLAN_UNSPECIFIED);
+  EXPECT_EQ(billing_
+                ->CreateCheckoutSession(Context(Token(auth::Role::kOwner, "acme")).get(), checkout,
+                                        &checkout_response)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 
+  v1::GetPortalLinkRequest portal;
+  portal.set_tenant_id("acme");
+  v1::GetPortalLinkResponse portal_response;
+  ASSERT_TRUE(billing_
+                  ->GetPortalLink(Context(Token(auth::Role::kOwner, "acme")).get(), portal,
+                                  &portal_response)
+                  .ok());
+  EXPECT_TRUE(portal_response.stub());
+
+  std::vector<db::AuditEntry> audit;
+  app_->pool().Run("t",
+                   [&](soci::session& s) { audit = db::audit_sql::ListForTenant(s, "acme", 10); });
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[0].action, "billing.portal_session.created");
+  EXPECT_EQ(audit[1].action, "billing.checkout_session.created");
+  EXPECT_EQ(audit[1].actor, "someone@example.com");
+}
+
+TEST_F(BillingGrpcTest, NotYetBuiltRpcsSayUnimplementedAfterCheckingAccess) {
   v1::EmitRequest emit;
   emit.set_tenant_id("acme");
   v1::EmitResponse emit_response;

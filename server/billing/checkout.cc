@@ -1,0 +1,203 @@
+#include "billing/checkout.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
+
+#include "billing/billing_config.h"
+#include "billing/subscription_rules.h"
+#include "common/error.h"
+#include "common/request_id.h"
+#include "db/audit_repository.h"
+#include "db/checkout_repository.h"
+#include "db/subscription_repository.h"
+#include "stripe/idempotency.h"
+
+namespace paybell::billing {
+
+using common::Error;
+using common::ErrorCode;
+
+namespace {
+
+// A user double-clicking or a client retrying within this window reuses the Stripe answer.
+constexpr int64_t kCheckoutIdempotencyWindowS = 600;
+constexpr int64_t kPortalIdempotencyWindowS = 60;
+
+void ValidateCouponCode(const std::string& code) {
+  const bool ok = code.size() <= 64 && std::all_of(code.begin(), code.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+                  });
+  if (!ok) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "coupon_code must be up to 64 letters, digits, '-' or '_'");
+  }
+}
+
+std::string StringField(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::optional<db::SubscriptionRecord> FindSubscription(db::ConnectionPool& pool,
+                                                       const std::string& tenant_id) {
+  std::optional<db::SubscriptionRecord> found;
+  pool.Run("read subscription",
+           [&](soci::session& session) { found = db::subscription_sql::Find(session, tenant_id); });
+  return found;
+}
+
+}  // namespace
+
+CheckoutService::CheckoutService(db::ConnectionPool& pool, const common::Config& config,
+                                 const common::Clock& clock, stripe::StripeApi* stripe)
+    : pool_(pool), config_(config), clock_(clock), stripe_(stripe) {}
+
+std::string CheckoutService::ResolvePromotionCode(const std::string& coupon_code) {
+  const nlohmann::json list =
+      stripe_->Get("/v1/promotion_codes", {{"code", coupon_code}, {"active", "true"}});
+  const auto data = list.find("data");
+  if (data != list.end() && data->is_array()) {
+    for (const auto& promo : *data) {
+      const std::string id = StringField(promo, "id");
+      if (!id.empty()) return id;
+    }
+  }
+  throw Error(ErrorCode::kInvalidArgument, "coupon not found: " + coupon_code);
+}
+
+void CheckoutService::Record(const auth::Principal& caller, const std::string& tenant_id,
+                             const std::string& action, const std::string& target,
+                             const std::string& detail, const std::string& request_id,
+                             const std::function<void(soci::session&)>& extra) {
+  pool_.Run("record " + action, [&](soci::session& session) {
+    db::WriteTransaction tx(session, pool_.kind());
+    if (extra) extra(session);
+    db::AuditEntry audit;
+    audit.at = clock_.NowUnix();
+    audit.actor = caller.subject;
+    audit.actor_role = std::string(auth::RoleName(caller.role));
+    audit.tenant_id = tenant_id;
+    audit.action = action;
+    audit.target = target;
+    audit.detail = detail;
+    audit.request_id = request_id;
+    db::audit_sql::Insert(session, audit);
+    tx.Commit();
+  });
+}
+
+CheckoutResult CheckoutService::CreateCheckoutSession(const auth::Principal& caller,
+                                                      const std::string& tenant_id, v1::Plan plan,
+                                                      const std::string& coupon_code,
+                                                      const std::string& request_id) {
+  const std::string plan_word(PlanWord(plan));
+  if (plan_word.empty()) {
+    throw Error(ErrorCode::kInvalidArgument, "plan must be PLAN_STARTER, PLAN_PRO or PLAN_FIRM");
+  }
+  ValidateCouponCode(coupon_code);
+  const auto current = FindSubscription(pool_, tenant_id);
+  if (current && IsLive(StatusFromWord(current->status))) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                "tenant " + tenant_id + " already has a " + current->status +
+                    " subscription; change or cancel it in the billing portal (GetPortalLink)");
+  }
+
+  db::CheckoutSessionRecord record;
+  record.tenant_id = tenant_id;
+  record.plan = plan_word;
+  record.coupon_code = coupon_code;
+  record.created_by = caller.subject;
+  record.created_at = clock_.NowUnix();
+
+  if (stripe_ == nullptr) {
+    record.stub = true;
+    record.session_id = "stub_cs_" + common::NewRequestId();
+    record.url = config_.app_url + kStripeNotConfiguredPath + "?plan=" + plan_word;
+    spdlog::info("stub checkout for tenant {} plan {}: Stripe is not configured", tenant_id,
+                 plan_word);
+  } else {
+    const std::string& price = PriceIdFor(config_, plan);
+    if (price.empty()) {
+      std::string variable = "STRIPE_PRICE_" + plan_word;
+      std::transform(variable.begin(), variable.end(), variable.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      throw Error(ErrorCode::kFailedPrecondition,
+                  "plan " + plan_word + " has no Stripe price: set " + variable);
+    }
+    const std::string customer = current ? current->stripe_customer_id : "";
+    stripe::FormFields form = {
+        {"mode", "subscription"},
+        {"line_items[0][price]", price},
+        {"line_items[0][quantity]", "1"},
+        {"client_reference_id", tenant_id},
+        {"metadata[tenant_id]", tenant_id},
+        {"metadata[plan]", plan_word},
+        {"subscription_data[metadata][tenant_id]", tenant_id},
+        {"subscription_data[metadata][plan]", plan_word},
+        {"success_url",
+         config_.app_url + "/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}"},
+        {"cancel_url", config_.app_url + "/billing?checkout=cancel"},
+    };
+    if (!customer.empty()) form.emplace_back("customer", customer);
+    if (!coupon_code.empty()) {
+      record.promotion_code_id = ResolvePromotionCode(coupon_code);
+      form.emplace_back("discounts[0][promotion_code]", record.promotion_code_id);
+    } else {
+      form.emplace_back("allow_promotion_codes", "true");
+    }
+    record.idempotency_key = stripe::DeriveIdempotencyKey(
+        "checkout", {tenant_id, plan_word, price, record.promotion_code_id, customer},
+        clock_.NowUnix(), kCheckoutIdempotencyWindowS);
+    const nlohmann::json session =
+        stripe_->Post("/v1/checkout/sessions", form, record.idempotency_key);
+    record.session_id = StringField(session, "id");
+    record.url = StringField(session, "url");
+    if (record.session_id.empty() || record.url.empty()) {
+      throw Error(ErrorCode::kUnavailable, "Stripe answered a checkout session without id or url");
+    }
+  }
+
+  const std::string detail = nlohmann::json{
+      {"plan", plan_word},
+      {"session_id", record.session_id},
+      {"stub", record.stub},
+      {"coupon_code",
+       coupon_code}}.dump();
+  Record(caller, tenant_id, "billing.checkout_session.created", record.session_id, detail,
+         request_id, [&](soci::session& session) { db::checkout_sql::Insert(session, record); });
+  return {record.url, record.session_id, record.stub};
+}
+
+PortalResult CheckoutService::GetPortalLink(const auth::Principal& caller,
+                                            const std::string& tenant_id,
+                                            const std::string& request_id) {
+  PortalResult result;
+  if (stripe_ == nullptr) {
+    result.url = config_.app_url + kStripeNotConfiguredPath;
+    result.stub = true;
+  } else {
+    const auto current = FindSubscription(pool_, tenant_id);
+    if (!current || current->stripe_customer_id.empty()) {
+      throw Error(ErrorCode::kFailedPrecondition,
+                  "no subscription yet: tenant " + tenant_id + " has no Stripe customer");
+    }
+    const std::string& customer = current->stripe_customer_id;
+    const nlohmann::json portal =
+        stripe_->Post("/v1/billing_portal/sessions",
+                      {{"customer", customer}, {"return_url", config_.app_url + "/billing"}},
+                      stripe::DeriveIdempotencyKey("portal", {tenant_id, customer},
+                                                   clock_.NowUnix(), kPortalIdempotencyWindowS));
+    result.url = StringField(portal, "url");
+    if (result.url.empty()) {
+      throw Error(ErrorCode::kUnavailable, "Stripe answered a portal session without url");
+    }
+  }
+  Record(caller, tenant_id, "billing.portal_session.created", tenant_id,
+         nlohmann::json{{"stub", result.stub}}.dump(), request_id, nullptr);
+  return result;
+}
+
+}  // namespace paybell::billing

@@ -1,0 +1,26 @@
+#include "stripe/idempotency.h"
+
+#include <openssl/sha.h>
+
+namespace paybell::stripe {
+
+std::string DeriveIdempotencyKey(std::string_view purpose, const std::vector<std::string>& parts,
+                                 int64_t now_unix, int64_t window_s) {
+  std::string material(purpose);
+  for (const std::string& part : parts) {
+    // Length-prefixed, so ("ab","c") and ("a","bc") differ.
+    material += "|" + std::to_string(part.size()) + ":" + part;
+  }
+  material += "|w" + std::to_string(window_s > 0 ? now_unix / window_s : 0);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "paybell-" + std::string(purpose) + "-";
+  for (int i = 0; i < 16; ++i) {  // 128 bits is plenty for a key
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace paybell::stripe

@@ -1,0 +1,47 @@
+// StripeApi over libcurl: bearer key, pinned Stripe-Version, timeouts, and retries with backoff
+// (same Idempotency-Key) on network errors, 429 and 5xx.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "stripe/stripe_api.h"
+
+namespace paybell::stripe {
+
+// The API version Paybell's parsing is written against (the fixtures' current shapes).
+inline constexpr char kStripeApiVersion[] = "2025-03-31.basil";
+
+struct StripeClientOptions {
+  std::string api_base;       // STRIPE_API_BASE, no trailing slash
+  std::string secret_key;     // STRIPE_SECRET_KEY; never logged
+  std::string extra_ca_file;  // PAYBELL_CA_FILE: trusted besides the system's CAs
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds total_timeout{20000};
+  int max_attempts = 4;
+  std::chrono::milliseconds first_backoff{250};  // doubled per retry
+};
+
+class CurlStripeClient final : public StripeApi {
+ public:
+  explicit CurlStripeClient(StripeClientOptions options);
+  nlohmann::json Post(const std::string& path, const FormFields& form,
+                      const std::string& idempotency_key) override;
+  nlohmann::json Get(const std::string& path, const FormFields& query) override;
+
+ private:
+  struct Response {
+    long status = 0;
+    std::string body;
+    std::string network_error;  // non-empty when no HTTP answer came
+  };
+  Response PerformOnce(const std::string& method, const std::string& url, const std::string& body,
+                       const std::string& idempotency_key) const;
+  nlohmann::json Perform(const std::string& method, const std::string& path, const std::string& url,
+                         const std::string& body, const std::string& idempotency_key);
+
+  StripeClientOptions options_;
+  std::string ca_bundle_;  // system CAs + extra_ca_file, when an extra file is configured
+};
+
+}  // namespace paybell::stripe

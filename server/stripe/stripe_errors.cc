@@ -1,0 +1,38 @@
+#include "stripe/stripe_errors.h"
+
+#include <nlohmann/json.hpp>
+
+namespace paybell::stripe {
+
+using common::Error;
+using common::ErrorCode;
+
+bool IsRetryableStatus(long http_status) { return http_status == 429 || http_status >= 500; }
+
+Error ErrorFromStripeResponse(long http_status, const std::string& body) {
+  std::string message;
+  std::string type;
+  const auto json = nlohmann::json::parse(body, nullptr, false);
+  if (json.is_object() && json.contains("error") && json["error"].is_object()) {
+    const auto& error = json["error"];
+    if (error.contains("message") && error["message"].is_string()) message = error["message"];
+    if (error.contains("type") && error["type"].is_string()) type = error["type"];
+  }
+  if (http_status == 401) {
+    // Stripe's message repeats part of the key: say only what the operator must fix.
+    return Error(ErrorCode::kFailedPrecondition, "Stripe key rejected (check STRIPE_SECRET_KEY)");
+  }
+  if (http_status == 429 || http_status >= 500) {
+    return Error(ErrorCode::kUnavailable,
+                 "Stripe is unavailable (HTTP " + std::to_string(http_status) + "); try again");
+  }
+  if (message.empty()) message = "Stripe answered HTTP " + std::to_string(http_status);
+  if (http_status == 404) return Error(ErrorCode::kNotFound, "Stripe: " + message);
+  if (http_status == 402 || type == "card_error") {
+    return Error(ErrorCode::kFailedPrecondition, "Stripe: " + message);
+  }
+  if (type == "idempotency_error") return Error(ErrorCode::kAlreadyExists, "Stripe: " + message);
+  return Error(ErrorCode::kInvalidArgument, "Stripe: " + message);
+}
+
+}  // namespace paybell::stripe

@@ -1,0 +1,18 @@
+// The one mapping from Stripe's answers to domain errors.
+#pragma once
+
+#include <string>
+
+#include "common/error.h"
+
+namespace paybell::stripe {
+
+// For a non-2xx answer that will not be retried. 400 invalid_request_error → INVALID_ARGUMENT
+// with Stripe's message; 401 → FAILED_PRECONDITION "Stripe key rejected"; 402 card errors →
+// FAILED_PRECONDITION; 404 → NOT_FOUND; 429 and 5xx → UNAVAILABLE. Never contains the key.
+common::Error ErrorFromStripeResponse(long http_status, const std::string& body);
+
+// Whether an answer is worth retrying with the same Idempotency-Key.
+bool IsRetryableStatus(long http_status);
+
+}  // namespace paybell::stripe
