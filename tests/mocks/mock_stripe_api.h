@@ -1,0 +1,20 @@
+// gMock stand-in for the Stripe API, for unit tests of billing logic.
+#pragma once
+
+#include <gmock/gmock.h>
+
+#include "stripe/stripe_api.h"
+
+namespace paybell::testing {
+
+class MockStripeApi : public stripe::StripeApi {
+ public:
+  MOCK_METHOD(nlohmann::json, Post,
+              (const std::string& path, const stripe::FormFields& form,
+               const std::string& idempotency_key),
+              (override));
+  MOCK_METHOD(nlohmann::json, Get, (const std::string& path, const stripe::FormFields& query),
+              (override));
+};
+
+}  // namespace paybell::testing

@@ -1,0 +1,85 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "stripe/form_encoding.h"
+#include "stripe/idempotency.h"
+#include "stripe/stripe_errors.h"
+
+namespace paybell::stripe {
+namespace {
+
+using common::ErrorCode;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(FormEncodingTest, NestedKeysKeepBracketsAndValuesAreEscaped) {
+  EXPECT_EQ(
+      FormEncode({{"line_items[0][price]", "price_1"},
+                  {"subscription_data[metadata][tenant_id]", "acme & co"},
+                  {"success_url", "https://x.test/b?checkout=success&id={CHECKOUT_SESSION_ID}"}}),
+      "line_items[0][price]=price_1&subscription_data[metadata][tenant_id]=acme%20%26%20co"
+      "&success_url=https%3A%2F%2Fx.test%2Fb%3Fcheckout%3Dsuccess%26id%3D%7BCHECKOUT_SESSION_ID%"
+      "7D");
+}
+
+TEST(FormEncodingTest, EscapesEverythingButUnreserved) {
+  EXPECT_EQ(PercentEncode("aZ09-_.~"), "aZ09-_.~");
+  EXPECT_EQ(PercentEncode("a+b=c/d é[0]"), "a%2Bb%3Dc%2Fd%20%C3%A9%5B0%5D");
+  EXPECT_EQ(PercentEncode("k[0]", true), "k[0]");
+  EXPECT_EQ(FormEncode({}), "");
+  EXPECT_EQ(FormEncode({{"a", ""}}), "a=");
+}
+
+TEST(StripeErrorsTest, InvalidRequestCarriesStripesMessage) {
+  const auto e = ErrorFromStripeResponse(
+      400,
+      R"({"error":{"type":"invalid_request_error","message":"No such price: 'price_x'","param":"line_items[0][price]"}})");
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(e.what(), HasSubstr("No such price: 'price_x'"));
+}
+
+TEST(StripeErrorsTest, RejectedKeyNeverRepeatsIt) {
+  const auto e = ErrorFromStripeResponse(
+      401,
+      R"({"error":{"type":"invalid_request_error","message":"Invalid API Key provided: sk_test_****abcd"}})");
+  EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(e.what(), HasSubstr("Stripe key rejected"));
+  EXPECT_THAT(e.what(), Not(HasSubstr("sk_test")));
+}
+
+TEST(StripeErrorsTest, StatusClasses) {
+  EXPECT_EQ(ErrorFromStripeResponse(429, "{}").code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(ErrorFromStripeResponse(503, "<html>").code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(
+      ErrorFromStripeResponse(404, R"({"error":{"message":"No such customer: 'cus_1'"}})").code(),
+      ErrorCode::kNotFound);
+  EXPECT_EQ(ErrorFromStripeResponse(402, R"({"error":{"type":"card_error","message":"declined"}})")
+                .code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorFromStripeResponse(400, "not json").code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(IsRetryableStatus(429));
+  EXPECT_TRUE(IsRetryableStatus(500));
+  EXPECT_FALSE(IsRetryableStatus(400));
+  EXPECT_FALSE(IsRetryableStatus(402));
+}
+
+TEST(IdempotencyKeyTest, SameRequestSameWindowSameKey) {
+  const auto a = DeriveIdempotencyKey("checkout", {"acme", "pro", "price_1"}, 1'800'000'000, 600);
+  EXPECT_EQ(a, DeriveIdempotencyKey("checkout", {"acme", "pro", "price_1"}, 1'800'000'100, 600));
+  EXPECT_THAT(a, ::testing::StartsWith("paybell-checkout-"));
+  EXPECT_EQ(a.size(), std::string("paybell-checkout-").size() + 32);
+}
+
+TEST(IdempotencyKeyTest, AnyDifferenceGivesANewKey) {
+  const auto base = DeriveIdempotencyKey("checkout", {"acme", "pro"}, 1'800'000'000, 600);
+  EXPECT_NE(base, DeriveIdempotencyKey("checkout", {"acme", "firm"}, 1'800'000'000, 600));
+  EXPECT_NE(base, DeriveIdempotencyKey("portal", {"acme", "pro"}, 1'800'000'000, 600));
+  EXPECT_NE(base, DeriveIdempotencyKey("checkout", {"acme", "pro"}, 1'800'000'600, 600));
+  // Length-prefixed parts: shifting a character between parts changes the key.
+  EXPECT_NE(DeriveIdempotencyKey("c", {"ab", "c"}, 0, 600),
+            DeriveIdempotencyKey("c", {"a", "bc"}, 0, 600));
+}
+
+}  // namespace
+}  // namespace paybell::stripe
