@@ -87,10 +87,31 @@ void ServerApp::Start() {
                              " (address in use or not local?)");
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
+  health_watcher_ = std::thread([this] { WatchDatabase(); });
   if (!config_.http_listen.empty()) {
     rest_ =
         std::make_unique<rest::RestAdapter>(InProcessChannel(), [this] { return pool_->Ping(); });
     rest_->Start(config_.http_listen);
+  }
+}
+
+void ServerApp::WatchDatabase() {
+  constexpr auto kInterval = std::chrono::seconds(5);
+  bool serving = true;
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  while (!stop_cv_.wait_for(lock, kInterval, [this] { return stopping_; })) {
+    lock.unlock();
+    const bool reachable = pool_->Ping();
+    if (reachable != serving) {
+      serving = reachable;
+      server_->GetHealthCheckService()->SetServingStatus(serving);
+      if (serving) {
+        spdlog::info("database reachable again: health SERVING");
+      } else {
+        spdlog::error("database unreachable: health NOT_SERVING");
+      }
+    }
+    lock.lock();
   }
 }
 
@@ -109,6 +130,12 @@ void ServerApp::Shutdown(std::chrono::milliseconds drain) {
     rest_.reset();
   }
   if (!server_) return;
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (health_watcher_.joinable()) health_watcher_.join();
   server_->GetHealthCheckService()->Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() + drain);
   server_->Wait();

@@ -6,7 +6,10 @@
 
 #include <chrono>
 #include <memory>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "auth/grpc_auth.h"
 #include "auth/jwt.h"
@@ -67,6 +70,12 @@ class ServerApp {
   std::unique_ptr<notifications::NotificationServiceImpl> notifications_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<rest::RestAdapter> rest_;
+  // Keeps grpc.health.v1 in step with the database: NOT_SERVING while it is unreachable.
+  void WatchDatabase();
+  std::thread health_watcher_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
   int grpc_port_ = 0;
 };
 

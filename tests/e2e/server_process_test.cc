@@ -2,8 +2,10 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "auth/jwt.h"
@@ -13,6 +15,7 @@
 #include "db/subscription_repository.h"
 #include "paybell/v1/billing.grpc.pb.h"
 #include "support/process.h"
+#include "support/stripe_events.h"
 #include "support/temp_dir.h"
 #include "support/test_database.h"
 
@@ -133,6 +136,42 @@ TEST(ServerProcessTest, ServesFromPostgres) {
   ASSERT_TRUE(GetSubscription(server.grpc_target(), OperatorToken(secret), "acme", &s).ok());
   EXPECT_EQ(s.status(), v1::SUBSCRIPTION_STATUS_NONE);
   EXPECT_EQ(server.process().Stop(), 0);
+}
+
+TEST(ServerProcessTest, PaybellRestServesWebhooksForARemoteServer) {
+  TempDir dir;
+  const std::string secret = "whsec_rest_test";
+  ServerProcess server(dir.path(), {{"STRIPE_WEBHOOK_SECRET", secret}});
+  ChildProcess rest(testing::RequiredEnv("PAYBELL_REST_BIN"),
+                    {"--grpc-target", server.grpc_target(), "--http-listen", "127.0.0.1:0"}, {});
+  const auto started = rest.WaitForOutput("http_port=", kStartTimeout);
+  ASSERT_TRUE(started) << rest.output();
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(*started, match, std::regex("http_port=(\\d+)")));
+  httplib::Client client("127.0.0.1", std::stoi(match[1]));
+  client.set_read_timeout(std::chrono::seconds(10));
+
+  auto ready = client.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
+  const std::string payload = testing::EventPayload(
+      "evt_rest", "customer.subscription.created", 100,
+      testing::SubscriptionObject(testing::SubscriptionSpec{}, testing::ApiShape::kCurrent));
+  const common::SystemClock clock;
+  auto res = client.Post(
+      "/stripe/webhook",
+      {{"Stripe-Signature", testing::SignatureHeader(secret, clock.NowUnix(), payload)}}, payload,
+      "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_THAT(res->body, HasSubstr("applied"));
+
+  // The server gone: readiness says so instead of hanging.
+  EXPECT_EQ(server.process().Stop(), 0);
+  auto not_ready = client.Get("/readyz");
+  ASSERT_TRUE(not_ready);
+  EXPECT_EQ(not_ready->status, 503);
+  EXPECT_EQ(rest.Stop(), 0);
 }
 
 TEST(ServerProcessTest, SigtermStopsCleanly) {
