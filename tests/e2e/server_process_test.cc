@@ -142,7 +142,7 @@ TEST(ServerProcessTest, PaybellRestServesWebhooksForARemoteServer) {
   TempDir dir;
   const std::string secret = "whsec_rest_test";
   ServerProcess server(dir.path(), {{"STRIPE_WEBHOOK_SECRET", secret}});
-  ChildProcess rest(testing::RequiredEnv("PAYBELL_REST_BIN"),
+  ChildProcess rest(PAYBELL_REST_BIN,
                     {"--grpc-target", server.grpc_target(), "--http-listen", "127.0.0.1:0"}, {});
   const auto started = rest.WaitForOutput("http_port=", kStartTimeout);
   ASSERT_TRUE(started) << rest.output();
