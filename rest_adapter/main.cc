@@ -1,7 +1,7 @@
 // paybell-rest: the HTTP adapter as its own process, calling a remote paybell-server.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 
@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
   std::string grpc_target = "127.0.0.1:50051";
   std::string http_listen;
   cli.add_option("--grpc-target", grpc_target, "paybell-server's gRPC address");
-  auto* http_opt = cli.add_option("--http-listen", http_listen, "HTTP address (PAYBELL_HTTP_LISTEN)");
+  auto* http_opt =
+      cli.add_option("--http-listen", http_listen, "HTTP address (PAYBELL_HTTP_LISTEN)");
   CLI11_PARSE(cli, argc, argv);
 
   sigset_t stop_signals;
@@ -40,9 +41,8 @@ int main(int argc, char** argv) {
   }
 
   auto channel = grpc::CreateChannel(grpc_target, grpc::InsecureChannelCredentials());
-  paybell::rest::RestAdapter adapter(channel, [channel] {
-    return paybell::rest::IsServing(channel, std::chrono::seconds(2));
-  });
+  paybell::rest::RestAdapter adapter(
+      channel, [channel] { return paybell::rest::IsServing(channel, std::chrono::seconds(2)); });
   try {
     adapter.Start(config.http_listen);
   } catch (const std::exception& e) {

@@ -3,7 +3,9 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 
 #include "common/request_id.h"
@@ -19,6 +21,51 @@ constexpr char kRequestIdHeader[] = "X-Request-Id";
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_content(body.dump(), "application/json");
+}
+
+// The announced length, or nullopt when absent or not a number (chunked bodies).
+std::optional<uint64_t> ContentLength(const httplib::Request& req) {
+  if (!req.has_header("Content-Length")) return std::nullopt;
+  try {
+    return std::stoull(req.get_header_value("Content-Length"));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+void RefuseTooLarge(httplib::Response& res) {
+  // The rest of the body is never read, so this connection cannot carry another request.
+  res.set_header("Connection", "close");
+  SendJson(res, 413, {{"error", "body over 1 MiB"}});
+}
+
+// Reads the body into `body`, at most kMaxWebhookBodyBytes whether it comes with a
+// Content-Length or chunked (cpp-httplib's own limit only applies to Content-Length).
+// False, with 413 answered, when it is larger; nothing beyond the limit is read.
+bool ReadBoundedBody(const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& content_reader, std::string* body) {
+  if (auto length = ContentLength(req); length && *length > kMaxWebhookBodyBytes) {
+    RefuseTooLarge(res);
+    return false;
+  }
+  bool too_large = false;
+  const bool read = content_reader([&](const char* data, size_t size) {
+    if (body->size() + size > kMaxWebhookBodyBytes) {
+      too_large = true;
+      return false;
+    }
+    body->append(data, size);
+    return true;
+  });
+  if (too_large) {
+    RefuseTooLarge(res);
+    return false;
+  }
+  if (!read) {
+    SendJson(res, 400, {{"error", "could not read the request body"}});
+    return false;
+  }
+  return true;
 }
 
 const std::string& RequestId(const httplib::Response& res) {
@@ -50,9 +97,15 @@ RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<b
                  RequestId(res));
   });
 
-  auto webhook = [this](const httplib::Request& req, httplib::Response& res) {
-    HandleStripeWebhook(req, res);
+  auto webhook = [this](const httplib::Request& req, httplib::Response& res,
+                        const httplib::ContentReader& content_reader) {
+    HandleStripeWebhook(req, res, content_reader);
   };
+  // "Expect: 100-continue" with a body over the limit: refuse before the client sends it.
+  server_.set_expect_100_continue_handler([](const httplib::Request& req, httplib::Response&) {
+    auto length = ContentLength(req);
+    return length && *length > kMaxWebhookBodyBytes ? 413 : 100;
+  });
   server_.Post("/stripe/webhook", webhook);
   server_.Post("/api/billing/stripe_webhook", webhook);
   // Where stub-mode checkout and portal links point (billing::kStripeNotConfiguredPath).
@@ -97,9 +150,11 @@ void RestAdapter::Stop() {
   thread_.join();
 }
 
-void RestAdapter::HandleStripeWebhook(const httplib::Request& req, httplib::Response& res) {
+void RestAdapter::HandleStripeWebhook(const httplib::Request& req, httplib::Response& res,
+                                      const httplib::ContentReader& content_reader) {
   v1::IngestStripeEventRequest request;
-  request.set_payload(req.body);  // the exact bytes: the signature covers them
+  // The exact bytes: the signature covers them.
+  if (!ReadBoundedBody(req, res, content_reader, request.mutable_payload())) return;
   request.set_signature_header(req.get_header_value("Stripe-Signature"));
   v1::IngestStripeEventResponse response;
   grpc::ClientContext context;
@@ -110,13 +165,14 @@ void RestAdapter::HandleStripeWebhook(const httplib::Request& req, httplib::Resp
     SendJson(res, HttpStatusFromGrpc(status.error_code()), {{"error", status.error_message()}});
     return;
   }
-  const std::string outcome = v1::EventOutcome_Name(response.outcome());
-  const std::string word = outcome.substr(std::string("EVENT_OUTCOME_").size());
+  // EVENT_OUTCOME_APPLIED → "applied"; a value this adapter does not know yet → "unknown".
+  std::string outcome = v1::EventOutcome_Name(response.outcome());
+  constexpr std::string_view kPrefix = "EVENT_OUTCOME_";
+  outcome = outcome.size() > kPrefix.size() ? outcome.substr(kPrefix.size()) : "unknown";
+  std::transform(outcome.begin(), outcome.end(), outcome.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   nlohmann::json body = {{"received", true}, {"event_id", response.event_id()}};
-  std::string lower;
-  for (char c : word)
-    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  body["outcome"] = lower;
+  body["outcome"] = outcome;
   body["duplicate"] = response.outcome() == v1::EVENT_OUTCOME_DUPLICATE;
   SendJson(res, 200, body);
 }

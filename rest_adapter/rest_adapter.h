@@ -30,7 +30,8 @@ class RestAdapter {
   void Stop();
 
  private:
-  void HandleStripeWebhook(const httplib::Request& req, httplib::Response& res);
+  void HandleStripeWebhook(const httplib::Request& req, httplib::Response& res,
+                           const httplib::ContentReader& content_reader);
 
   std::unique_ptr<v1::WebhookService::Stub> webhooks_;
   std::function<bool()> ready_;
