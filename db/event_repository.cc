@@ -47,8 +47,11 @@ constexpr std::string_view kTenantBySubscription =
 constexpr std::string_view kTenantByCustomer =
     "SELECT tenant_id FROM billing_subscriptions WHERE stripe_customer_id = :id "
     "ORDER BY updated_at DESC LIMIT 1";
-constexpr std::string_view kLockRowPostgres =
-    "SELECT tenant_id FROM billing_subscriptions WHERE tenant_id = :tenant_id FOR UPDATE";
+// A transaction-scoped advisory lock on the tenant, not a row lock: a tenant's first events
+// arrive before any row exists, and FOR UPDATE on no row locks nothing. The two-int form keeps
+// these keys apart from the single-bigint migration lock.
+constexpr std::string_view kLockTenantPostgres =
+    "SELECT pg_advisory_xact_lock(7292, hashtext(:tenant_id))";
 
 EventRecord FromRow(const soci::row& row, bool with_payload) {
   EventRecord e;
@@ -149,11 +152,9 @@ std::optional<std::string> FindTenantByStripeIds(soci::session& session,
   return FirstTenant(session, kTenantByCustomer, customer_id);
 }
 
-void LockSubscriptionRow(soci::session& session, DatabaseKind kind, const std::string& tenant_id) {
+void LockTenant(soci::session& session, DatabaseKind kind, const std::string& tenant_id) {
   if (kind != DatabaseKind::kPostgres) return;
-  std::string locked;
-  soci::indicator ind = soci::i_null;
-  session << kLockRowPostgres, soci::use(tenant_id), soci::into(locked, ind);
+  session << kLockTenantPostgres, soci::use(tenant_id);
 }
 
 }  // namespace tenant_lookup_sql

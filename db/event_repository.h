@@ -61,10 +61,10 @@ namespace tenant_lookup_sql {
 std::optional<std::string> FindTenantByStripeIds(soci::session& session,
                                                  const std::string& subscription_id,
                                                  const std::string& customer_id);
-// Locks the tenant's subscription row until the transaction ends (PostgreSQL: FOR UPDATE), so
-// two events for one tenant apply one after the other. SQLite's BEGIN IMMEDIATE already
-// serialises writers; there it is a plain read.
-void LockSubscriptionRow(soci::session& session, DatabaseKind kind, const std::string& tenant_id);
+// Serialises the transactions that change one tenant's subscription until this one ends, also
+// before the tenant has a row (PostgreSQL: a per-tenant advisory lock). SQLite's BEGIN
+// IMMEDIATE already serialises every writer, so there it does nothing.
+void LockTenant(soci::session& session, DatabaseKind kind, const std::string& tenant_id);
 }  // namespace tenant_lookup_sql
 
 }  // namespace paybell::db

@@ -33,35 +33,39 @@ std::optional<uint64_t> ContentLength(const httplib::Request& req) {
   }
 }
 
-void RefuseTooLarge(httplib::Response& res) {
-  // The rest of the body is never read, so this connection cannot carry another request.
-  res.set_header("Connection", "close");
+// Past the limit, up to this much more is read and thrown away so the client, still sending,
+// receives the 413 instead of a connection reset; beyond it the connection is simply closed.
+constexpr uint64_t kMaxDiscardBytes = 4 << 20;
+
+void RefuseTooLarge(httplib::Response& res, bool body_left_unread) {
+  if (body_left_unread) res.set_header("Connection", "close");
   SendJson(res, 413, {{"error", "body over 1 MiB"}});
 }
 
-// Reads the body into `body`, at most kMaxWebhookBodyBytes whether it comes with a
-// Content-Length or chunked (cpp-httplib's own limit only applies to Content-Length).
-// False, with 413 answered, when it is larger; nothing beyond the limit is read.
+// Reads the body into `body`, keeping at most kMaxWebhookBodyBytes whether it comes with a
+// Content-Length or chunked (cpp-httplib's own limit only applies to Content-Length). False,
+// with 413 answered, when it is larger; memory stays bounded either way.
 bool ReadBoundedBody(const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& content_reader, std::string* body) {
-  if (auto length = ContentLength(req); length && *length > kMaxWebhookBodyBytes) {
-    RefuseTooLarge(res);
+  if (auto length = ContentLength(req); length && *length > kMaxDiscardBytes) {
+    RefuseTooLarge(res, /*body_left_unread=*/true);
     return false;
   }
-  bool too_large = false;
-  const bool read = content_reader([&](const char* data, size_t size) {
-    if (body->size() + size > kMaxWebhookBodyBytes) {
-      too_large = true;
-      return false;
+  uint64_t total = 0;
+  const bool read_all = content_reader([&](const char* data, size_t size) {
+    total += size;
+    if (total <= kMaxWebhookBodyBytes) {
+      body->append(data, size);
+      return true;
     }
-    body->append(data, size);
-    return true;
+    body->clear();
+    return total <= kMaxDiscardBytes;
   });
-  if (too_large) {
-    RefuseTooLarge(res);
+  if (total > kMaxWebhookBodyBytes) {
+    RefuseTooLarge(res, /*body_left_unread=*/!read_all);
     return false;
   }
-  if (!read) {
+  if (!read_all) {
     SendJson(res, 400, {{"error", "could not read the request body"}});
     return false;
   }
@@ -80,7 +84,9 @@ RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<b
     : webhooks_(v1::WebhookService::NewStub(channel)), ready_(std::move(ready)) {
   // One thread per keep-alive connection (TOOLCHAIN.md): size the pool for Stripe's bursts.
   server_.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
-  server_.set_payload_max_length(kMaxWebhookBodyBytes);
+  // httplib refuses a Content-Length above this before any handler runs; the webhook enforces
+  // its own, smaller limit while reading (ReadBoundedBody).
+  server_.set_payload_max_length(kMaxDiscardBytes);
   server_.set_read_timeout(std::chrono::seconds(10));
   server_.set_write_timeout(std::chrono::seconds(10));
 

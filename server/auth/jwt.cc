@@ -24,6 +24,16 @@ using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
   throw Error(ErrorCode::kUnauthenticated, "invalid token: " + why);
 }
 
+// A NumericDate claim as whole seconds; refuses values no real token carries (and whose cast
+// would be undefined).
+int64_t TimeClaim(const nlohmann::json& value, const char* name) {
+  if (!value.is_number()) Reject(std::string("claim '") + name + "' is not a number");
+  const double seconds = value.get<double>();
+  if (!(seconds >= 0 && seconds < 1e13))
+    Reject(std::string("claim '") + name + "' is out of range");
+  return static_cast<int64_t>(seconds);
+}
+
 std::string StringClaim(const nlohmann::json& claims, const char* name) {
   auto it = claims.find(name);
   if (it == claims.end() || !it->is_string() || it->get<std::string>().empty()) {
@@ -81,12 +91,11 @@ Principal JwtVerifier::Verify(std::string_view token) const {
 
   const int64_t now = clock_.NowUnix();
   auto exp = claims.find("exp");
-  if (exp == claims.end() || !exp->is_number()) Reject("claim 'exp' is missing");
-  const auto expires_at = static_cast<int64_t>(exp->get<double>());
+  if (exp == claims.end()) Reject("claim 'exp' is missing");
+  const int64_t expires_at = TimeClaim(*exp, "exp");
   if (now >= expires_at) Reject("expired");
   if (auto nbf = claims.find("nbf"); nbf != claims.end()) {
-    if (!nbf->is_number()) Reject("claim 'nbf' is not a number");
-    if (now < static_cast<int64_t>(nbf->get<double>())) Reject("not valid yet");
+    if (now < TimeClaim(*nbf, "nbf")) Reject("not valid yet");
   }
 
   Principal p;

@@ -90,8 +90,11 @@ void ValidateListen(const std::string& name, const std::string& value) {
 std::string ValidateBaseUrl(const std::string& name, const std::string& value,
                             bool require_https_off_loopback) {
   auto url = ParseUrl(value);
+  if (url && !url->user.empty()) {
+    Fail(name, "must not carry a user or password");  // and the value is not echoed
+  }
   if (!url || (url->scheme != "http" && url->scheme != "https") || url->host.empty() ||
-      !url->query.empty() || !url->user.empty()) {
+      !url->query.empty()) {
     Fail(name, "expected an http(s)://host[:port][/path] URL, got '" + value + "'");
   }
   if (require_https_off_loopback && url->scheme != "https" && !IsLoopbackHost(url->host)) {

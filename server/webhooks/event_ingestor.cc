@@ -105,7 +105,7 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
       result.outcome = "duplicate";
       return;
     }
-    result.outcome = Process(session, event, stripe, /*replay=*/false);
+    result.outcome = Process(session, event, stripe, "", /*replay=*/false);
     tx.Commit();
   });
   spdlog::info("Stripe event {} ({}) {}", event.id, event.type, result.outcome);
@@ -119,7 +119,7 @@ db::EventRecord EventIngestor::Replay(const std::string& event_id, const Actor& 
     stored = db::event_sql::Find(session, event_id, /*with_payload=*/true);
     if (!stored) return;
     const StripeEvent event = ParseStripeEvent(stored->payload);  // stored only if it parsed
-    const std::string outcome = Process(session, event, actor, /*replay=*/true);
+    const std::string outcome = Process(session, event, actor, stored->outcome, /*replay=*/true);
     db::AuditEntry audit;
     audit.at = clock_.NowUnix();
     audit.actor = actor.name;
@@ -139,7 +139,8 @@ db::EventRecord EventIngestor::Replay(const std::string& event_id, const Actor& 
 }
 
 std::string EventIngestor::Process(soci::session& session, const StripeEvent& event,
-                                   const Actor& actor, bool replay) {
+                                   const Actor& actor, const std::string& previous_outcome,
+                                   bool replay) {
   const int64_t now = clock_.NowUnix();
   std::string tenant_id;
   std::optional<db::SubscriptionRecord> current;
@@ -151,7 +152,7 @@ std::string EventIngestor::Process(soci::session& session, const StripeEvent& ev
     tenant_id.clear();
   } else {
     if (!tenant_id.empty()) {
-      db::tenant_lookup_sql::LockSubscriptionRow(session, pool_.kind(), tenant_id);
+      db::tenant_lookup_sql::LockTenant(session, pool_.kind(), tenant_id);
       current = db::subscription_sql::Find(session, tenant_id);
     }
     decision = DecideEvent(event, tenant_id, current, prices_, now);
@@ -174,8 +175,15 @@ std::string EventIngestor::Process(soci::session& session, const StripeEvent& ev
       db::checkout_sql::MarkComplete(session, event.checkout_session_id, now);
     }
   }
-  db::event_sql::SetOutcome(session, event.id, tenant_id, decision.outcome, decision.error, now,
-                            replay);
+  std::string outcome = decision.outcome;
+  std::string error = decision.error;
+  if (previous_outcome == "applied" && outcome != "applied") {
+    // The event did change the subscription once; a replay that no longer applies (newer
+    // events came since) must not erase that from the record.
+    error = "replay found it " + outcome + ": " + error;
+    outcome = "applied";
+  }
+  db::event_sql::SetOutcome(session, event.id, tenant_id, outcome, error, now, replay);
   return decision.outcome;
 }
 

@@ -43,8 +43,9 @@ class EventIngestor {
 
  private:
   // Finds the tenant, decides, writes the row, audits, records the outcome. In a transaction.
+  // `previous_outcome` is the stored outcome of a replayed event ("" on first delivery).
   std::string Process(soci::session& session, const StripeEvent& event, const Actor& actor,
-                      bool replay);
+                      const std::string& previous_outcome, bool replay);
 
   db::ConnectionPool& pool_;
   const common::Config& config_;

@@ -68,6 +68,12 @@ EventDecision ApplySubscription(const StripeEvent& e, const std::string& tenant_
     if (current->last_event_created && e.created < *current->last_event_created) {
       return Outcome("stale", "older than the last applied event " + current->last_event_id);
     }
+    // created is a subscription's first event: once anything was applied, a late (or
+    // same-second) created would only roll the state back.
+    if (current->last_event_created && e.type == "customer.subscription.created") {
+      return Outcome("stale", "customer.subscription.created after " + current->last_event_id +
+                                  " was applied");
+    }
     if (current->status == "canceled" && e.type != "customer.subscription.deleted") {
       return Outcome("stale", "subscription " + e.subscription_id +
                                   " is canceled; a canceled subscription is final");
@@ -78,6 +84,13 @@ EventDecision ApplySubscription(const StripeEvent& e, const std::string& tenant_
                                 " but the tenant's live subscription is " +
                                 current->stripe_subscription_id);
   } else {
+    // Replacing a finished subscription: only with something newer than what was applied, so a
+    // retried event of an even older subscription cannot take over.
+    if (current && current->last_event_created && e.created < *current->last_event_created) {
+      return Outcome("stale", "event for subscription " + e.subscription_id +
+                                  " is older than the last applied event " +
+                                  current->last_event_id);
+    }
     row = StartRow(tenant_id, current, now);
     if (current && current->stripe_subscription_id.empty()) row.plan = current->plan;
   }

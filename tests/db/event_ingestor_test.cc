@@ -251,6 +251,57 @@ TYPED_TEST(EventIngestorTest, FiftyConcurrentDeliveriesOfOneEventApplyOnce) {
   EXPECT_EQ(this->Subscription("acme")->status, "active");
 }
 
+TYPED_TEST(EventIngestorTest, ConcurrentFirstEventsOfNewTenantsLeaveThemActive) {
+  // Stripe sends checkout.session.completed and customer.subscription.created together; for a
+  // new tenant neither finds a row. Whatever the interleaving, the tenant ends active.
+  constexpr int kTenants = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int i = 0; i < kTenants; ++i) {
+    const std::string tenant = "new_" + std::to_string(i);
+    SubscriptionSpec spec;
+    spec.tenant_id = tenant;
+    spec.id = "sub_" + tenant;
+    spec.customer = "cus_" + tenant;
+    const std::string created =
+        testing::EventPayload("evt_c_" + tenant, "customer.subscription.created", 101,
+                              testing::SubscriptionObject(spec, ApiShape::kCurrent));
+    const std::string checkout = testing::EventPayload(
+        "evt_cs_" + tenant, "checkout.session.completed", 100,
+        testing::CheckoutSessionObject("cs_" + tenant, tenant, spec.customer, spec.id));
+    for (const std::string& payload : {created, checkout}) {
+      threads.emplace_back([this, payload, &errors] {
+        try {
+          EXPECT_EQ(this->Deliver(payload).outcome, "applied");
+        } catch (const std::exception& e) {
+          ++errors;
+          ADD_FAILURE() << e.what();
+        }
+      });
+    }
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  for (int i = 0; i < kTenants; ++i) {
+    const auto row = this->Subscription("new_" + std::to_string(i));
+    ASSERT_TRUE(row.has_value());
+    EXPECT_EQ(row->status, "active") << row->tenant_id;
+    EXPECT_EQ(row->stripe_customer_id, "cus_" + row->tenant_id);
+  }
+}
+
+TYPED_TEST(EventIngestorTest, ReplayKeepsTheRecordThatAnEventWasApplied) {
+  SubscriptionSpec spec;
+  EXPECT_EQ(this->DeliverSubscription("evt_1", "customer.subscription.updated", 100, spec),
+            "applied");
+  EXPECT_EQ(this->DeliverSubscription("evt_2", "customer.subscription.updated", 200, spec),
+            "applied");
+  const auto replayed = this->ingestor_->Replay("evt_1", {"ops", "operator", ""});
+  EXPECT_EQ(replayed.outcome, "applied");
+  EXPECT_THAT(replayed.error, HasSubstr("stale"));
+  EXPECT_EQ(this->Subscription("acme")->last_event_id, "evt_2");
+}
+
 TYPED_TEST(EventIngestorTest, UnknownTenantIsStoredUnmatchedAndReplayFixesIt) {
   SubscriptionSpec orphan;
   orphan.tenant_id = "";

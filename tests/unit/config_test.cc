@@ -175,6 +175,8 @@ TEST(ConfigTest, ErrorsNeverRepeatSecrets) {
   EXPECT_THAT(ErrorOf({{"DATABASE_URL", "postgresql://u:secretvalue@h:99999/db"}}),
               Not(HasSubstr("secretvalue")));
   EXPECT_THAT(ErrorOf({{"PAYBELL_JWT_SECRET", "secretvalue"}}), Not(HasSubstr("secretvalue")));
+  EXPECT_THAT(ErrorOf({{"STRIPE_API_BASE", "https://u:secretvalue@api.stripe.com"}}),
+              Not(HasSubstr("secretvalue")));
 }
 
 TEST(ConfigTest, DescribeNamesModesButNoSecrets) {

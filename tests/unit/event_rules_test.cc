@@ -106,7 +106,7 @@ TEST(EventRulesTest, NewSubscriptionReplacesAFinishedOneButNotALiveOne) {
   SubscriptionSpec fresh;
   fresh.id = "sub_2";
   const auto new_row =
-      Applied(SubscriptionEvent("evt_2", "customer.subscription.created", 90, fresh), old_row);
+      Applied(SubscriptionEvent("evt_2", "customer.subscription.created", 150, fresh), old_row);
   EXPECT_EQ(new_row.stripe_subscription_id, "sub_2");
   EXPECT_EQ(new_row.status, "active");
   EXPECT_EQ(new_row.created_at, old_row.created_at);
@@ -117,6 +117,37 @@ TEST(EventRulesTest, NewSubscriptionReplacesAFinishedOneButNotALiveOne) {
                   "acme", new_row, kPrices, kNow);
   EXPECT_EQ(late.outcome, "stale");
   EXPECT_THAT(late.error, HasSubstr("sub_2"));
+}
+
+TEST(EventRulesTest, LateCreatedDoesNotRollBackTheSameSecondsUpdate) {
+  // Stripe stamps created (incomplete) and updated (active) in the same second and may deliver
+  // updated first.
+  SubscriptionSpec active;
+  const auto row =
+      Applied(SubscriptionEvent("evt_upd", "customer.subscription.updated", 200, active), {});
+  SubscriptionSpec incomplete;
+  incomplete.status = "incomplete";
+  const EventDecision d =
+      DecideEvent(SubscriptionEvent("evt_cre", "customer.subscription.created", 200, incomplete),
+                  "acme", row, kPrices, kNow);
+  EXPECT_EQ(d.outcome, "stale");
+}
+
+TEST(EventRulesTest, OldEventOfAnEarlierSubscriptionCannotReviveTheTenant) {
+  SubscriptionSpec a;
+  a.id = "sub_a";
+  a.status = "canceled";
+  auto row = Applied(SubscriptionEvent("evt_a_del", "customer.subscription.deleted", 100, a), {});
+  SubscriptionSpec b;
+  b.id = "sub_b";
+  b.status = "incomplete_expired";
+  row = Applied(SubscriptionEvent("evt_b", "customer.subscription.updated", 300, b), row);
+  SubscriptionSpec a_active = a;
+  a_active.status = "active";
+  const EventDecision retried =
+      DecideEvent(SubscriptionEvent("evt_a_upd", "customer.subscription.updated", 90, a_active),
+                  "acme", row, kPrices, kNow);
+  EXPECT_EQ(retried.outcome, "stale");
 }
 
 TEST(EventRulesTest, CheckoutLinksIdsWithoutDowngrading) {

@@ -105,6 +105,13 @@ TEST_F(JwtTest, RefusesTokensNotValidYet) {
       HasSubstr("not valid yet"));
 }
 
+TEST_F(JwtTest, RefusesOutOfRangeTimes) {
+  Refusal(SignRaw(R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1e300})", JWT_ALG_HS256,
+                  kSecret));
+  Refusal(SignRaw(R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600,"nbf":-1e300})",
+                  JWT_ALG_HS256, kSecret));
+}
+
 TEST_F(JwtTest, RefusesForgedSignatures) {
   Refusal(SignToken("another-secret-another-secret-another", Owner(), kNow));
   std::string token = SignToken(kSecret, Owner(), kNow);

@@ -46,11 +46,12 @@ build() {
   local jobs
   jobs="$(nproc 2>/dev/null || echo 2)"
   [ "$jobs" -gt 2 ] || jobs=2
-  if [ ! -f "$PAYBELL_BUILD_DIR/CMakeCache.txt" ]; then
-    log "configuring $PAYBELL_BUILD_DIR"
-    cmake -S "$PAYBELL_ROOT" -B "$PAYBELL_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      ${PAYBELL_CMAKE_ARGS:-} >/dev/null
-  fi
+  # Configure every time (cheap once configured), so options such as tools/test's
+  # -DPAYBELL_WERROR=ON apply even to a build directory tools/run configured first.
+  log "configuring $PAYBELL_BUILD_DIR"
+  # shellcheck disable=SC2086
+  cmake -S "$PAYBELL_ROOT" -B "$PAYBELL_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DPAYBELL_WERROR=OFF ${PAYBELL_CMAKE_ARGS:-} >/dev/null
   log "building ${*:-everything}"
   if [ $# -gt 0 ]; then
     local targets=()
