@@ -1,0 +1,150 @@
+#include "checkout_pages.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "log.h"
+
+namespace paybell::stripe_fake {
+namespace {
+
+constexpr char kHtml[] = "text/html; charset=utf-8";
+
+void SendPage(httplib::Response& res, int status, const std::string& title,
+              const std::string& body_html) {
+  res.status = status;
+  res.set_content("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
+                      HtmlEscape(title) +
+                      " · stripe-fake</title><style>body{font-family:sans-serif;max-width:32rem;"
+                      "margin:3rem auto;line-height:1.5}dt{font-weight:bold}.error{color:#b00020}"
+                      "button{font-size:1.1rem;padding:.5rem 2rem}</style></head><body><h1>" +
+                      HtmlEscape(title) + "</h1>\n" + body_html + "\n</body></html>\n",
+                  kHtml);
+}
+
+std::string Text(const nlohmann::json& value) {
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
+// Only web URLs become links, so an API client cannot plant a javascript: href on the page.
+std::string LinkOrEmpty(const std::string& url, const std::string& label) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) return "";
+  return "<p><a href=\"" + HtmlEscape(url) + "\">" + HtmlEscape(label) + "</a></p>";
+}
+
+std::string Row(const std::string& name, const std::string& value) {
+  return "<dt>" + HtmlEscape(name) + "</dt><dd>" + HtmlEscape(value) + "</dd>";
+}
+
+void ShowCheckout(State& state, const std::string& id, httplib::Response& res) {
+  const std::optional<CheckoutRecord> record = state.FindCheckout(id);
+  if (!record) {
+    SendPage(res, 404, "Checkout not found", "<p>No such checkout session.</p>");
+    return;
+  }
+  const nlohmann::json& session = record->session;
+  std::string body = "<dl>" + Row("Session", id) + Row("Plan (price)", record->price) +
+                     Row("Quantity", std::to_string(record->quantity));
+  if (!record->promotion_code.empty()) {
+    body += Row("Discount", record->promotion_code + " (10% off)");
+  }
+  if (session["client_reference_id"].is_string()) {
+    body += Row("Reference", Text(session["client_reference_id"]));
+  }
+  body += Row("Status", Text(session["status"])) + "</dl>";
+  if (session["status"] == "open") {
+    body += "<form method=\"post\" action=\"/checkout/" + HtmlEscape(id) +
+            "/pay\"><button type=\"submit\">Pay</button></form>";
+    body += LinkOrEmpty(Text(session["cancel_url"]), "Cancel and go back");
+  } else {
+    body += "<p>This checkout session is already paid.</p>";
+  }
+  SendPage(res, 200, "Checkout", body);
+}
+
+std::string SuccessUrl(const nlohmann::json& session, const std::string& id) {
+  std::string url = Text(session["success_url"]);
+  const std::string placeholder = "{CHECKOUT_SESSION_ID}";
+  for (size_t at = url.find(placeholder); at != std::string::npos;
+       at = url.find(placeholder, at + id.size())) {
+    url.replace(at, placeholder.size(), id);
+  }
+  return url;
+}
+
+void Pay(State& state, const WebhookTarget& webhook, const std::string& id,
+         httplib::Response& res) {
+  const PayOutcome outcome = state.Pay(id, UnixNow());
+  if (outcome.kind == PayOutcome::Kind::kNotFound) {
+    SendPage(res, 404, "Checkout not found", "<p>No such checkout session.</p>");
+    return;
+  }
+  if (outcome.kind == PayOutcome::Kind::kAlreadyPaid) {
+    SendPage(res, 409, "Already paid",
+             "<p>This checkout session has already been paid; nothing was charged again.</p>");
+    return;
+  }
+  // Delivered outside the state lock: the webhook handler may call back into this server.
+  std::string report;
+  bool all_delivered = true;
+  for (const nlohmann::json& event : outcome.events) {
+    DeliveryRecord delivery = DeliverEvent(webhook, event, UnixNow());
+    if (!delivery.error.empty()) {
+      all_delivered = false;
+      LogLine("webhook " + delivery.type + " " + delivery.event_id + " failed: " + delivery.error);
+      report += "<li class=\"error\">" + HtmlEscape(delivery.type) + ": " +
+                HtmlEscape(delivery.error) + "</li>";
+    } else {
+      report += "<li>" + HtmlEscape(delivery.type) + ": delivered (HTTP " +
+                std::to_string(delivery.status) + ")</li>";
+    }
+    state.RecordDelivery(std::move(delivery));
+  }
+
+  const std::string success_url = SuccessUrl(outcome.session, id);
+  if (!success_url.empty() && success_url.find_first_of("\r\n") == std::string::npos) {
+    res.set_redirect(success_url, 303);
+    res.set_content("<!doctype html><a href=\"" + HtmlEscape(success_url) + "\">Continue</a>\n",
+                    kHtml);
+    return;
+  }
+  SendPage(res, 200, "Payment complete",
+           "<p>Paid. Subscription " + HtmlEscape(Text(outcome.session["subscription"])) +
+               " is active.</p><p>Webhooks" + (all_delivered ? "" : " (some failed)") +
+               ":</p><ul>" + report + "</ul>");
+}
+
+void ShowPortal(State& state, const std::string& id, httplib::Response& res) {
+  const std::optional<nlohmann::json> portal = state.FindPortalSession(id);
+  if (!portal) {
+    SendPage(res, 404, "Portal session not found", "<p>No such portal session.</p>");
+    return;
+  }
+  const std::string customer = Text((*portal)["customer"]);
+  std::string body = "<dl>" + Row("Customer", customer) + "</dl><ul>";
+  for (const nlohmann::json& subscription : state.SubscriptionsOf(customer)) {
+    body += "<li>" + HtmlEscape(Text(subscription["id"])) + ": " +
+            HtmlEscape(Text(subscription["status"])) + ", price " +
+            HtmlEscape(Text(subscription["items"]["data"][0]["price"]["id"])) + "</li>";
+  }
+  body += "</ul>" + LinkOrEmpty(Text((*portal)["return_url"]), "Return");
+  SendPage(res, 200, "Billing portal", body);
+}
+
+}  // namespace
+
+void RegisterHostedPages(httplib::Server& server, State& state, const WebhookTarget& webhook) {
+  server.Get(R"(/checkout/([^/]+))", [&state](const httplib::Request& req, httplib::Response& res) {
+    ShowCheckout(state, req.matches[1], res);
+  });
+  server.Post(R"(/checkout/([^/]+)/pay)",
+              [&state, &webhook](const httplib::Request& req, httplib::Response& res) {
+                Pay(state, webhook, req.matches[1], res);
+              });
+  server.Get(R"(/portal/([^/]+))", [&state](const httplib::Request& req, httplib::Response& res) {
+    ShowPortal(state, req.matches[1], res);
+  });
+}
+
+}  // namespace paybell::stripe_fake

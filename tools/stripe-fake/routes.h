@@ -1,0 +1,14 @@
+// HTTP wiring for stripe-fake: the /v1 API, the /_ test-control routes and hosted pages.
+#pragma once
+
+#include <httplib.h>
+
+#include "state.h"
+#include "webhook.h"
+
+namespace paybell::stripe_fake {
+
+// Registers every route; `state` and `webhook` must outlive the server.
+void RegisterRoutes(httplib::Server& server, State& state, const WebhookTarget& webhook);
+
+}  // namespace paybell::stripe_fake

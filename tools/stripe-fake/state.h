@@ -1,0 +1,86 @@
+// Everything stripe-fake remembers, behind one mutex: the Stripe objects, the idempotency
+// cache, injected failures and the request and delivery logs tests inspect.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checkout_flow.h"
+#include "store.h"
+#include "text.h"
+
+namespace paybell::stripe_fake {
+
+struct ApiRequest {
+  std::string method;
+  std::string path;
+  std::string query;  // raw, as sent
+  Form form;          // decoded body
+  Form params;        // query merged with body: what the endpoint reads
+  std::optional<std::string> idempotency_key;
+  std::optional<std::string> stripe_version;
+  std::string authorization;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;
+  std::string request_id;
+  bool replayed = false;  // answered from the idempotency cache
+};
+
+struct DeliveryRecord {
+  std::string event_id;
+  std::string type;
+  int status = 0;     // HTTP status from the webhook endpoint; 0 when none was received
+  std::string error;  // empty on a 2xx answer
+};
+
+class State {
+ public:
+  State(ObjectStore store, std::string api_key);
+
+  // The whole /v1 pipeline (log, injected failure, auth, idempotency, endpoint) in one critical
+  // section, so a retried request can never run twice concurrently.
+  ApiResponse HandleApi(const ApiRequest& request, int64_t now);
+
+  void InjectFailures(int status, int count);
+  nlohmann::json RequestLog() const;
+  nlohmann::json DeliveryLog() const;
+  nlohmann::json EventLog() const;
+  // Clears the request and delivery logs and pending failures; objects and idempotency keys
+  // stay, so a test can reset between phases without losing what earlier phases created.
+  void ResetLogs();
+
+  std::optional<CheckoutRecord> FindCheckout(const std::string& id) const;
+  std::optional<nlohmann::json> FindPortalSession(const std::string& id) const;
+  std::vector<nlohmann::json> SubscriptionsOf(const std::string& customer) const;
+  PayOutcome Pay(const std::string& session_id, int64_t now);
+  void RecordDelivery(DeliveryRecord record);
+
+ private:
+  struct StoredResponse {
+    std::string method;
+    std::string path;
+    Form params;
+    ApiResponse response;
+  };
+
+  ApiResponse HandleApiLocked(const ApiRequest& request, bool authorized, int64_t now);
+
+  mutable std::mutex mutex_;
+  const std::string api_key_;
+  ObjectStore store_;
+  std::vector<nlohmann::json> requests_;
+  std::vector<DeliveryRecord> deliveries_;
+  std::map<std::string, StoredResponse> idempotent_;
+  int fault_status_ = 0;
+  int faults_left_ = 0;
+};
+
+}  // namespace paybell::stripe_fake
