@@ -88,8 +88,9 @@ void Pay(State& state, const WebhookTarget& webhook, const std::string& id,
   // Delivered outside the state lock: the webhook handler may call back into this server.
   std::string report;
   bool all_delivered = true;
+  const WebhookTarget target{state.WebhookUrl(), webhook.secret};
   for (const nlohmann::json& event : outcome.events) {
-    DeliveryRecord delivery = DeliverEvent(webhook, event, UnixNow());
+    DeliveryRecord delivery = DeliverEvent(target, event, UnixNow());
     if (!delivery.error.empty()) {
       all_delivered = false;
       LogLine("webhook " + delivery.type + " " + delivery.event_id + " failed: " + delivery.error);

@@ -134,6 +134,7 @@ int Run(int argc, char** argv) {
   LogLine("key=" + MaskApiKey(api_key) + " public_url=" + store.public_url +
           " webhook=" + (webhook.url.empty() ? "(none)" : webhook.url));
   State state(std::move(store), api_key);
+  state.SetWebhookUrl(webhook.url);
   RegisterRoutes(server, state, webhook);
 
   std::atomic<bool> listen_returned{false};

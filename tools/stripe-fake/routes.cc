@@ -84,7 +84,20 @@ void HandleFail(State& state, const httplib::Request& req, httplib::Response& re
   SendJson(res, 200, {{"status", *status}, {"count", *count}});
 }
 
-void RegisterControlRoutes(httplib::Server& server, State& state) {
+void RegisterControlRoutes(httplib::Server& server, State& state, const WebhookTarget& webhook) {
+  server.Post("/_webhook", [&state, &webhook](const httplib::Request& req, httplib::Response& res) {
+    const std::string url = req.get_param_value("url");
+    const bool web = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+    if (!web || webhook.secret.empty()) {
+      SendJson(
+          res, 400,
+          ErrorBody("invalid_request_error",
+                    "url must be http(s)://… and --webhook-secret must have been given", "url"));
+      return;
+    }
+    state.SetWebhookUrl(url);
+    SendJson(res, 200, {{"url", url}});
+  });
   server.Post("/_fail", [&state](const httplib::Request& req, httplib::Response& res) {
     HandleFail(state, req, res);
   });
@@ -118,7 +131,7 @@ void RegisterRoutes(httplib::Server& server, State& state, const WebhookTarget& 
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  RegisterControlRoutes(server, state);
+  RegisterControlRoutes(server, state, webhook);
   RegisterHostedPages(server, state, webhook);
 
   // One catch-all per method so that unknown /v1 paths are still authenticated and logged,

@@ -166,4 +166,14 @@ void State::RecordDelivery(DeliveryRecord record) {
   deliveries_.push_back(std::move(record));
 }
 
+void State::SetWebhookUrl(std::string url) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  webhook_url_ = std::move(url);
+}
+
+std::string State::WebhookUrl() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return webhook_url_;
+}
+
 }  // namespace paybell::stripe_fake

@@ -63,6 +63,11 @@ class State {
   PayOutcome Pay(const std::string& session_id, int64_t now);
   void RecordDelivery(DeliveryRecord record);
 
+  // Where hosted payments deliver events; settable at run time (POST /_webhook) because a test
+  // often learns its server's port only after starting the fake. Empty: none.
+  void SetWebhookUrl(std::string url);
+  std::string WebhookUrl() const;
+
  private:
   struct StoredResponse {
     std::string method;
@@ -79,6 +84,7 @@ class State {
   std::vector<nlohmann::json> requests_;
   std::vector<DeliveryRecord> deliveries_;
   std::map<std::string, StoredResponse> idempotent_;
+  std::string webhook_url_;
   int fault_status_ = 0;
   int faults_left_ = 0;
 };
