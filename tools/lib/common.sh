@@ -51,7 +51,7 @@ build() {
   log "configuring $PAYBELL_BUILD_DIR"
   # shellcheck disable=SC2086
   cmake -S "$PAYBELL_ROOT" -B "$PAYBELL_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DPAYBELL_WERROR=OFF ${PAYBELL_CMAKE_ARGS:-} >/dev/null
+    ${PAYBELL_CMAKE_ARGS:-} >/dev/null
   log "building ${*:-everything}"
   if [ $# -gt 0 ]; then
     local targets=()
