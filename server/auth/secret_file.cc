@@ -1,7 +1,6 @@
 #include "auth/secret_file.h"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +10,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/encoding.h"
+
 namespace paybell::auth {
 namespace {
 
@@ -18,26 +19,6 @@ constexpr size_t kSecretBytes = 32;
 
 [[noreturn]] void Fail(const std::string& path, const std::string& what) {
   throw std::runtime_error(path + ": " + what);
-}
-
-std::string RandomHex(size_t bytes) {
-  unsigned char buf[64];
-  size_t got = 0;
-  while (got < bytes) {
-    const ssize_t n = getrandom(buf + got, bytes - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
-    }
-    got += static_cast<size_t>(n);
-  }
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < bytes; ++i) {
-    out.push_back(kHex[buf[i] >> 4]);
-    out.push_back(kHex[buf[i] & 0xf]);
-  }
-  return out;
 }
 
 std::string ReadSecret(const std::string& path) {
@@ -57,8 +38,8 @@ std::string ReadSecret(const std::string& path) {
   ssize_t n;
   while ((n = read(fd, buf, sizeof buf)) > 0) content.append(buf, static_cast<size_t>(n));
   close(fd);
-  while (!content.empty() && (content.back() == '\n' || content.back() == '\r' ||
-                              content.back() == ' ')) {
+  while (!content.empty() &&
+         (content.back() == '\n' || content.back() == '\r' || content.back() == ' ')) {
     content.pop_back();
   }
   if (content.size() < 32) Fail(path, "holds fewer than 32 characters; delete it to regenerate");
@@ -75,10 +56,10 @@ std::string LoadOrCreateSecretFile(const std::string& path) {
   std::string tmp = path + ".tmp.XXXXXX";
   const int fd = mkstemp(tmp.data());  // mode 0600
   if (fd < 0) Fail(path, std::string("cannot create a temporary file: ") + std::strerror(errno));
-  const std::string secret = RandomHex(kSecretBytes);
+  const std::string secret = common::RandomHex(kSecretBytes);
   const std::string line = secret + "\n";
-  const bool written = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                       fsync(fd) == 0;
+  const bool written =
+      write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && fsync(fd) == 0;
   close(fd);
   if (!written) {
     unlink(tmp.c_str());

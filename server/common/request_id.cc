@@ -1,9 +1,9 @@
 #include "common/request_id.h"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <cctype>
+
+#include "common/encoding.h"
 
 namespace paybell::common {
 
@@ -16,21 +16,7 @@ std::string SanitizeRequestId(std::string_view candidate) {
   return ok ? std::string(candidate) : "";
 }
 
-std::string NewRequestId() {
-  unsigned char bytes[16] = {};
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  static const char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 0xf]);
-  }
-  return id;
-}
+std::string NewRequestId() { return RandomHex(16); }
 
 std::string RequestIdOf(const grpc::ServerContext& context) {
   const auto& metadata = context.client_metadata();

@@ -2,6 +2,8 @@
 
 #include <openssl/sha.h>
 
+#include "common/encoding.h"
+
 namespace paybell::stripe {
 
 std::string DeriveIdempotencyKey(std::string_view purpose, const std::vector<std::string>& parts,
@@ -14,13 +16,8 @@ std::string DeriveIdempotencyKey(std::string_view purpose, const std::vector<std
   material += "|w" + std::to_string(window_s > 0 ? now_unix / window_s : 0);
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out = "paybell-" + std::string(purpose) + "-";
-  for (int i = 0; i < 16; ++i) {  // 128 bits is plenty for a key
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
+  // 128 bits is plenty for a key.
+  return "paybell-" + std::string(purpose) + "-" + common::HexEncode(digest, 16);
 }
 
 }  // namespace paybell::stripe

@@ -6,6 +6,8 @@
 
 #include <cctype>
 
+#include "common/encoding.h"
+
 namespace paybell::webhooks {
 namespace {
 
@@ -39,14 +41,7 @@ std::string ComputeStripeSignature(std::string_view secret, int64_t timestamp,
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(signed_payload.data()), signed_payload.size(), mac,
        &mac_len);
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(mac_len * 2);
-  for (unsigned int i = 0; i < mac_len; ++i) {
-    hex.push_back(kHex[mac[i] >> 4]);
-    hex.push_back(kHex[mac[i] & 0xf]);
-  }
-  return hex;
+  return common::HexEncode(mac, mac_len);
 }
 
 SignatureCheck VerifyStripeSignature(std::string_view header, std::string_view payload,

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "common/encoding.h"
 #include "common/error.h"
 
 namespace paybell::auth {
@@ -19,22 +20,7 @@ using ::testing::HasSubstr;
 const std::string kSecret = "0123456789abcdef0123456789abcdef-test-secret";
 constexpr int64_t kNow = 1'800'000'000;
 
-std::string Base64Url(const std::string& in) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  unsigned value = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    value = (value << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(value >> bits) & 0x3f]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(value << (6 - bits)) & 0x3f]);
-  return out;
-}
+std::string Base64Url(const std::string& in) { return common::Base64UrlEncode(in); }
 
 Principal Owner(int64_t exp = kNow + 600) { return {"ann@example.com", "t1", Role::kOwner, exp}; }
 
