@@ -23,7 +23,9 @@ using common::ErrorCode;
 namespace {
 
 // A user double-clicking or a client retrying within this window reuses the Stripe answer.
-constexpr int64_t kCheckoutIdempotencyWindowS = 600;
+// Short, because Stripe also replays a stored 500 for the key: after a failure, the user's
+// next try soon gets a fresh key.
+constexpr int64_t kCheckoutIdempotencyWindowS = 120;
 constexpr int64_t kPortalIdempotencyWindowS = 60;
 
 void ValidateCouponCode(const std::string& code) {
@@ -149,7 +151,8 @@ CheckoutResult CheckoutService::CreateCheckoutSession(const auth::Principal& cal
       form.emplace_back("allow_promotion_codes", "true");
     }
     record.idempotency_key = stripe::DeriveIdempotencyKey(
-        "checkout", {tenant_id, plan_word, price, record.promotion_code_id, customer},
+        "checkout",
+        {config_.app_url, tenant_id, plan_word, price, record.promotion_code_id, customer},
         clock_.NowUnix(), kCheckoutIdempotencyWindowS);
     const nlohmann::json session =
         stripe_->Post("/v1/checkout/sessions", form, record.idempotency_key);

@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -21,6 +23,34 @@ using common::ErrorCode;
 namespace {
 
 constexpr char kSystemCaBundle[] = "/etc/ssl/certs/ca-certificates.crt";
+
+// Picks Stripe-Should-Retry out of the response headers.
+size_t ReadHeader(char* data, size_t size, size_t count, void* out) {
+  const std::string line(data, size * count);
+  constexpr std::string_view kName = "stripe-should-retry:";
+  std::string lower = line.substr(0, kName.size());
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == kName) {
+    auto* should_retry = static_cast<std::optional<bool>*>(out);
+    *should_retry = line.find("true", kName.size()) != std::string::npos;
+  }
+  return size * count;
+}
+
+bool IsTransient(CURLcode rc) {
+  switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+      return true;
+    default:
+      return false;  // TLS verification, bad URL, …: the same again would fail the same way
+  }
+}
 
 size_t AppendBody(char* data, size_t size, size_t count, void* out) {
   static_cast<std::string*>(out)->append(data, size * count);
@@ -65,7 +95,8 @@ nlohmann::json CurlStripeClient::Get(const std::string& path, const FormFields& 
 CurlStripeClient::Response CurlStripeClient::PerformOnce(const std::string& method,
                                                          const std::string& url,
                                                          const std::string& body,
-                                                         const std::string& idempotency_key) const {
+                                                         const std::string& idempotency_key,
+                                                         std::chrono::milliseconds timeout) const {
   Response response;
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) {
@@ -89,13 +120,17 @@ CurlStripeClient::Response CurlStripeClient::PerformOnce(const std::string& meth
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  // A proxy from the environment must never see the key on its way to a local stand-in.
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "paybell/1");
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, ReadHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.should_retry);
   if (method == "POST") {
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
@@ -111,20 +146,32 @@ CurlStripeClient::Response CurlStripeClient::PerformOnce(const std::string& meth
   const CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK) {
     response.network_error = curl_easy_strerror(rc);
+    response.transient_network_error = IsTransient(rc);
     return response;
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
 
+bool CurlStripeClient::Retryable(const Response& response) {
+  if (!response.network_error.empty()) return response.transient_network_error;
+  if (response.should_retry) return *response.should_retry;  // Stripe knows best
+  return IsRetryableStatus(response.status);
+}
+
 nlohmann::json CurlStripeClient::Perform(const std::string& method, const std::string& path,
                                          const std::string& url, const std::string& body,
                                          const std::string& idempotency_key) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + options_.call_budget;
   auto backoff = options_.first_backoff;
   for (int attempt = 1;; ++attempt) {
-    const Response response = PerformOnce(method, url, body, idempotency_key);
-    const bool retryable = !response.network_error.empty() || IsRetryableStatus(response.status);
-    if (!retryable || attempt >= options_.max_attempts) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const Response response =
+        PerformOnce(method, url, body, idempotency_key, std::min(options_.attempt_timeout, left));
+    const bool out_of_time = Clock::now() + backoff >= deadline;
+    if (!Retryable(response) || attempt >= options_.max_attempts || out_of_time) {
       if (!response.network_error.empty()) {
         spdlog::warn("Stripe {} {} failed after {} attempt(s): {}", method, path, attempt,
                      response.network_error);

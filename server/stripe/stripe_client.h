@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "stripe/stripe_api.h"
@@ -17,7 +18,10 @@ struct StripeClientOptions {
   std::string secret_key;     // STRIPE_SECRET_KEY; never logged
   std::string extra_ca_file;  // PAYBELL_CA_FILE: trusted besides the system's CAs
   std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds total_timeout{20000};
+  std::chrono::milliseconds attempt_timeout{15000};
+  // All attempts of one call together, backoff included: below the adapter's 30 s gRPC
+  // deadline, so a caller never gives up while Paybell is still talking to Stripe.
+  std::chrono::milliseconds call_budget{25000};
   int max_attempts = 4;
   std::chrono::milliseconds first_backoff{250};  // doubled per retry
 };
@@ -33,10 +37,14 @@ class CurlStripeClient final : public StripeApi {
   struct Response {
     long status = 0;
     std::string body;
-    std::string network_error;  // non-empty when no HTTP answer came
+    std::string network_error;             // non-empty when no HTTP answer came
+    bool transient_network_error = false;  // connect/timeout/send/receive: worth a retry
+    std::optional<bool> should_retry;      // Stripe-Should-Retry, when Stripe sent it
   };
+  // Whether to try again with the same Idempotency-Key.
+  static bool Retryable(const Response& response);
   Response PerformOnce(const std::string& method, const std::string& url, const std::string& body,
-                       const std::string& idempotency_key) const;
+                       const std::string& idempotency_key, std::chrono::milliseconds timeout) const;
   nlohmann::json Perform(const std::string& method, const std::string& path, const std::string& url,
                          const std::string& body, const std::string& idempotency_key);
 

@@ -1,5 +1,7 @@
 #include "stripe/stripe_errors.h"
 
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 
 namespace paybell::stripe {
@@ -7,7 +9,11 @@ namespace paybell::stripe {
 using common::Error;
 using common::ErrorCode;
 
-bool IsRetryableStatus(long http_status) { return http_status == 429 || http_status >= 500; }
+// 409: a request with the same Idempotency-Key is still running at Stripe (or a lock timed
+// out); trying again with the key gets its answer.
+bool IsRetryableStatus(long http_status) {
+  return http_status == 409 || http_status == 429 || http_status >= 500;
+}
 
 Error ErrorFromStripeResponse(long http_status, const std::string& body) {
   std::string message;
@@ -22,7 +28,12 @@ Error ErrorFromStripeResponse(long http_status, const std::string& body) {
     // Stripe's message repeats part of the key: say only what the operator must fix.
     return Error(ErrorCode::kFailedPrecondition, "Stripe key rejected (check STRIPE_SECRET_KEY)");
   }
-  if (http_status == 429 || http_status >= 500) {
+  if (http_status == 403) {
+    // A restricted key without the permission: configuration, not the caller's input.
+    return Error(ErrorCode::kFailedPrecondition, "Stripe refused the key's permissions: " +
+                                                     (message.empty() ? "HTTP 403" : message));
+  }
+  if (http_status == 409 || http_status == 429 || http_status >= 500) {
     return Error(ErrorCode::kUnavailable,
                  "Stripe is unavailable (HTTP " + std::to_string(http_status) + "); try again");
   }
@@ -31,7 +42,11 @@ Error ErrorFromStripeResponse(long http_status, const std::string& body) {
   if (http_status == 402 || type == "card_error") {
     return Error(ErrorCode::kFailedPrecondition, "Stripe: " + message);
   }
-  if (type == "idempotency_error") return Error(ErrorCode::kAlreadyExists, "Stripe: " + message);
+  if (type == "idempotency_error") {
+    // One key, different parameters: Paybell derived the key wrongly. A bug, not user input.
+    spdlog::error("Stripe idempotency error: {}", message);
+    return Error(ErrorCode::kInternal, "Stripe rejected an idempotency key");
+  }
   return Error(ErrorCode::kInvalidArgument, "Stripe: " + message);
 }
 

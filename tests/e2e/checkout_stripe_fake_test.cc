@@ -185,10 +185,31 @@ TEST_F(CheckoutStripeFakeTest, Stripe503TwiceThenSuccessCreatesOneSessionWithOne
   }
   EXPECT_THAT(statuses, ::testing::ElementsAre(503, 503, 200));
   EXPECT_EQ(keys.size(), 1u);
-  auto second = fake_.client().Get("/v1/checkout/sessions/cs_test_fake_2",
-                                   {{"Authorization", "Bearer " + kApiKey}});
-  ASSERT_TRUE(second);
-  EXPECT_EQ(second->status, 404);  // only one session exists
+  // Only one session exists: the stored answer was replayed, nothing created twice.
+  auto created = fake_.client().Get("/v1/checkout/sessions/" + out.session_id(),
+                                    {{"Authorization", "Bearer " + kApiKey}});
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 200);
+  const std::string id = out.session_id();
+  const std::string next =
+      id.substr(0, id.rfind('_') + 1) + std::to_string(std::stoi(id.substr(id.rfind('_') + 1)) + 1);
+  auto none =
+      fake_.client().Get("/v1/checkout/sessions/" + next, {{"Authorization", "Bearer " + kApiKey}});
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404);
+}
+
+TEST_F(CheckoutStripeFakeTest, KeyStillInUseAtStripeIsRetried) {
+  // 409: Stripe is still working on a request with this Idempotency-Key.
+  ASSERT_TRUE(fake_.client().Post("/_fail?status=409&count=1", "", "text/plain"));
+  v1::CreateCheckoutSessionResponse out;
+  const grpc::Status status = Checkout("acme", v1::PLAN_STARTER, "", &out);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<int> statuses;
+  for (const auto& r : fake_.Requests()) {
+    if (r["path"] == "/v1/checkout/sessions") statuses.push_back(r["status"]);
+  }
+  EXPECT_THAT(statuses, ::testing::ElementsAre(409, 200));
 }
 
 TEST_F(CheckoutStripeFakeTest, RejectedKeyIsFailedPrecondition) {

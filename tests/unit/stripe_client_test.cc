@@ -58,6 +58,12 @@ TEST(StripeErrorsTest, StatusClasses) {
                 .code(),
             ErrorCode::kFailedPrecondition);
   EXPECT_EQ(ErrorFromStripeResponse(400, "not json").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ErrorFromStripeResponse(403, R"({"error":{"message":"permission"}})").code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorFromStripeResponse(400, R"({"error":{"type":"idempotency_error","message":"x"}})")
+                .code(),
+            ErrorCode::kInternal);
+  EXPECT_TRUE(IsRetryableStatus(409));
   EXPECT_TRUE(IsRetryableStatus(429));
   EXPECT_TRUE(IsRetryableStatus(500));
   EXPECT_FALSE(IsRetryableStatus(400));

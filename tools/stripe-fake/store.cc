@@ -19,7 +19,15 @@ std::string Lowercase(std::string text) {
 }  // namespace
 
 std::string ObjectStore::NextId(const std::string& prefix) {
-  return prefix + std::to_string(++counters[prefix]);
+  // The start time in the id keeps ids unique across runs: a restarted fake must not hand out
+  // evt_…/cus_… ids a Paybell database already holds (it would take a new event for a
+  // duplicate, or give one tenant another's customer).
+  static const char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string run;
+  for (uint64_t t = static_cast<uint64_t>(started_at); t > 0; t /= 36) {
+    run.insert(run.begin(), kDigits[t % 36]);
+  }
+  return prefix + run + "_" + std::to_string(++counters[prefix]);
 }
 
 bool ObjectStore::HasPrice(const std::string& id) const {
