@@ -19,9 +19,34 @@ constexpr std::string_view kMarkComplete =
 constexpr std::string_view kStatusOf =
     "SELECT status FROM checkout_sessions WHERE session_id = :session_id";
 
+constexpr std::string_view kListOpen = R"sql(
+SELECT session_id, idempotency_key FROM checkout_sessions
+WHERE tenant_id = :tenant_id AND status = 'open' AND stub = 0 AND created_at >= :since
+ORDER BY created_at)sql";
+
+constexpr std::string_view kSetStatus =
+    "UPDATE checkout_sessions SET status = :status WHERE session_id = :session_id";
+
 }  // namespace
 
 namespace checkout_sql {
+
+std::vector<std::pair<std::string, std::string>> ListOpen(soci::session& session,
+                                                          const std::string& tenant_id,
+                                                          int64_t since) {
+  long long from = since;
+  std::vector<std::pair<std::string, std::string>> out;
+  soci::rowset<soci::row> rows =
+      (session.prepare << kListOpen, soci::use(tenant_id), soci::use(from));
+  for (const soci::row& row : rows) {
+    out.emplace_back(row.get<std::string>("session_id"), row.get<std::string>("idempotency_key"));
+  }
+  return out;
+}
+
+void SetStatus(soci::session& session, const std::string& session_id, const std::string& status) {
+  session << kSetStatus, soci::use(status), soci::use(session_id);
+}
 
 void Insert(soci::session& session, const CheckoutSessionRecord& r) {
   int stub = r.stub ? 1 : 0;

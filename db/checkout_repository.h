@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "db/pool.h"
 
@@ -27,6 +29,13 @@ namespace checkout_sql {
 void Insert(soci::session& session, const CheckoutSessionRecord& record);
 // Marks a session complete when Stripe reports it (checkout.session.completed).
 void MarkComplete(soci::session& session, const std::string& session_id, int64_t at);
+// Sessions of the tenant still recorded as open (Stripe's expire after 24 hours), created at or
+// after `since`: (session_id, idempotency_key). Stub sessions are never listed.
+std::vector<std::pair<std::string, std::string>> ListOpen(soci::session& session,
+                                                          const std::string& tenant_id,
+                                                          int64_t since);
+// Records what Stripe says a session became ("expired", "complete").
+void SetStatus(soci::session& session, const std::string& session_id, const std::string& status);
 // "open", "complete", … or "" when unknown.
 std::string StatusOf(soci::session& session, const std::string& session_id);
 }  // namespace checkout_sql

@@ -13,6 +13,7 @@
 #include "db/audit_repository.h"
 #include "db/checkout_repository.h"
 #include "db/subscription_repository.h"
+#include "stripe/form_encoding.h"
 #include "stripe/idempotency.h"
 
 namespace paybell::billing {
@@ -27,6 +28,8 @@ namespace {
 // next try soon gets a fresh key.
 constexpr int64_t kCheckoutIdempotencyWindowS = 120;
 constexpr int64_t kPortalIdempotencyWindowS = 60;
+// Stripe expires an unpaid checkout session after 24 hours.
+constexpr int64_t kCheckoutLifetimeS = 24 * 3600;
 
 void ValidateCouponCode(const std::string& code) {
   const bool ok = code.size() <= 64 && std::all_of(code.begin(), code.end(), [](char c) {
@@ -68,6 +71,42 @@ std::string CheckoutService::ResolvePromotionCode(const std::string& coupon_code
     }
   }
   throw Error(ErrorCode::kInvalidArgument, "coupon not found: " + coupon_code);
+}
+
+// One open checkout per tenant: paying two (Pro in one tab, Firm in another) would bill two
+// subscriptions, and Paybell follows only one. Sessions of this same request (same
+// Idempotency-Key: a double click) are left alone, since Stripe answers it with that session.
+std::vector<std::string> CheckoutService::CloseOtherCheckouts(const std::string& tenant_id,
+                                                              const std::string& idempotency_key) {
+  std::vector<std::pair<std::string, std::string>> open;
+  pool_.Run("list open checkouts", [&](soci::session& session) {
+    open = db::checkout_sql::ListOpen(session, tenant_id, clock_.NowUnix() - kCheckoutLifetimeS);
+  });
+  std::vector<std::string> closed;
+  for (const auto& [session_id, key] : open) {
+    if (key == idempotency_key) continue;
+    const std::string path = "/v1/checkout/sessions/" + stripe::PercentEncode(session_id);
+    std::string status = StringField(stripe_->Get(path, {}), "status");
+    if (status == "complete") {
+      pool_.Run("record checkout status", [&](soci::session& session) {
+        db::checkout_sql::SetStatus(session, session_id, "complete");
+      });
+      throw Error(ErrorCode::kFailedPrecondition,
+                  "checkout " + session_id + " of tenant " + tenant_id +
+                      " was just paid; its subscription is being activated");
+    }
+    if (status == "open") {
+      status = StringField(
+          stripe_->Post(path + "/expire", {},
+                        stripe::DeriveIdempotencyKey("expire", {session_id}, clock_.NowUnix(), 0)),
+          "status");
+    }
+    pool_.Run("record checkout status", [&](soci::session& session) {
+      db::checkout_sql::SetStatus(session, session_id, status.empty() ? "expired" : status);
+    });
+    closed.push_back(session_id);
+  }
+  return closed;
 }
 
 void CheckoutService::Record(const auth::Principal& caller, const std::string& tenant_id,
@@ -114,6 +153,7 @@ CheckoutResult CheckoutService::CreateCheckoutSession(const auth::Principal& cal
   record.created_by = caller.subject;
   record.created_at = clock_.NowUnix();
 
+  std::vector<std::string> expired;
   if (stripe_ == nullptr) {
     record.stub = true;
     record.session_id = "stub_cs_" + common::NewRequestId();
@@ -154,6 +194,7 @@ CheckoutResult CheckoutService::CreateCheckoutSession(const auth::Principal& cal
         "checkout",
         {config_.app_url, tenant_id, plan_word, price, record.promotion_code_id, customer},
         clock_.NowUnix(), kCheckoutIdempotencyWindowS);
+    expired = CloseOtherCheckouts(tenant_id, record.idempotency_key);
     const nlohmann::json session =
         stripe_->Post("/v1/checkout/sessions", form, record.idempotency_key);
     record.session_id = StringField(session, "id");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "auth/principal.h"
 #include "common/clock.h"
@@ -47,6 +48,10 @@ class CheckoutService {
 
  private:
   std::string ResolvePromotionCode(const std::string& coupon_code);
+  // Expires the tenant's other open checkout sessions (returns their ids); FAILED_PRECONDITION
+  // when one of them was paid already.
+  std::vector<std::string> CloseOtherCheckouts(const std::string& tenant_id,
+                                               const std::string& idempotency_key);
   void Record(const auth::Principal& caller, const std::string& tenant_id,
               const std::string& action, const std::string& target, const std::string& detail,
               const std::string& request_id, const std::function<void(soci::session&)>& extra);

@@ -116,6 +116,33 @@ TYPED_TEST(CheckoutServiceTest, SendsTheDesignedRequestAndRecordsTheSession) {
   EXPECT_EQ(audit[0].request_id, "req-9");
 }
 
+TYPED_TEST(CheckoutServiceTest, EarlierOpenSessionIsExpiredAndAPaidOneBlocks) {
+  EXPECT_CALL(this->stripe_, Post("/v1/checkout/sessions", _, _))
+      .WillOnce(Return(nlohmann::json{{"id", "cs_old"}, {"url", "u1"}}))
+      .WillOnce(Return(nlohmann::json{{"id", "cs_new"}, {"url", "u2"}}));
+  this->service_->CreateCheckoutSession(kOwner, "acme", v1::PLAN_PRO, "", "");
+
+  this->clock_.Advance(std::chrono::seconds(300));  // a later, different request
+  EXPECT_CALL(this->stripe_, Get("/v1/checkout/sessions/cs_old", _))
+      .WillOnce(Return(nlohmann::json{{"id", "cs_old"}, {"status", "open"}}));
+  EXPECT_CALL(this->stripe_, Post("/v1/checkout/sessions/cs_old/expire", _, _))
+      .WillOnce(Return(nlohmann::json{{"id", "cs_old"}, {"status", "expired"}}));
+  this->service_->CreateCheckoutSession(kOwner, "acme", v1::PLAN_PRO, "", "");
+  std::string old_status;
+  this->pool_->Run("t",
+                   [&](soci::session& s) { old_status = db::checkout_sql::StatusOf(s, "cs_old"); });
+  EXPECT_EQ(old_status, "expired");
+
+  this->clock_.Advance(std::chrono::seconds(300));
+  EXPECT_CALL(this->stripe_, Get("/v1/checkout/sessions/cs_new", _))
+      .WillOnce(Return(nlohmann::json{{"id", "cs_new"}, {"status", "complete"}}));
+  EXPECT_EQ(this->CodeOf([&] {
+    this->service_->CreateCheckoutSession(kOwner, "acme", v1::PLAN_PRO, "", "");
+  }),
+            common::ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(this->last_error_, HasSubstr("just paid"));
+}
+
 TYPED_TEST(CheckoutServiceTest, CouponBecomesAPromotionCode) {
   EXPECT_CALL(this->stripe_, Get("/v1/promotion_codes",
                                  stripe::FormFields{{"code", "WELCOME10"}, {"active", "true"}}))

@@ -212,6 +212,46 @@ TEST_F(CheckoutStripeFakeTest, KeyStillInUseAtStripeIsRetried) {
   EXPECT_THAT(statuses, ::testing::ElementsAre(409, 200));
 }
 
+json FakeSession(StripeFake& fake, const std::string& id) {
+  auto res =
+      fake.client().Get("/v1/checkout/sessions/" + id, {{"Authorization", "Bearer " + kApiKey}});
+  return res ? json::parse(res->body) : json();
+}
+
+TEST_F(CheckoutStripeFakeTest, ANewCheckoutExpiresTheTenantsEarlierOpenOne) {
+  v1::CreateCheckoutSessionResponse pro, again, starter;
+  ASSERT_TRUE(Checkout("acme", v1::PLAN_PRO, "", &pro).ok());
+  // A double click is the same request: same session, nothing expired.
+  ASSERT_TRUE(Checkout("acme", v1::PLAN_PRO, "", &again).ok());
+  EXPECT_EQ(again.session_id(), pro.session_id());
+  EXPECT_EQ(FakeSession(fake_, pro.session_id())["status"], "open");
+
+  // Another plan (another tab): the first session can no longer be paid.
+  ASSERT_TRUE(Checkout("acme", v1::PLAN_STARTER, "", &starter).ok());
+  EXPECT_NE(starter.session_id(), pro.session_id());
+  EXPECT_EQ(FakeSession(fake_, pro.session_id())["status"], "expired");
+  auto pay_old = fake_.client().Post("/checkout/" + pro.session_id() + "/pay", "",
+                                     "application/x-www-form-urlencoded");
+  ASSERT_TRUE(pay_old);
+  EXPECT_EQ(pay_old->status, 409);
+  EXPECT_EQ(FakeSession(fake_, starter.session_id())["status"], "open");
+}
+
+TEST_F(CheckoutStripeFakeTest, APaidCheckoutNotYetActivatedBlocksAnother) {
+  // The payment's webhooks have not reached Paybell yet (the endpoint is down).
+  ASSERT_TRUE(
+      fake_.client().Post("/_webhook?url=http://127.0.0.1:1/stripe/webhook", "", "text/plain"));
+  v1::CreateCheckoutSessionResponse first, second;
+  ASSERT_TRUE(Checkout("acme", v1::PLAN_PRO, "", &first).ok());
+  auto paid = fake_.client().Post("/checkout/" + first.session_id() + "/pay", "",
+                                  "application/x-www-form-urlencoded");
+  ASSERT_TRUE(paid);
+  EXPECT_EQ(paid->status, 303);
+  const grpc::Status status = Checkout("acme", v1::PLAN_STARTER, "", &second);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("was just paid"));
+}
+
 TEST_F(CheckoutStripeFakeTest, RejectedKeyIsFailedPrecondition) {
   app::ServerApp* wrong = StartServer("sk_test_wrong_key_0000000000");
   v1::CreateCheckoutSessionRequest request;

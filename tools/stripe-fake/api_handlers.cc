@@ -169,6 +169,18 @@ ApiResult ListPromotionCodes(const ObjectStore& store, const Form& params) {
       {{"object", "list"}, {"data", data}, {"has_more", false}, {"url", "/v1/promotion_codes"}}};
 }
 
+// Stripe: only an open session can be expired; afterwards it can no longer be paid.
+ApiResult ExpireCheckoutSession(ObjectStore& store, const std::string& id) {
+  const auto it = store.checkout_sessions.find(id);
+  if (it == store.checkout_sessions.end()) return NoSuch("checkout.session", id, "id", 404);
+  nlohmann::json& session = it->second.session;
+  if (session["status"] != "open") {
+    return BadRequest("Only Checkout Sessions with a status of `open` can be expired.", "");
+  }
+  session["status"] = "expired";
+  return {200, session};
+}
+
 ApiResult Retrieve(const std::map<std::string, nlohmann::json>& objects, const std::string& what,
                    const std::string& id) {
   const auto it = objects.find(id);
@@ -185,6 +197,12 @@ ApiResult DispatchApi(ObjectStore& store, const std::string& method, const std::
   }
   if (method == "POST" && path == "/v1/billing_portal/sessions") {
     return CreatePortalSession(store, params, now);
+  }
+  if (method == "POST" && path.size() > 7 && path.compare(path.size() - 7, 7, "/expire") == 0) {
+    if (std::string id = IdAfter(path.substr(0, path.size() - 7), "/v1/checkout/sessions/");
+        !id.empty()) {
+      return ExpireCheckoutSession(store, id);
+    }
   }
   if (method == "GET" && path == "/v1/promotion_codes") return ListPromotionCodes(store, params);
   if (method == "GET") {
