@@ -174,6 +174,29 @@ TEST(ServerProcessTest, PaybellRestServesWebhooksForARemoteServer) {
   EXPECT_EQ(rest.Stop(), 0);
 }
 
+TEST(ServerProcessTest, PaybellctlAsksARunningServer) {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  const std::vector<std::string> base = {"--data-dir", dir.path(), "--target",
+                                         server.grpc_target()};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), base.begin(), base.end());
+    ChildProcess ctl(PAYBELL_CTL_BIN, args, {});
+    const auto code = ctl.WaitForExit(kStartTimeout);
+    return std::make_pair(code.value_or(-1), ctl.output());
+  };
+  const auto [sub_code, sub_out] = run({"subscription", "--tenant", "acme"});
+  EXPECT_EQ(sub_code, 0) << sub_out;
+  EXPECT_THAT(sub_out, HasSubstr("\"status\": \"SUBSCRIPTION_STATUS_NONE\""));
+  const auto [replay_code, replay_out] = run({"replay", "evt_missing"});
+  EXPECT_EQ(replay_code, 1);
+  EXPECT_THAT(replay_out, HasSubstr("NOT_FOUND"));
+  const auto [checkout_code, checkout_out] = run({"checkout", "--tenant", "acme", "--plan", "pro"});
+  EXPECT_EQ(checkout_code, 0) << checkout_out;
+  EXPECT_THAT(checkout_out, HasSubstr("\"stub\": true"));
+  EXPECT_EQ(server.process().Stop(), 0);
+}
+
 TEST(ServerProcessTest, SigtermStopsCleanly) {
   TempDir dir;
   ServerProcess server(dir.path());

@@ -1,8 +1,8 @@
-// paybellctl: the operator's command line. Mints tokens and applies migrations; more
-// subcommands (subscriptions, events, replay, notification log) arrive with their issues.
-#include <CLI/CLI.hpp>
+// paybellctl: the operator's command line. Mints tokens, applies migrations, and asks a running
+// server about subscriptions and Stripe events (and replays them).
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <iostream>
 
@@ -12,6 +12,7 @@
 #include "common/config.h"
 #include "db/migrations.h"
 #include "db/pool.h"
+#include "grpc_commands.h"
 
 namespace {
 
@@ -54,13 +55,43 @@ int main(int argc, char** argv) {
 
   auto* migrate = cli.add_subcommand("migrate", "apply pending database migrations");
 
-  CLI11_PARSE(cli, argc, argv);
+  // gRPC subcommands: each call carries a token minted for it (5 minutes) with the server's key.
+  std::string target;
+  cli.add_option("--target", target, "paybell-server's gRPC address (default PAYBELL_GRPC_LISTEN)");
+  int grpc_exit = 0;
+  const paybell::ctl::TokenMinter mint = [&](const std::string& role_name,
+                                             const std::string& tenant_id) {
+    const Config config = LoadConfigWithDataDir(data_dir);
+    if (target.empty()) {
+      target = config.grpc_listen;
+      if (target.rfind("0.0.0.0:", 0) == 0) target = "127.0.0.1:" + target.substr(8);
+    }
+    const paybell::common::SystemClock clock;
+    paybell::auth::Principal principal;
+    principal.subject = "paybellctl";
+    principal.tenant_id = tenant_id;
+    principal.role = *paybell::auth::ParseRole(role_name);
+    principal.expires_at = clock.NowUnix() + 300;
+    return paybell::auth::SignToken(JwtSecret(config), principal, clock.NowUnix());
+  };
+  paybell::ctl::AddGrpcCommands(cli, &target, &mint, &grpc_exit);
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "paybellctl: " << e.what() << "\n";
+    return 1;
+  }
+  if (!*token && !*migrate) return grpc_exit;
   try {
     const Config config = LoadConfigWithDataDir(data_dir);
     const paybell::common::SystemClock clock;
     if (*token) {
       auto parsed_role = paybell::auth::ParseRole(role);
-      if (!parsed_role) throw std::runtime_error("--role must be owner, admin, member, service or operator");
+      if (!parsed_role)
+        throw std::runtime_error("--role must be owner, admin, member, service or operator");
       const bool cross_tenant = *parsed_role == paybell::auth::Role::kService ||
                                 *parsed_role == paybell::auth::Role::kOperator;
       if (tenant.empty()) {
@@ -72,8 +103,7 @@ int main(int argc, char** argv) {
       principal.tenant_id = tenant;
       principal.role = *parsed_role;
       principal.expires_at = clock.NowUnix() + ttl_s;
-      std::cout << paybell::auth::SignToken(JwtSecret(config), principal, clock.NowUnix())
-                << "\n";
+      std::cout << paybell::auth::SignToken(JwtSecret(config), principal, clock.NowUnix()) << "\n";
     } else if (*migrate) {
       paybell::db::ConnectionPool pool(config.database, 1);
       const auto report =

@@ -1,0 +1,185 @@
+#include "grpc_commands.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include <iostream>
+
+#include "paybell/v1/billing.grpc.pb.h"
+#include "paybell/v1/webhook.grpc.pb.h"
+
+namespace paybell::ctl {
+namespace {
+
+constexpr auto kDeadline = std::chrono::seconds(30);
+
+const char* CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    default:
+      return "ERROR";
+  }
+}
+
+// Calls `rpc` with a fresh token and prints the answer; returns the process exit code.
+template <typename Call>
+int Run(const std::string& token, Call&& rpc) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kDeadline);
+  context.AddMetadata("authorization", "Bearer " + token);
+  const auto [status, json] = rpc(context);
+  if (!status.ok()) {
+    std::cerr << CodeName(status.error_code()) << ": " << status.error_message() << "\n";
+    return 1;
+  }
+  std::cout << json << "\n";
+  return 0;
+}
+
+template <typename Message>
+std::string ToJson(const Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::shared_ptr<grpc::Channel> Channel(const std::string& target) {
+  return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+}
+
+}  // namespace
+
+void AddGrpcCommands(CLI::App& cli, std::string* target, const TokenMinter* mint, int* exit_code) {
+  // Options live as long as the CLI; the callbacks run after parsing.
+  static std::string tenant, plan, coupon, status, type, outcome, event_id, page_token;
+  static int page_size = 0;
+
+  auto* sub = cli.add_subcommand("subscription", "show one tenant's subscription");
+  sub->add_option("--tenant", tenant, "tenant id")->required();
+  sub->callback([=] {
+    auto stub = v1::BillingService::NewStub(Channel(*target));
+    *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
+      v1::GetSubscriptionRequest request;
+      request.set_tenant_id(tenant);
+      v1::Subscription response;
+      const grpc::Status s = stub->GetSubscription(&context, request, &response);
+      return std::make_pair(s, ToJson(response));
+    });
+  });
+
+  auto* subs = cli.add_subcommand("subscriptions", "list subscriptions across tenants");
+  subs->add_option("--status", status, "only this status, e.g. SUBSCRIPTION_STATUS_PAST_DUE");
+  subs->add_option("--page-size", page_size, "rows per page (default 50)");
+  subs->add_option("--page-token", page_token, "next_page_token of the previous page");
+  subs->callback([=] {
+    auto stub = v1::BillingService::NewStub(Channel(*target));
+    *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
+      v1::ListSubscriptionsRequest request;
+      v1::SubscriptionStatus parsed = v1::SUBSCRIPTION_STATUS_UNSPECIFIED;
+      if (!status.empty() && !v1::SubscriptionStatus_Parse(status, &parsed)) {
+        return std::make_pair(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unknown --status"),
+                              std::string());
+      }
+      request.set_status(parsed);
+      request.set_page_size(page_size);
+      request.set_page_token(page_token);
+      v1::ListSubscriptionsResponse response;
+      const grpc::Status s = stub->ListSubscriptions(&context, request, &response);
+      return std::make_pair(s, ToJson(response));
+    });
+  });
+
+  auto* checkout = cli.add_subcommand(
+      "checkout", "start a checkout as the tenant's owner (a short-lived owner token; audited)");
+  checkout->add_option("--tenant", tenant, "tenant id")->required();
+  checkout->add_option("--plan", plan, "starter | pro | firm")->required();
+  checkout->add_option("--coupon", coupon, "promotion code typed by the customer");
+  checkout->callback([=] {
+    auto stub = v1::BillingService::NewStub(Channel(*target));
+    *exit_code = Run((*mint)("owner", tenant), [&](grpc::ClientContext& context) {
+      v1::CreateCheckoutSessionRequest request;
+      request.set_tenant_id(tenant);
+      v1::Plan parsed = v1::PLAN_UNSPECIFIED;
+      std::string upper = "PLAN_";
+      for (char c : plan)
+        upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+      v1::Plan_Parse(upper, &parsed);
+      request.set_plan(parsed);
+      request.set_coupon_code(coupon);
+      v1::CreateCheckoutSessionResponse response;
+      const grpc::Status s = stub->CreateCheckoutSession(&context, request, &response);
+      return std::make_pair(s, ToJson(response));
+    });
+  });
+
+  auto* events = cli.add_subcommand("events", "list stored Stripe events, newest first");
+  events->add_option("--tenant", tenant, "only this tenant");
+  events->add_option("--type", type, "only this Stripe type");
+  events->add_option("--outcome", outcome, "only this outcome, e.g. EVENT_OUTCOME_UNMATCHED");
+  events->add_option("--page-size", page_size, "rows per page (default 50)");
+  events->add_option("--page-token", page_token, "next_page_token of the previous page");
+  events->callback([=] {
+    auto stub = v1::WebhookService::NewStub(Channel(*target));
+    *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
+      v1::ListEventsRequest request;
+      request.set_tenant_id(tenant);
+      request.set_type(type);
+      v1::EventOutcome parsed = v1::EVENT_OUTCOME_UNSPECIFIED;
+      if (!outcome.empty() && !v1::EventOutcome_Parse(outcome, &parsed)) {
+        return std::make_pair(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unknown --outcome"),
+                              std::string());
+      }
+      request.set_outcome(parsed);
+      request.set_page_size(page_size);
+      request.set_page_token(page_token);
+      v1::ListEventsResponse response;
+      const grpc::Status s = stub->ListEvents(&context, request, &response);
+      return std::make_pair(s, ToJson(response));
+    });
+  });
+
+  auto* event = cli.add_subcommand("event", "show one stored Stripe event with its payload");
+  event->add_option("event_id", event_id, "evt_…")->required();
+  event->callback([=] {
+    auto stub = v1::WebhookService::NewStub(Channel(*target));
+    *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
+      v1::GetEventRequest request;
+      request.set_event_id(event_id);
+      v1::Event response;
+      const grpc::Status s = stub->GetEvent(&context, request, &response);
+      return std::make_pair(s, ToJson(response));
+    });
+  });
+
+  auto* replay = cli.add_subcommand("replay", "apply a stored Stripe event again (audited)");
+  replay->add_option("event_id", event_id, "evt_…")->required();
+  replay->callback([=] {
+    auto stub = v1::WebhookService::NewStub(Channel(*target));
+    *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
+      v1::ReplayEventRequest request;
+      request.set_event_id(event_id);
+      v1::Event response;
+      const grpc::Status s = stub->ReplayEvent(&context, request, &response);
+      return std::make_pair(s, ToJson(response));
+    });
+  });
+}
+
+}  // namespace paybell::ctl

@@ -1,0 +1,17 @@
+// paybellctl's gRPC subcommands: what an operator asks a running paybell-server.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace paybell::ctl {
+
+// Mints a short-lived token for the call: (role, tenant) → bearer token.
+using TokenMinter = std::function<std::string(const std::string& role, const std::string& tenant)>;
+
+// Adds subscription, subscriptions, checkout, events, event and replay to `cli`. Each prints
+// the answer as JSON on stdout; a gRPC error prints "CODE: message" on stderr and exits 1.
+void AddGrpcCommands(CLI::App& cli, std::string* target, const TokenMinter* mint, int* exit_code);
+
+}  // namespace paybell::ctl
