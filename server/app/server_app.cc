@@ -59,7 +59,8 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
     options.extra_ca_file = config_.ca_file;
     stripe_ = std::make_unique<stripe::CurlStripeClient>(options);
   }
-  checkout_ = std::make_unique<billing::CheckoutService>(*pool_, config_, clock_, stripe_.get());
+  checkout_ = std::make_unique<billing::CheckoutService>(*pool_, *subscriptions_, config_, clock_,
+                                                         stripe_.get());
   billing_ = std::make_unique<billing::BillingServiceImpl>(*authenticator_, *subscriptions_,
                                                            *checkout_, config_);
   payment_failed_ = std::make_unique<webhooks::LogOnlyPaymentFailedSink>();

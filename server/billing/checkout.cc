@@ -46,19 +46,13 @@ std::string StringField(const nlohmann::json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-std::optional<db::SubscriptionRecord> FindSubscription(db::ConnectionPool& pool,
-                                                       const std::string& tenant_id) {
-  std::optional<db::SubscriptionRecord> found;
-  pool.Run("read subscription",
-           [&](soci::session& session) { found = db::subscription_sql::Find(session, tenant_id); });
-  return found;
-}
-
 }  // namespace
 
-CheckoutService::CheckoutService(db::ConnectionPool& pool, const common::Config& config,
-                                 const common::Clock& clock, stripe::StripeApi* stripe)
-    : pool_(pool), config_(config), clock_(clock), stripe_(stripe) {}
+CheckoutService::CheckoutService(db::ConnectionPool& pool,
+                                 db::SubscriptionRepository& subscriptions,
+                                 const common::Config& config, const common::Clock& clock,
+                                 stripe::StripeApi* stripe)
+    : pool_(pool), subscriptions_(subscriptions), config_(config), clock_(clock), stripe_(stripe) {}
 
 std::string CheckoutService::ResolvePromotionCode(const std::string& coupon_code) {
   const nlohmann::json list =
@@ -139,7 +133,7 @@ CheckoutResult CheckoutService::CreateCheckoutSession(const auth::Principal& cal
     throw Error(ErrorCode::kInvalidArgument, "plan must be PLAN_STARTER, PLAN_PRO or PLAN_FIRM");
   }
   ValidateCouponCode(coupon_code);
-  const auto current = FindSubscription(pool_, tenant_id);
+  const auto current = subscriptions_.Find(tenant_id);
   if (current && IsLive(StatusFromWord(current->status))) {
     throw Error(ErrorCode::kFailedPrecondition,
                 "tenant " + tenant_id + " already has a " + current->status +
@@ -223,7 +217,7 @@ PortalResult CheckoutService::GetPortalLink(const auth::Principal& caller,
     result.url = config_.app_url + kStripeNotConfiguredPath;
     result.stub = true;
   } else {
-    const auto current = FindSubscription(pool_, tenant_id);
+    const auto current = subscriptions_.Find(tenant_id);
     if (!current || current->stripe_customer_id.empty()) {
       throw Error(ErrorCode::kFailedPrecondition,
                   "no subscription yet: tenant " + tenant_id + " has no Stripe customer");

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "db/pool.h"
+#include "db/subscription_repository.h"
 #include "paybell/v1/billing.pb.h"
 #include "stripe/stripe_api.h"
 
@@ -32,8 +33,9 @@ inline constexpr char kStripeNotConfiguredPath[] = "/billing/stripe-not-configur
 class CheckoutService {
  public:
   // `stripe` is nullptr in stub mode.
-  CheckoutService(db::ConnectionPool& pool, const common::Config& config,
-                  const common::Clock& clock, stripe::StripeApi* stripe);
+  CheckoutService(db::ConnectionPool& pool, db::SubscriptionRepository& subscriptions,
+                  const common::Config& config, const common::Clock& clock,
+                  stripe::StripeApi* stripe);
 
   // The caller was authorised already. Throws common::Error: INVALID_ARGUMENT (plan, coupon
   // format, unknown coupon, Stripe refusing the request), FAILED_PRECONDITION (plan without a
@@ -57,6 +59,7 @@ class CheckoutService {
               const std::string& request_id, const std::function<void(soci::session&)>& extra);
 
   db::ConnectionPool& pool_;
+  db::SubscriptionRepository& subscriptions_;
   const common::Config& config_;
   const common::Clock& clock_;
   stripe::StripeApi* stripe_;

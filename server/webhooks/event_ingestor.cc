@@ -120,17 +120,17 @@ db::EventRecord EventIngestor::Replay(const std::string& event_id, const Actor& 
     if (!stored) return;
     const StripeEvent event = ParseStripeEvent(stored->payload);  // stored only if it parsed
     const std::string outcome = Process(session, event, actor, stored->outcome, /*replay=*/true);
+    stored = db::event_sql::Find(session, event_id, /*with_payload=*/true);  // as recorded now
     db::AuditEntry audit;
     audit.at = clock_.NowUnix();
     audit.actor = actor.name;
     audit.actor_role = actor.role;
-    audit.tenant_id = db::event_sql::Find(session, event_id, false)->tenant_id;
+    audit.tenant_id = stored->tenant_id;
     audit.action = "billing.event.replayed";
     audit.target = event_id;
     audit.detail = nlohmann::json{{"type", event.type}, {"outcome", outcome}}.dump();
     audit.request_id = actor.request_id;
     db::audit_sql::Insert(session, audit);
-    stored = db::event_sql::Find(session, event_id, /*with_payload=*/true);
     tx.Commit();
   });
   if (!stored) throw Error(ErrorCode::kNotFound, "no stored event " + event_id);

@@ -43,7 +43,9 @@ class CheckoutServiceTest : public EngineTest<Engine> {
     config_.app_url = "https://app.example.com";
     pool_ = std::make_unique<db::ConnectionPool>(this->database_->parsed(), 2);
     db::ApplyMigrations(*pool_, db::BuiltinMigrations(), kNow);
-    service_ = std::make_unique<CheckoutService>(*pool_, config_, clock_, &stripe_);
+    subscriptions_ = std::make_unique<db::SociSubscriptionRepository>(*pool_);
+    service_ =
+        std::make_unique<CheckoutService>(*pool_, *subscriptions_, config_, clock_, &stripe_);
   }
 
   void StoreSubscription(const std::string& status, const std::string& customer) {
@@ -69,6 +71,7 @@ class CheckoutServiceTest : public EngineTest<Engine> {
   common::FakeClock clock_{kNow};
   ::testing::StrictMock<testing::MockStripeApi> stripe_;
   std::unique_ptr<db::ConnectionPool> pool_;
+  std::unique_ptr<db::SociSubscriptionRepository> subscriptions_;
   std::unique_ptr<CheckoutService> service_;
   std::string last_error_;
 };
@@ -214,7 +217,7 @@ TYPED_TEST(CheckoutServiceTest, PortalNeedsACustomer) {
 }
 
 TYPED_TEST(CheckoutServiceTest, StubModeSendsNothing) {
-  CheckoutService stub(*this->pool_, this->config_, this->clock_, nullptr);
+  CheckoutService stub(*this->pool_, *this->subscriptions_, this->config_, this->clock_, nullptr);
   const auto checkout = stub.CreateCheckoutSession(kOwner, "acme", v1::PLAN_FIRM, "", "");
   EXPECT_TRUE(checkout.stub);
   EXPECT_EQ(checkout.url, "https://app.example.com/billing/stripe-not-configured?plan=firm");

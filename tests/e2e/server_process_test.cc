@@ -14,6 +14,7 @@
 #include "db/pool.h"
 #include "db/subscription_repository.h"
 #include "paybell/v1/billing.grpc.pb.h"
+#include "support/db_backends.h"
 #include "support/process.h"
 #include "support/stripe_events.h"
 #include "support/temp_dir.h"
@@ -119,18 +120,15 @@ TEST(ServerProcessTest, RestartKeepsDataAndGeneratedSecret) {
   EXPECT_EQ(server.process().Stop(), 0);
 }
 
-TEST(ServerProcessTest, ServesFromPostgres) {
-  auto url = testing::TestPostgresUrl();
-  if (!url) {
-    if (testing::PostgresRequired()) FAIL() << "PAYBELL_TEST_PG is not set";
-    GTEST_SKIP()
-        << "PAYBELL_TEST_PG is not set: no PostgreSQL to test against (tools/test starts one)";
-  }
-  testing::PostgresTestDatabase database(*url);
+// The PostgreSQL database comes from the same fixture the db suites use (skips, or fails under
+// tools/test, when no PostgreSQL was provided).
+class ServerOnPostgresTest : public testing::EngineTest<testing::Postgres> {};
+
+TEST_F(ServerOnPostgresTest, ServesFromPostgres) {
   TempDir dir;
   const std::string secret(48, 'k');
   ServerProcess server(dir.path(),
-                       {{"DATABASE_URL", database.url()}, {"PAYBELL_JWT_SECRET", secret}});
+                       {{"DATABASE_URL", database_->url()}, {"PAYBELL_JWT_SECRET", secret}});
   EXPECT_THAT(server.process().output(), HasSubstr("database=postgresql"));
   v1::Subscription s;
   ASSERT_TRUE(GetSubscription(server.grpc_target(), OperatorToken(secret), "acme", &s).ok());
