@@ -50,7 +50,6 @@ class ServerApp {
   void Shutdown(std::chrono::milliseconds drain);
 
   const common::Config& config() const { return config_; }
-  const std::string& jwt_secret() const { return jwt_secret_; }
   db::ConnectionPool& pool() { return *pool_; }
 
  private:
