@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "common/error.h"
+#include "server/common/error.h"
 
 namespace paybell::db {
 

@@ -7,7 +7,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "common/error.h"
+#include "server/common/error.h"
 
 namespace paybell::db {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "common/error.h"
+#include "server/common/error.h"
 #include "db/errors.h"
 
 namespace paybell::db {

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/database_url.h"
+#include "server/common/database_url.h"
 
 namespace paybell::db {
 

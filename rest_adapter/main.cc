@@ -5,8 +5,8 @@
 #include <csignal>
 #include <iostream>
 
-#include "common/config.h"
-#include "common/logging.h"
+#include "server/common/config.h"
+#include "server/common/logging.h"
 #include "rest_adapter/health_probe.h"
 #include "rest_adapter/rest_adapter.h"
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <stdexcept>
 
-#include "common/request_id.h"
+#include "server/common/request_id.h"
 #include "rest_adapter/http_status.h"
 
 namespace paybell::rest {

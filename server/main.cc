@@ -5,9 +5,9 @@
 #include <csignal>
 #include <iostream>
 
-#include "app/server_app.h"
-#include "common/config.h"
-#include "common/logging.h"
+#include "server/app/embedded_server.h"
+#include "server/common/config.h"
+#include "server/common/logging.h"
 
 namespace {
 
@@ -49,9 +49,9 @@ int main(int argc, char** argv) {
   paybell::common::InitLogging(config.log_format, config.log_level);
 
   const paybell::common::SystemClock clock;
-  std::unique_ptr<paybell::app::ServerApp> app;
+  std::unique_ptr<paybell::app::EmbeddedServer> app;
   try {
-    app = std::make_unique<paybell::app::ServerApp>(config, clock);
+    app = std::make_unique<paybell::app::EmbeddedServer>(config, clock);
     app->Start();
   } catch (const std::exception& e) {
     spdlog::critical("paybell-server cannot start: {}", e.what());

@@ -1,4 +1,4 @@
-#include "app/server_app.h"
+#include "server/app/server_app.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "auth/secret_file.h"
-#include "common/error.h"
+#include "server/auth/secret_file.h"
+#include "server/common/error.h"
 #include "db/migrations.h"
 
 namespace paybell::app {
@@ -89,12 +89,9 @@ void ServerApp::Start() {
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
   health_watcher_ = std::thread([this] { WatchDatabase(); });
-  if (!config_.http_listen.empty()) {
-    rest_ =
-        std::make_unique<rest::RestAdapter>(InProcessChannel(), [this] { return pool_->Ping(); });
-    rest_->Start(config_.http_listen);
-  }
 }
+
+bool ServerApp::DatabaseReachable() { return pool_->Ping(); }
 
 void ServerApp::WatchDatabase() {
   constexpr auto kInterval = std::chrono::seconds(5);
@@ -126,10 +123,6 @@ std::shared_ptr<grpc::Channel> ServerApp::InProcessChannel() {
 }
 
 void ServerApp::Shutdown(std::chrono::milliseconds drain) {
-  if (rest_) {
-    rest_->Stop();
-    rest_.reset();
-  }
   if (!server_) return;
   {
     std::lock_guard<std::mutex> lock(stop_mu_);

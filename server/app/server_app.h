@@ -11,18 +11,17 @@
 #include <string>
 #include <thread>
 
-#include "auth/grpc_auth.h"
-#include "auth/jwt.h"
-#include "billing/billing_service.h"
-#include "common/clock.h"
-#include "common/config.h"
+#include "server/auth/grpc_auth.h"
+#include "server/auth/jwt.h"
+#include "server/billing/billing_service.h"
+#include "server/common/clock.h"
+#include "server/common/config.h"
 #include "db/pool.h"
 #include "db/subscription_repository.h"
-#include "notifications/notification_service.h"
-#include "rest_adapter/rest_adapter.h"
-#include "stripe/stripe_client.h"
-#include "webhooks/event_ingestor.h"
-#include "webhooks/webhook_service.h"
+#include "server/notifications/notification_service.h"
+#include "server/stripe/stripe_client.h"
+#include "server/webhooks/event_ingestor.h"
+#include "server/webhooks/webhook_service.h"
 
 namespace paybell::app {
 
@@ -34,18 +33,18 @@ class ServerApp {
   ServerApp(common::Config config, const common::Clock& clock);
   ~ServerApp();
 
-  // Starts serving gRPC and, unless PAYBELL_HTTP_LISTEN is empty, the embedded HTTP adapter
-  // (over an in-process channel); throws when an address cannot be bound.
+  // Starts serving gRPC; throws when the address cannot be bound. The HTTP adapter is wired
+  // beside it where the binary is assembled (app/embedded_server.h).
   void Start();
-  // The bound HTTP port; 0 when the adapter is disabled.
-  int http_port() const { return rest_ ? rest_->port() : 0; }
+  // Whether the database answers now (/readyz).
+  bool DatabaseReachable();
   // The bound gRPC port (the OS's choice when the configured port is 0).
   int grpc_port() const { return grpc_port_; }
   std::string grpc_address() const;
   // A channel to this server without the network (the embedded adapter, tests).
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
-  // Stops the HTTP adapter, marks health NOT_SERVING, stops accepting gRPC calls, and waits up
+  // Marks health NOT_SERVING, stops accepting gRPC calls, and waits up
   // to `drain` for in-flight calls to finish before cancelling them.
   void Shutdown(std::chrono::milliseconds drain);
 
@@ -68,7 +67,6 @@ class ServerApp {
   std::unique_ptr<webhooks::WebhookServiceImpl> webhooks_;
   std::unique_ptr<notifications::NotificationServiceImpl> notifications_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<rest::RestAdapter> rest_;
   // Keeps grpc.health.v1 in step with the database: NOT_SERVING while it is unreachable.
   void WatchDatabase();
   std::thread health_watcher_;

@@ -1,7 +1,7 @@
-#include "auth/grpc_auth.h"
+#include "server/auth/grpc_auth.h"
 
-#include "common/error.h"
-#include "common/validation.h"
+#include "server/common/error.h"
+#include "server/common/validation.h"
 
 namespace paybell::auth {
 

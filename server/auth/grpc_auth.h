@@ -3,8 +3,8 @@
 
 #include <grpcpp/server_context.h>
 
-#include "auth/jwt.h"
-#include "auth/rbac.h"
+#include "server/auth/jwt.h"
+#include "server/auth/rbac.h"
 
 namespace paybell::auth {
 

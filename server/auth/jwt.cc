@@ -1,11 +1,11 @@
-#include "auth/jwt.h"
+#include "server/auth/jwt.h"
 
 #include <jwt.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "common/error.h"
+#include "server/common/error.h"
 
 namespace paybell::auth {
 namespace {

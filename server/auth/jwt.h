@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "auth/principal.h"
-#include "common/clock.h"
+#include "server/auth/principal.h"
+#include "server/common/clock.h"
 
 namespace paybell::auth {
 

@@ -1,8 +1,8 @@
-#include "auth/rbac.h"
+#include "server/auth/rbac.h"
 
 #include <string>
 
-#include "common/error.h"
+#include "server/common/error.h"
 
 namespace paybell::auth {
 namespace {

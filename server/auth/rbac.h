@@ -3,7 +3,7 @@
 
 #include <string_view>
 
-#include "auth/principal.h"
+#include "server/auth/principal.h"
 
 namespace paybell::auth {
 

@@ -1,4 +1,4 @@
-#include "auth/secret_file.h"
+#include "server/auth/secret_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "common/encoding.h"
+#include "server/common/encoding.h"
 
 namespace paybell::auth {
 namespace {

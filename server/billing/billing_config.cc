@@ -1,6 +1,6 @@
-#include "billing/billing_config.h"
+#include "server/billing/billing_config.h"
 
-#include "billing/subscription_rules.h"
+#include "server/billing/subscription_rules.h"
 
 namespace paybell::billing {
 

@@ -1,7 +1,7 @@
 // What GetBillingConfig answers: Stripe's mode and which plans can be bought.
 #pragma once
 
-#include "common/config.h"
+#include "server/common/config.h"
 #include "paybell/v1/billing.pb.h"
 
 namespace paybell::billing {

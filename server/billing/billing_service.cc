@@ -1,12 +1,12 @@
-#include "billing/billing_service.h"
+#include "server/billing/billing_service.h"
 
-#include "billing/billing_config.h"
-#include "billing/subscription_rules.h"
-#include "common/error.h"
-#include "common/grpc_status.h"
-#include "common/pagination.h"
-#include "common/request_id.h"
-#include "common/timestamps.h"
+#include "server/billing/billing_config.h"
+#include "server/billing/subscription_rules.h"
+#include "server/common/error.h"
+#include "server/common/grpc_status.h"
+#include "server/common/pagination.h"
+#include "server/common/request_id.h"
+#include "server/common/timestamps.h"
 
 namespace paybell::billing {
 

@@ -1,9 +1,9 @@
 // BillingService handlers: authenticate, authorise, call the billing logic, convert.
 #pragma once
 
-#include "auth/grpc_auth.h"
-#include "billing/checkout.h"
-#include "common/config.h"
+#include "server/auth/grpc_auth.h"
+#include "server/billing/checkout.h"
+#include "server/common/config.h"
 #include "db/subscription_repository.h"
 #include "paybell/v1/billing.grpc.pb.h"
 

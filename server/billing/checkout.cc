@@ -1,4 +1,4 @@
-#include "billing/checkout.h"
+#include "server/billing/checkout.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,15 +6,15 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
-#include "billing/billing_config.h"
-#include "billing/subscription_rules.h"
-#include "common/error.h"
-#include "common/request_id.h"
+#include "server/billing/billing_config.h"
+#include "server/billing/subscription_rules.h"
+#include "server/common/error.h"
+#include "server/common/request_id.h"
 #include "db/audit_repository.h"
 #include "db/checkout_repository.h"
 #include "db/subscription_repository.h"
-#include "stripe/form_encoding.h"
-#include "stripe/idempotency.h"
+#include "server/stripe/form_encoding.h"
+#include "server/stripe/idempotency.h"
 
 namespace paybell::billing {
 

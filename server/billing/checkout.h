@@ -5,13 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "auth/principal.h"
-#include "common/clock.h"
-#include "common/config.h"
+#include "server/auth/principal.h"
+#include "server/common/clock.h"
+#include "server/common/config.h"
 #include "db/pool.h"
 #include "db/subscription_repository.h"
 #include "paybell/v1/billing.pb.h"
-#include "stripe/stripe_api.h"
+#include "server/stripe/stripe_api.h"
 
 namespace paybell::billing {
 

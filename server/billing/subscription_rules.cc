@@ -1,4 +1,4 @@
-#include "billing/subscription_rules.h"
+#include "server/billing/subscription_rules.h"
 
 #include <utility>
 

@@ -1,4 +1,4 @@
-#include "common/config.h"
+#include "server/common/config.h"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "common/url.h"
+#include "server/common/url.h"
 
 namespace paybell::common {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "common/database_url.h"
+#include "server/common/database_url.h"
 
 namespace paybell::common {
 

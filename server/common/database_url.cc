@@ -1,9 +1,9 @@
-#include "common/database_url.h"
+#include "server/common/database_url.h"
 
 #include <cctype>
 #include <stdexcept>
 
-#include "common/url.h"
+#include "server/common/url.h"
 
 namespace paybell::common {
 

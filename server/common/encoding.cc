@@ -1,4 +1,4 @@
-#include "common/encoding.h"
+#include "server/common/encoding.h"
 
 #include <sys/random.h>
 

@@ -1,9 +1,11 @@
-#include "common/grpc_status.h"
+#include "server/common/grpc_status.h"
 
 #include <spdlog/spdlog.h>
 
 #include <exception>
 #include <string>
+
+#include "server/common/request_id.h"
 
 namespace paybell::common {
 
@@ -48,6 +50,13 @@ grpc::Status StatusFromCurrentException(std::string_view method) {
     spdlog::error("{} failed with an unknown exception", method);
     return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
   }
+}
+
+std::string RequestIdOf(const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  const auto it = metadata.find(kRequestIdMetadata);
+  if (it == metadata.end()) return "";
+  return SanitizeRequestId(std::string_view(it->second.data(), it->second.size()));
 }
 
 }  // namespace paybell::common

@@ -1,15 +1,21 @@
-// The one mapping from domain errors to gRPC statuses, and the handler guard that applies it.
+// The gRPC boundary: the one mapping from domain errors to gRPC statuses, the handler guard
+// that applies it, and the call metadata handlers read.
 #pragma once
 
+#include <grpcpp/server_context.h>
 #include <grpcpp/support/status.h>
 
+#include <string>
 #include <string_view>
 
-#include "common/error.h"
+#include "server/common/error.h"
 
 namespace paybell::common {
 
 grpc::StatusCode ToGrpcCode(ErrorCode code);
+
+// The sanitised x-request-id of a call (request_id.h), or "" when it sent none.
+std::string RequestIdOf(const grpc::ServerContext& context);
 
 // Runs a handler body; domain errors become their gRPC status, anything else becomes INTERNAL
 // (logged with the method name; the caller sees no internals).

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/config.h"
+#include "server/common/config.h"
 
 namespace paybell::common {
 

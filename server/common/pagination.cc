@@ -1,9 +1,9 @@
-#include "common/pagination.h"
+#include "server/common/pagination.h"
 
 #include <string_view>
 
-#include "common/encoding.h"
-#include "common/error.h"
+#include "server/common/encoding.h"
+#include "server/common/error.h"
 
 namespace paybell::common {
 namespace {

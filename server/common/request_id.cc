@@ -1,9 +1,9 @@
-#include "common/request_id.h"
+#include "server/common/request_id.h"
 
 #include <algorithm>
 #include <cctype>
 
-#include "common/encoding.h"
+#include "server/common/encoding.h"
 
 namespace paybell::common {
 
@@ -17,12 +17,5 @@ std::string SanitizeRequestId(std::string_view candidate) {
 }
 
 std::string NewRequestId() { return RandomHex(16); }
-
-std::string RequestIdOf(const grpc::ServerContext& context) {
-  const auto& metadata = context.client_metadata();
-  const auto it = metadata.find(kRequestIdMetadata);
-  if (it == metadata.end()) return "";
-  return SanitizeRequestId(std::string_view(it->second.data(), it->second.size()));
-}
 
 }  // namespace paybell::common

@@ -2,8 +2,6 @@
 // the audit log (metadata "x-request-id").
 #pragma once
 
-#include <grpcpp/server_context.h>
-
 #include <string>
 #include <string_view>
 
@@ -15,7 +13,5 @@ inline constexpr char kRequestIdMetadata[] = "x-request-id";
 std::string SanitizeRequestId(std::string_view candidate);
 // A new random id (32 hex characters).
 std::string NewRequestId();
-// The sanitised x-request-id of a call, or "" when it sent none.
-std::string RequestIdOf(const grpc::ServerContext& context);
 
 }  // namespace paybell::common

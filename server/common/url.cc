@@ -1,4 +1,4 @@
-#include "common/url.h"
+#include "server/common/url.h"
 
 #include <algorithm>
 #include <cctype>

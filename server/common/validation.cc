@@ -1,9 +1,9 @@
-#include "common/validation.h"
+#include "server/common/validation.h"
 
 #include <algorithm>
 #include <cctype>
 
-#include "common/error.h"
+#include "server/common/error.h"
 
 namespace paybell::common {
 

@@ -1,7 +1,7 @@
-#include "notifications/notification_service.h"
+#include "server/notifications/notification_service.h"
 
-#include "common/error.h"
-#include "common/grpc_status.h"
+#include "server/common/error.h"
+#include "server/common/grpc_status.h"
 
 namespace paybell::notifications {
 

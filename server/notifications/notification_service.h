@@ -2,7 +2,7 @@
 // issue; until then every RPC checks the caller's access and answers UNIMPLEMENTED.
 #pragma once
 
-#include "auth/grpc_auth.h"
+#include "server/auth/grpc_auth.h"
 #include "paybell/v1/notification.grpc.pb.h"
 
 namespace paybell::notifications {

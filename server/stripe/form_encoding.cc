@@ -1,4 +1,4 @@
-#include "stripe/form_encoding.h"
+#include "server/stripe/form_encoding.h"
 
 #include <cctype>
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "stripe/stripe_api.h"
+#include "server/stripe/stripe_api.h"
 
 namespace paybell::stripe {
 

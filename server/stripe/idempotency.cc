@@ -1,8 +1,8 @@
-#include "stripe/idempotency.h"
+#include "server/stripe/idempotency.h"
 
 #include <openssl/sha.h>
 
-#include "common/encoding.h"
+#include "server/common/encoding.h"
 
 namespace paybell::stripe {
 

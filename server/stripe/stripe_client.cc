@@ -1,4 +1,4 @@
-#include "stripe/stripe_client.h"
+#include "server/stripe/stripe_client.h"
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
@@ -11,9 +11,9 @@
 #include <sstream>
 #include <thread>
 
-#include "common/error.h"
-#include "stripe/form_encoding.h"
-#include "stripe/stripe_errors.h"
+#include "server/common/error.h"
+#include "server/stripe/form_encoding.h"
+#include "server/stripe/stripe_errors.h"
 
 namespace paybell::stripe {
 

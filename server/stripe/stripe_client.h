@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "stripe/stripe_api.h"
+#include "server/stripe/stripe_api.h"
 
 namespace paybell::stripe {
 

@@ -1,4 +1,4 @@
-#include "stripe/stripe_errors.h"
+#include "server/stripe/stripe_errors.h"
 
 #include <spdlog/spdlog.h>
 

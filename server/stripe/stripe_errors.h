@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "common/error.h"
+#include "server/common/error.h"
 
 namespace paybell::stripe {
 

@@ -1,15 +1,15 @@
-#include "webhooks/event_ingestor.h"
+#include "server/webhooks/event_ingestor.h"
 
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
 
-#include "common/error.h"
-#include "common/validation.h"
+#include "server/common/error.h"
+#include "server/common/validation.h"
 #include "db/audit_repository.h"
 #include "db/checkout_repository.h"
 #include "db/subscription_repository.h"
-#include "webhooks/stripe_signature.h"
+#include "server/webhooks/stripe_signature.h"
 
 namespace paybell::webhooks {
 

@@ -5,12 +5,12 @@
 #include <string>
 #include <string_view>
 
-#include "common/clock.h"
-#include "common/config.h"
+#include "server/common/clock.h"
+#include "server/common/config.h"
 #include "db/event_repository.h"
 #include "db/pool.h"
-#include "webhooks/event_rules.h"
-#include "webhooks/payment_failed_sink.h"
+#include "server/webhooks/event_rules.h"
+#include "server/webhooks/payment_failed_sink.h"
 
 namespace paybell::webhooks {
 

@@ -1,6 +1,6 @@
-#include "webhooks/event_rules.h"
+#include "server/webhooks/event_rules.h"
 
-#include "billing/subscription_rules.h"
+#include "server/billing/subscription_rules.h"
 
 namespace paybell::webhooks {
 namespace {

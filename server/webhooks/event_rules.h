@@ -6,7 +6,7 @@
 #include <string>
 
 #include "db/subscription_repository.h"
-#include "webhooks/stripe_event.h"
+#include "server/webhooks/stripe_event.h"
 
 namespace paybell::webhooks {
 

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "webhooks/stripe_event.h"
+#include "server/webhooks/stripe_event.h"
 
 namespace paybell::webhooks {
 

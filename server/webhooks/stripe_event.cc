@@ -1,4 +1,4 @@
-#include "webhooks/stripe_event.h"
+#include "server/webhooks/stripe_event.h"
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-#include "webhooks/stripe_signature.h"
+#include "server/webhooks/stripe_signature.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -6,7 +6,7 @@
 
 #include <cctype>
 
-#include "common/encoding.h"
+#include "server/common/encoding.h"
 
 namespace paybell::webhooks {
 namespace {

@@ -1,12 +1,12 @@
-#include "webhooks/webhook_service.h"
+#include "server/webhooks/webhook_service.h"
 
 #include <utility>
 
-#include "common/error.h"
-#include "common/grpc_status.h"
-#include "common/pagination.h"
-#include "common/request_id.h"
-#include "common/timestamps.h"
+#include "server/common/error.h"
+#include "server/common/grpc_status.h"
+#include "server/common/pagination.h"
+#include "server/common/request_id.h"
+#include "server/common/timestamps.h"
 
 namespace paybell::webhooks {
 

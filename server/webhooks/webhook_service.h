@@ -2,10 +2,10 @@
 // operator's view of stored events.
 #pragma once
 
-#include "auth/grpc_auth.h"
+#include "server/auth/grpc_auth.h"
 #include "db/pool.h"
 #include "paybell/v1/webhook.grpc.pb.h"
-#include "webhooks/event_ingestor.h"
+#include "server/webhooks/event_ingestor.h"
 
 namespace paybell::webhooks {
 

@@ -4,14 +4,14 @@
 
 #include <map>
 
-#include "billing/checkout.h"
-#include "common/error.h"
+#include "server/billing/checkout.h"
+#include "server/common/error.h"
 #include "db/audit_repository.h"
 #include "db/checkout_repository.h"
 #include "db/migrations.h"
 #include "db/subscription_repository.h"
-#include "mocks/mock_stripe_api.h"
-#include "support/db_backends.h"
+#include "tests/mocks/mock_stripe_api.h"
+#include "tests/support/db_backends.h"
 
 namespace paybell::billing {
 namespace {

@@ -1,6 +1,6 @@
 // Webhook ingestion against real SQLite and PostgreSQL: storage, application, ordering,
 // concurrency and replay, through EventIngestor exactly as the server runs it.
-#include "webhooks/event_ingestor.h"
+#include "server/webhooks/event_ingestor.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,12 +10,12 @@
 #include <mutex>
 #include <thread>
 
-#include "common/error.h"
+#include "server/common/error.h"
 #include "db/audit_repository.h"
 #include "db/migrations.h"
 #include "db/subscription_repository.h"
-#include "support/db_backends.h"
-#include "support/stripe_events.h"
+#include "tests/support/db_backends.h"
+#include "tests/support/stripe_events.h"
 
 namespace paybell::webhooks {
 namespace {

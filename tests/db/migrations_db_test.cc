@@ -3,10 +3,10 @@
 
 #include <thread>
 
-#include "common/error.h"
+#include "server/common/error.h"
 #include "db/migrations.h"
 #include "db/pool.h"
-#include "support/db_backends.h"
+#include "tests/support/db_backends.h"
 
 namespace paybell::db {
 namespace {

@@ -4,11 +4,11 @@
 #include <gtest/gtest.h>
 #include <soci/postgresql/soci-postgresql.h>
 
-#include "common/error.h"
+#include "server/common/error.h"
 #include "db/migrations.h"
 #include "db/pool.h"
 #include "db/subscription_repository.h"
-#include "support/db_backends.h"
+#include "tests/support/db_backends.h"
 
 namespace paybell::db {
 namespace {

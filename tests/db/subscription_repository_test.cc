@@ -6,9 +6,9 @@
 #include <mutex>
 #include <thread>
 
-#include "common/error.h"
+#include "server/common/error.h"
 #include "db/migrations.h"
-#include "support/db_backends.h"
+#include "tests/support/db_backends.h"
 
 namespace paybell::db {
 namespace {

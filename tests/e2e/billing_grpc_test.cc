@@ -3,14 +3,14 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "app/server_app.h"
-#include "auth/jwt.h"
+#include "server/app/server_app.h"
+#include "server/auth/jwt.h"
 #include "db/audit_repository.h"
 #include "db/subscription_repository.h"
 #include "paybell/v1/billing.grpc.pb.h"
 #include "paybell/v1/notification.grpc.pb.h"
 #include "paybell/v1/webhook.grpc.pb.h"
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace paybell {
 namespace {

@@ -8,11 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "app/server_app.h"
-#include "auth/jwt.h"
+#include "server/app/embedded_server.h"
+#include "server/auth/jwt.h"
 #include "paybell/v1/billing.grpc.pb.h"
-#include "support/process.h"
-#include "support/temp_dir.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 
 namespace paybell {
 namespace {
@@ -64,7 +64,7 @@ class CheckoutStripeFakeTest : public ::testing::Test {
     for (auto& app : apps_) app->Shutdown(std::chrono::seconds(5));
   }
 
-  app::ServerApp* StartServer(const std::string& stripe_key) {
+  app::EmbeddedServer* StartServer(const std::string& stripe_key) {
     auto dir = std::make_unique<testing::TempDir>();
     common::Config config;
     config.grpc_listen = "127.0.0.1:0";
@@ -79,12 +79,12 @@ class CheckoutStripeFakeTest : public ::testing::Test {
     config.stripe_webhook_secrets = {kWebhookSecret};
     config.app_url = "http://app.test";
     dirs_.push_back(std::move(dir));
-    apps_.push_back(std::make_unique<app::ServerApp>(config, clock_));
+    apps_.push_back(std::make_unique<app::EmbeddedServer>(config, clock_));
     apps_.back()->Start();
     return apps_.back().get();
   }
 
-  std::unique_ptr<v1::BillingService::Stub> Billing(app::ServerApp* app = nullptr) {
+  std::unique_ptr<v1::BillingService::Stub> Billing(app::EmbeddedServer* app = nullptr) {
     return v1::BillingService::NewStub(grpc::CreateChannel((app ? app : app_)->grpc_address(),
                                                            grpc::InsecureChannelCredentials()));
   }
@@ -123,8 +123,8 @@ class CheckoutStripeFakeTest : public ::testing::Test {
   common::SystemClock clock_;
   StripeFake fake_;
   std::vector<std::unique_ptr<testing::TempDir>> dirs_;
-  std::vector<std::unique_ptr<app::ServerApp>> apps_;
-  app::ServerApp* app_ = nullptr;
+  std::vector<std::unique_ptr<app::EmbeddedServer>> apps_;
+  app::EmbeddedServer* app_ = nullptr;
 };
 
 TEST_F(CheckoutStripeFakeTest, CheckoutWithoutCouponAllowsPromotionCodes) {
@@ -253,7 +253,7 @@ TEST_F(CheckoutStripeFakeTest, APaidCheckoutNotYetActivatedBlocksAnother) {
 }
 
 TEST_F(CheckoutStripeFakeTest, RejectedKeyIsFailedPrecondition) {
-  app::ServerApp* wrong = StartServer("sk_test_wrong_key_0000000000");
+  app::EmbeddedServer* wrong = StartServer("sk_test_wrong_key_0000000000");
   v1::CreateCheckoutSessionRequest request;
   request.set_tenant_id("acme");
   request.set_plan(v1::PLAN_PRO);

@@ -8,17 +8,17 @@
 #include <regex>
 #include <sstream>
 
-#include "auth/jwt.h"
-#include "common/clock.h"
-#include "common/database_url.h"
+#include "server/auth/jwt.h"
+#include "server/common/clock.h"
+#include "server/common/database_url.h"
 #include "db/pool.h"
 #include "db/subscription_repository.h"
 #include "paybell/v1/billing.grpc.pb.h"
-#include "support/db_backends.h"
-#include "support/process.h"
-#include "support/stripe_events.h"
-#include "support/temp_dir.h"
-#include "support/test_database.h"
+#include "tests/support/db_backends.h"
+#include "tests/support/process.h"
+#include "tests/support/stripe_events.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_database.h"
 
 namespace paybell {
 namespace {

@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/server_app.h"
-#include "support/stripe_events.h"
-#include "support/temp_dir.h"
+#include "server/app/embedded_server.h"
+#include "tests/support/stripe_events.h"
+#include "tests/support/temp_dir.h"
 
 namespace paybell {
 namespace {
@@ -28,7 +28,7 @@ class WebhookHttpTest : public ::testing::Test {
     config.database = common::ParseDatabaseUrl("sqlite:" + dir_.File("paybell.db"));
     config.jwt_secret = std::string(40, 'j');
     config.stripe_webhook_secrets = {kSecret};
-    app_ = std::make_unique<app::ServerApp>(config, clock_);
+    app_ = std::make_unique<app::EmbeddedServer>(config, clock_);
     app_->Start();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", app_->http_port());
     client_->set_read_timeout(std::chrono::seconds(30));
@@ -43,7 +43,7 @@ class WebhookHttpTest : public ::testing::Test {
 
   common::SystemClock clock_;
   testing::TempDir dir_;
-  std::unique_ptr<app::ServerApp> app_;
+  std::unique_ptr<app::EmbeddedServer> app_;
   std::unique_ptr<httplib::Client> client_;
 };
 

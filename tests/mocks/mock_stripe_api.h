@@ -3,7 +3,7 @@
 
 #include <gmock/gmock.h>
 
-#include "stripe/stripe_api.h"
+#include "server/stripe/stripe_api.h"
 
 namespace paybell::testing {
 

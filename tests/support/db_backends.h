@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "support/test_database.h"
+#include "tests/support/test_database.h"
 
 namespace paybell::testing {
 

@@ -1,6 +1,6 @@
-#include "support/stripe_events.h"
+#include "tests/support/stripe_events.h"
 
-#include "webhooks/stripe_signature.h"
+#include "server/webhooks/stripe_signature.h"
 
 namespace paybell::testing {
 

@@ -1,4 +1,4 @@
-#include "support/test_database.h"
+#include "tests/support/test_database.h"
 
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "common/database_url.h"
-#include "support/temp_dir.h"
+#include "server/common/database_url.h"
+#include "tests/support/temp_dir.h"
 
 namespace paybell::testing {
 

@@ -1,11 +1,11 @@
 #include <gtest/gtest.h>
 
-#include "billing/billing_config.h"
-#include "billing/billing_service.h"
-#include "billing/subscription_rules.h"
-#include "common/config.h"
-#include "common/error.h"
-#include "common/pagination.h"
+#include "server/billing/billing_config.h"
+#include "server/billing/billing_service.h"
+#include "server/billing/subscription_rules.h"
+#include "server/common/config.h"
+#include "server/common/error.h"
+#include "server/common/pagination.h"
 
 namespace paybell::billing {
 namespace {

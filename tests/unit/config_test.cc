@@ -1,4 +1,4 @@
-#include "common/config.h"
+#include "server/common/config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,11 +1,11 @@
-#include "common/database_url.h"
+#include "server/common/database_url.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 
-#include "common/url.h"
+#include "server/common/url.h"
 
 namespace paybell::common {
 namespace {

@@ -1,9 +1,9 @@
-#include "webhooks/event_rules.h"
+#include "server/webhooks/event_rules.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "support/stripe_events.h"
+#include "tests/support/stripe_events.h"
 
 namespace paybell::webhooks {
 namespace {

@@ -1,4 +1,4 @@
-#include "auth/jwt.h"
+#include "server/auth/jwt.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -6,8 +6,8 @@
 
 #include <memory>
 
-#include "common/encoding.h"
-#include "common/error.h"
+#include "server/common/encoding.h"
+#include "server/common/error.h"
 
 namespace paybell::auth {
 namespace {

@@ -1,11 +1,11 @@
-#include "auth/rbac.h"
+#include "server/auth/rbac.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
-#include "common/error.h"
+#include "server/common/error.h"
 
 namespace paybell::auth {
 namespace {

@@ -1,5 +1,5 @@
 // Touches only a private temp dir, so it stays in the unit tier.
-#include "auth/secret_file.h"
+#include "server/auth/secret_file.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace paybell::auth {
 namespace {

@@ -1,10 +1,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/error.h"
-#include "stripe/form_encoding.h"
-#include "stripe/idempotency.h"
-#include "stripe/stripe_errors.h"
+#include "server/common/error.h"
+#include "server/stripe/form_encoding.h"
+#include "server/stripe/idempotency.h"
+#include "server/stripe/stripe_errors.h"
 
 namespace paybell::stripe {
 namespace {

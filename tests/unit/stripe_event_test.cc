@@ -1,4 +1,4 @@
-#include "webhooks/stripe_event.h"
+#include "server/webhooks/stripe_event.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "support/stripe_events.h"
+#include "tests/support/stripe_events.h"
 
 namespace paybell::webhooks {
 namespace {

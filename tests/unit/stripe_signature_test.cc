@@ -1,4 +1,4 @@
-#include "webhooks/stripe_signature.h"
+#include "server/webhooks/stripe_signature.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

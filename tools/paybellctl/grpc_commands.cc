@@ -1,4 +1,4 @@
-#include "grpc_commands.h"
+#include "tools/paybellctl/grpc_commands.h"
 
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>

@@ -6,13 +6,13 @@
 #include <chrono>
 #include <iostream>
 
-#include "auth/jwt.h"
-#include "auth/secret_file.h"
-#include "common/clock.h"
-#include "common/config.h"
+#include "server/auth/jwt.h"
+#include "server/auth/secret_file.h"
+#include "server/common/clock.h"
+#include "server/common/config.h"
 #include "db/migrations.h"
 #include "db/pool.h"
-#include "grpc_commands.h"
+#include "tools/paybellctl/grpc_commands.h"
 
 namespace {
 

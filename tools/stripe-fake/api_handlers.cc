@@ -1,4 +1,4 @@
-#include "api_handlers.h"
+#include "tools/stripe-fake/api_handlers.h"
 
 #include <algorithm>
 #include <cctype>

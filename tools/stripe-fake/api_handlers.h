@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "store.h"
-#include "text.h"
+#include "tools/stripe-fake/store.h"
+#include "tools/stripe-fake/text.h"
 
 namespace paybell::stripe_fake {
 

@@ -1,4 +1,4 @@
-#include "checkout_flow.h"
+#include "tools/stripe-fake/checkout_flow.h"
 
 namespace paybell::stripe_fake {
 

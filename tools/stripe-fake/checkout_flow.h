@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "store.h"
+#include "tools/stripe-fake/store.h"
 
 namespace paybell::stripe_fake {
 

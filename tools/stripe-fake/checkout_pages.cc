@@ -1,10 +1,10 @@
-#include "checkout_pages.h"
+#include "tools/stripe-fake/checkout_pages.h"
 
 #include <optional>
 #include <string>
 #include <utility>
 
-#include "log.h"
+#include "tools/stripe-fake/log.h"
 
 namespace paybell::stripe_fake {
 namespace {

@@ -1,4 +1,4 @@
-#include "log.h"
+#include "tools/stripe-fake/log.h"
 
 #include <iostream>
 #include <mutex>

@@ -14,12 +14,12 @@
 #include <utility>
 #include <vector>
 
-#include "log.h"
-#include "routes.h"
-#include "state.h"
-#include "store.h"
-#include "text.h"
-#include "webhook.h"
+#include "tools/stripe-fake/log.h"
+#include "tools/stripe-fake/routes.h"
+#include "tools/stripe-fake/state.h"
+#include "tools/stripe-fake/store.h"
+#include "tools/stripe-fake/text.h"
+#include "tools/stripe-fake/webhook.h"
 
 namespace paybell::stripe_fake {
 namespace {

@@ -1,11 +1,11 @@
-#include "routes.h"
+#include "tools/stripe-fake/routes.h"
 
 #include <exception>
 #include <optional>
 #include <string>
 
-#include "checkout_pages.h"
-#include "log.h"
+#include "tools/stripe-fake/checkout_pages.h"
+#include "tools/stripe-fake/log.h"
 
 namespace paybell::stripe_fake {
 namespace {

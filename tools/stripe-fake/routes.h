@@ -3,8 +3,8 @@
 
 #include <httplib.h>
 
-#include "state.h"
-#include "webhook.h"
+#include "tools/stripe-fake/state.h"
+#include "tools/stripe-fake/webhook.h"
 
 namespace paybell::stripe_fake {
 

@@ -1,8 +1,8 @@
-#include "state.h"
+#include "tools/stripe-fake/state.h"
 
 #include <utility>
 
-#include "api_handlers.h"
+#include "tools/stripe-fake/api_handlers.h"
 
 namespace paybell::stripe_fake {
 namespace {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "checkout_flow.h"
-#include "store.h"
-#include "text.h"
+#include "tools/stripe-fake/checkout_flow.h"
+#include "tools/stripe-fake/store.h"
+#include "tools/stripe-fake/text.h"
 
 namespace paybell::stripe_fake {
 

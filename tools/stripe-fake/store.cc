@@ -1,4 +1,4 @@
-#include "store.h"
+#include "tools/stripe-fake/store.h"
 
 #include <algorithm>
 #include <cctype>

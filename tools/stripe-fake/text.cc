@@ -1,4 +1,4 @@
-#include "text.h"
+#include "tools/stripe-fake/text.h"
 
 namespace paybell::stripe_fake {
 namespace {

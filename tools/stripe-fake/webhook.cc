@@ -1,4 +1,4 @@
-#include "webhook.h"
+#include "tools/stripe-fake/webhook.h"
 
 #include <httplib.h>
 #include <openssl/evp.h>

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "state.h"
+#include "tools/stripe-fake/state.h"
 
 namespace paybell::stripe_fake {
 

@@ -1,0 +1,24 @@
+#include "server/domain/event_outcome.h"
+
+#include <utility>
+
+#include "server/domain/words.h"
+
+namespace paybell::domain {
+namespace {
+
+constexpr std::pair<EventOutcome, std::string_view> kOutcomeWords[] = {
+    {EventOutcome::kApplied, "applied"}, {EventOutcome::kDuplicate, "duplicate"},
+    {EventOutcome::kStale, "stale"},     {EventOutcome::kIgnored, "ignored"},
+    {EventOutcome::kUnmatched, "unmatched"}, {EventOutcome::kFailed, "failed"},
+};
+
+}  // namespace
+
+std::optional<EventOutcome> OutcomeFromWord(std::string_view word) {
+  return FromWord(kOutcomeWords, word);
+}
+
+std::string_view OutcomeWord(EventOutcome outcome) { return WordOf(kOutcomeWords, outcome); }
+
+}  // namespace paybell::domain
