@@ -1,8 +1,9 @@
-#include "db/event_repository.h"
-
+#include <climits>
+#include <stdexcept>
 #include <string_view>
 
 #include "db/row_access.h"
+#include "db/soci_repositories.h"
 
 namespace paybell::db {
 namespace {
@@ -27,8 +28,13 @@ constexpr std::string_view kSelectColumns = R"sql(
 SELECT event_id, type, created, livemode, tenant_id, stripe_customer_id, stripe_subscription_id,
   outcome, error, duplicate_deliveries, replay_count, received_at, processed_at)sql";
 
-// Optional filters are written as "(:x = '' OR column = :x2)" and bound twice, so one fixed
-// statement serves every combination without building SQL from values.
+const std::string kFind = std::string(kSelectColumns) +
+                          " FROM billing_events WHERE event_id = :event_id";
+const std::string kFindWithPayload = std::string(kSelectColumns) +
+                                     ", payload FROM billing_events WHERE event_id = :event_id";
+
+// Optional filters are written as "(:x_any = 1 OR column = :x)", so one fixed statement serves
+// every combination without building SQL from values.
 constexpr std::string_view kListWhere = R"sql(
 FROM billing_events
 WHERE (:tenant_any = 1 OR tenant_id = :tenant_id)
@@ -41,18 +47,6 @@ WHERE (:tenant_any = 1 OR tenant_id = :tenant_id)
 ORDER BY received_at DESC, event_id DESC
 LIMIT :limit)sql";
 
-constexpr std::string_view kTenantBySubscription =
-    "SELECT tenant_id FROM billing_subscriptions WHERE stripe_subscription_id = :id "
-    "ORDER BY updated_at DESC LIMIT 1";
-constexpr std::string_view kTenantByCustomer =
-    "SELECT tenant_id FROM billing_subscriptions WHERE stripe_customer_id = :id "
-    "ORDER BY updated_at DESC LIMIT 1";
-// A transaction-scoped advisory lock on the tenant, not a row lock: a tenant's first events
-// arrive before any row exists, and FOR UPDATE on no row locks nothing. The two-int form keeps
-// these keys apart from the single-bigint migration lock.
-constexpr std::string_view kLockTenantPostgres =
-    "SELECT pg_advisory_xact_lock(7292, hashtext(:tenant_id))";
-
 EventRecord FromRow(const soci::row& row, bool with_payload) {
   EventRecord e;
   e.event_id = GetString(row, "event_id");
@@ -62,7 +56,13 @@ EventRecord FromRow(const soci::row& row, bool with_payload) {
   e.tenant_id = GetString(row, "tenant_id");
   e.stripe_customer_id = GetString(row, "stripe_customer_id");
   e.stripe_subscription_id = GetString(row, "stripe_subscription_id");
-  e.outcome = GetString(row, "outcome");
+  const std::string outcome = GetString(row, "outcome");
+  const auto parsed = domain::OutcomeFromWord(outcome);
+  if (!parsed) {
+    throw std::runtime_error("billing_events row " + e.event_id + " has outcome '" + outcome +
+                             "'");
+  }
+  e.outcome = *parsed;
   e.error = GetString(row, "error");
   e.duplicate_deliveries = GetInt(row, "duplicate_deliveries");
   e.replay_count = GetInt(row, "replay_count");
@@ -72,58 +72,67 @@ EventRecord FromRow(const soci::row& row, bool with_payload) {
   return e;
 }
 
-std::optional<std::string> FirstTenant(soci::session& session, std::string_view query,
-                                       const std::string& id) {
-  if (id.empty()) return std::nullopt;
-  std::string tenant;
-  soci::indicator ind = soci::i_null;
-  session << query, soci::use(id), soci::into(tenant, ind);
-  if (!session.got_data() || ind != soci::i_ok) return std::nullopt;
-  return tenant;
-}
-
 }  // namespace
 
-namespace event_sql {
-
-bool InsertIfNew(soci::session& session, const EventRecord& e) {
-  long long created = e.created, received_at = e.received_at;
-  int livemode = e.livemode ? 1 : 0;
-  soci::statement st =
-      (session.prepare << kInsertEvent, soci::use(e.event_id), soci::use(e.type),
-       soci::use(created), soci::use(livemode), soci::use(e.tenant_id),
-       soci::use(e.stripe_customer_id), soci::use(e.stripe_subscription_id), soci::use(e.payload),
-       soci::use(e.outcome), soci::use(e.error), soci::use(received_at));
-  st.execute(true);
-  return st.get_affected_rows() == 1;
+bool SociEventRepository::InsertIfNew(const EventRecord& e) {
+  event_ = e;
+  outcome_ = std::string(domain::OutcomeWord(e.outcome));
+  created_ = e.created;
+  received_at_ = e.received_at;
+  livemode_ = e.livemode ? 1 : 0;
+  return insert_.Execute(session_, [&](soci::session& s) {
+           return (s.prepare << kInsertEvent, soci::use(event_.event_id), soci::use(event_.type),
+                   soci::use(created_), soci::use(livemode_), soci::use(event_.tenant_id),
+                   soci::use(event_.stripe_customer_id),
+                   soci::use(event_.stripe_subscription_id), soci::use(event_.payload),
+                   soci::use(outcome_), soci::use(event_.error), soci::use(received_at_));
+         }) == 1;
 }
 
-void CountDuplicateDelivery(soci::session& session, const std::string& event_id) {
-  session << kCountDuplicate, soci::use(event_id);
+void SociEventRepository::CountDuplicateDelivery(const std::string& event_id) {
+  key_ = event_id;
+  count_duplicate_.Execute(session_, [&](soci::session& s) {
+    return (s.prepare << kCountDuplicate, soci::use(key_));
+  });
 }
 
-void SetOutcome(soci::session& session, const std::string& event_id, const std::string& tenant_id,
-                const std::string& outcome, const std::string& error, int64_t processed_at,
-                bool replayed) {
-  long long at = processed_at;
-  int replay_increment = replayed ? 1 : 0;
-  session << kSetOutcome, soci::use(tenant_id), soci::use(outcome), soci::use(error), soci::use(at),
-      soci::use(replay_increment), soci::use(event_id);
+void SociEventRepository::SetOutcome(const std::string& event_id, const std::string& tenant_id,
+                                     domain::EventOutcome outcome, const std::string& error,
+                                     int64_t processed_at, bool replayed) {
+  key_ = event_id;
+  event_.tenant_id = tenant_id;
+  outcome_ = std::string(domain::OutcomeWord(outcome));
+  event_.error = error;
+  processed_at_ = processed_at;
+  replayed_ = replayed ? 1 : 0;
+  set_outcome_.Execute(session_, [&](soci::session& s) {
+    return (s.prepare << kSetOutcome, soci::use(event_.tenant_id), soci::use(outcome_),
+            soci::use(event_.error), soci::use(processed_at_), soci::use(replayed_),
+            soci::use(key_));
+  });
 }
 
-std::optional<EventRecord> Find(soci::session& session, const std::string& event_id,
-                                bool with_payload) {
-  const std::string query = std::string(kSelectColumns) + (with_payload ? ", payload" : "") +
-                            " FROM billing_events WHERE event_id = :event_id";
-  soci::rowset<soci::row> rows = (session.prepare << query, soci::use(event_id));
-  for (const soci::row& row : rows) return FromRow(row, with_payload);
-  return std::nullopt;
+std::optional<EventRecord> SociEventRepository::Find(const std::string& event_id,
+                                                     bool with_payload) {
+  key_ = event_id;
+  PreparedStatement& statement = with_payload ? find_with_payload_ : find_;
+  const std::string& sql = with_payload ? kFindWithPayload : kFind;
+  std::optional<EventRecord> found;
+  statement.QueryOne(
+      session_,
+      [&](soci::session& s) {
+        return (s.prepare << sql, soci::use(key_), soci::into(statement.row()));
+      },
+      [&] { found = FromRow(statement.row(), with_payload); });
+  return found;
 }
 
-std::vector<EventRecord> List(soci::session& session, const EventFilter& f) {
+std::vector<EventRecord> SociEventRepository::List(const EventFilter& f) {
+  // Operators page through this: a one-shot statement is fine.
   int tenant_any = f.tenant_id.empty() ? 1 : 0;
   int type_any = f.type.empty() ? 1 : 0;
-  int outcome_any = f.outcome.empty() ? 1 : 0;
+  int outcome_any = f.outcome ? 0 : 1;
+  std::string outcome = f.outcome ? std::string(domain::OutcomeWord(*f.outcome)) : "";
   long long after = f.received_at_or_after.value_or(INT64_MIN);
   long long before_time = f.received_before.value_or(INT64_MAX);
   int cursor_any = f.before ? 0 : 1;
@@ -132,31 +141,20 @@ std::vector<EventRecord> List(soci::session& session, const EventFilter& f) {
   int limit = f.limit;
   const std::string query = std::string(kSelectColumns) + std::string(kListWhere);
   soci::rowset<soci::row> rows =
-      (session.prepare << query, soci::use(tenant_any), soci::use(f.tenant_id), soci::use(type_any),
-       soci::use(f.type), soci::use(outcome_any), soci::use(f.outcome), soci::use(after),
-       soci::use(before_time), soci::use(cursor_any), soci::use(cursor_time),
+      (session_.prepare << query, soci::use(tenant_any), soci::use(f.tenant_id),
+       soci::use(type_any), soci::use(f.type), soci::use(outcome_any), soci::use(outcome),
+       soci::use(after), soci::use(before_time), soci::use(cursor_any), soci::use(cursor_time),
        soci::use(cursor_time), soci::use(cursor_id), soci::use(limit));
   std::vector<EventRecord> out;
   for (const soci::row& row : rows) out.push_back(FromRow(row, false));
   return out;
 }
 
-}  // namespace event_sql
-
-namespace tenant_lookup_sql {
-
-std::optional<std::string> FindTenantByStripeIds(soci::session& session,
-                                                 const std::string& subscription_id,
-                                                 const std::string& customer_id) {
-  if (auto tenant = FirstTenant(session, kTenantBySubscription, subscription_id)) return tenant;
-  return FirstTenant(session, kTenantByCustomer, customer_id);
+void SociEventRepository::ForgetServerStatements(bool postgres) {
+  for (PreparedStatement* p :
+       {&insert_, &count_duplicate_, &set_outcome_, &find_, &find_with_payload_}) {
+    p->ForgetOnServer(postgres);
+  }
 }
-
-void LockTenant(soci::session& session, DatabaseKind kind, const std::string& tenant_id) {
-  if (kind != DatabaseKind::kPostgres) return;
-  session << kLockTenantPostgres, soci::use(tenant_id);
-}
-
-}  // namespace tenant_lookup_sql
 
 }  // namespace paybell::db

@@ -7,6 +7,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "db/soci_database.h"
 #include "server/common/error.h"
 
 namespace paybell::db {
@@ -143,16 +144,17 @@ MigrationReport ApplyMigrations(ConnectionPool& pool, const std::vector<Migratio
                                 int64_t now_unix) {
   MigrationReport report;
   const DatabaseKind kind = pool.kind();
-  pool.Run("apply migrations", [&](soci::session& session) {
+  pool.Run("apply migrations", [&](Connection& connection) {
+    soci::session& session = connection.session();
     report.applied.clear();
     {
-      WriteTransaction tx(session, kind);
+      SociUnitOfWork tx(connection, /*write=*/true);
       LockForMigration(session, kind);
       session << kCreateSchemaMigrations;
       tx.Commit();
     }
     for (const Migration& m : migrations) {
-      WriteTransaction tx(session, kind);
+      SociUnitOfWork tx(connection, /*write=*/true);
       LockForMigration(session, kind);
       int version = m.version;
       int recorded = 0;

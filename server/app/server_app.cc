@@ -43,13 +43,13 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
   }
 
   const bool sqlite = config_.database.kind == common::DatabaseKind::kSqlite;
-  pool_ = std::make_unique<db::ConnectionPool>(config_.database,
-                                               sqlite ? kSqlitePoolSize : kPostgresPoolSize);
-  const auto report = db::ApplyMigrations(*pool_, db::BuiltinMigrations(), clock_.NowUnix());
+  database_ = std::make_unique<db::SociDatabase>(config_.database,
+                                                 sqlite ? kSqlitePoolSize : kPostgresPoolSize);
+  const auto report =
+      db::ApplyMigrations(database_->pool(), db::BuiltinMigrations(), clock_.NowUnix());
   spdlog::info("database schema at version {} ({} migration(s) applied now)",
                report.current_version, report.applied.size());
 
-  subscriptions_ = std::make_unique<db::SociSubscriptionRepository>(*pool_);
   verifier_ = std::make_unique<auth::JwtVerifier>(jwt_secret_, clock_);
   authenticator_ = std::make_unique<auth::Authenticator>(*verifier_);
   if (!config_.stripe_stub_mode()) {
@@ -59,13 +59,15 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
     options.extra_ca_file = config_.ca_file;
     stripe_ = std::make_unique<stripe::CurlStripeClient>(options);
   }
-  checkout_ = std::make_unique<billing::CheckoutService>(*pool_, *subscriptions_, config_, clock_,
-                                                         stripe_.get());
-  billing_ = std::make_unique<billing::BillingServiceImpl>(*authenticator_, *subscriptions_,
+  checkout_ =
+      std::make_unique<billing::CheckoutService>(*database_, config_, clock_, stripe_.get());
+  billing_ = std::make_unique<billing::BillingServiceImpl>(*authenticator_, *database_,
                                                            *checkout_, config_);
   payment_failed_ = std::make_unique<webhooks::LogOnlyPaymentFailedSink>();
-  ingestor_ = std::make_unique<webhooks::EventIngestor>(*pool_, config_, clock_, *payment_failed_);
-  webhooks_ = std::make_unique<webhooks::WebhookServiceImpl>(*authenticator_, *ingestor_, *pool_);
+  ingestor_ =
+      std::make_unique<webhooks::EventIngestor>(*database_, config_, clock_, *payment_failed_);
+  webhooks_ =
+      std::make_unique<webhooks::WebhookServiceImpl>(*authenticator_, *ingestor_, *database_);
   notifications_ = std::make_unique<notifications::NotificationServiceImpl>(*authenticator_);
 }
 
@@ -91,15 +93,16 @@ void ServerApp::Start() {
   health_watcher_ = std::thread([this] { WatchDatabase(); });
 }
 
-bool ServerApp::DatabaseReachable() { return pool_->Ping(); }
+bool ServerApp::DatabaseReachable() { return database_->Ping(); }
 
 void ServerApp::WatchDatabase() {
-  constexpr auto kInterval = std::chrono::seconds(5);
+  // Short enough that health follows a database restart within a few seconds.
+  constexpr auto kInterval = std::chrono::seconds(2);
   bool serving = true;
   std::unique_lock<std::mutex> lock(stop_mu_);
   while (!stop_cv_.wait_for(lock, kInterval, [this] { return stopping_; })) {
     lock.unlock();
-    const bool reachable = pool_->Ping();
+    const bool reachable = database_->Ping();
     if (reachable != serving) {
       serving = reachable;
       server_->GetHealthCheckService()->SetServingStatus(serving);

@@ -16,8 +16,7 @@
 #include "server/billing/billing_service.h"
 #include "server/common/clock.h"
 #include "server/common/config.h"
-#include "db/pool.h"
-#include "db/subscription_repository.h"
+#include "db/soci_database.h"
 #include "server/notifications/notification_service.h"
 #include "server/stripe/stripe_client.h"
 #include "server/webhooks/event_ingestor.h"
@@ -49,14 +48,13 @@ class ServerApp {
   void Shutdown(std::chrono::milliseconds drain);
 
   const common::Config& config() const { return config_; }
-  db::ConnectionPool& pool() { return *pool_; }
+  db::Database& database() { return *database_; }
 
  private:
   common::Config config_;
   const common::Clock& clock_;
   std::string jwt_secret_;
-  std::unique_ptr<db::ConnectionPool> pool_;
-  std::unique_ptr<db::SociSubscriptionRepository> subscriptions_;
+  std::unique_ptr<db::SociDatabase> database_;
   std::unique_ptr<auth::JwtVerifier> verifier_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<webhooks::LogOnlyPaymentFailedSink> payment_failed_;

@@ -1,21 +1,22 @@
 #include "server/billing/billing_config.h"
 
-#include "server/billing/subscription_rules.h"
+#include "server/billing/proto_mapping.h"
 
 namespace paybell::billing {
 
-const std::string& PriceIdFor(const common::Config& config, v1::Plan plan) {
+const std::string& PriceIdFor(const common::Config& config, domain::Plan plan) {
   static const std::string kNone;
   switch (plan) {
-    case v1::PLAN_STARTER:
+    case domain::Plan::kStarter:
       return config.stripe_price_starter;
-    case v1::PLAN_PRO:
+    case domain::Plan::kPro:
       return config.stripe_price_pro;
-    case v1::PLAN_FIRM:
+    case domain::Plan::kFirm:
       return config.stripe_price_firm;
-    default:
-      return kNone;
+    case domain::Plan::kNone:
+      break;
   }
+  return kNone;
 }
 
 v1::BillingConfig MakeBillingConfig(const common::Config& config) {
@@ -23,9 +24,9 @@ v1::BillingConfig MakeBillingConfig(const common::Config& config) {
   out.set_stub_mode(config.stripe_stub_mode());
   out.set_test_mode(config.stripe_test_mode());
   out.set_webhooks_configured(!config.stripe_webhook_secrets.empty());
-  for (const PlanInfo& info : Plans()) {
+  for (const domain::PlanInfo& info : domain::Plans()) {
     v1::PlanInfo* plan = out.add_plans();
-    plan->set_plan(info.plan);
+    plan->set_plan(ToProto(info.plan));
     plan->set_name(std::string(info.name));
     const std::string& price = PriceIdFor(config, info.plan);
     plan->set_price_configured(!price.empty());

@@ -3,11 +3,12 @@
 
 #include "server/common/config.h"
 #include "paybell/v1/billing.pb.h"
+#include "server/domain/plan.h"
 
 namespace paybell::billing {
 
 // The configured Stripe price id of a plan; empty when not configured.
-const std::string& PriceIdFor(const common::Config& config, v1::Plan plan);
+const std::string& PriceIdFor(const common::Config& config, domain::Plan plan);
 
 v1::BillingConfig MakeBillingConfig(const common::Config& config);
 

@@ -1,7 +1,7 @@
 #include "server/billing/billing_service.h"
 
 #include "server/billing/billing_config.h"
-#include "server/billing/subscription_rules.h"
+#include "server/billing/proto_mapping.h"
 #include "server/common/error.h"
 #include "server/common/grpc_status.h"
 #include "server/common/pagination.h"
@@ -15,30 +15,24 @@ using common::Error;
 using common::ErrorCode;
 using common::GuardHandler;
 
-v1::Subscription ToSubscriptionProto(const std::string& tenant_id,
-                                     const std::optional<db::SubscriptionRecord>& record) {
-  v1::Subscription out;
-  out.set_tenant_id(tenant_id);
-  if (!record) {
-    out.set_status(v1::SUBSCRIPTION_STATUS_NONE);
-    return out;
-  }
-  const SubscriptionStatus status = StatusFromWord(record->status);
-  out.set_plan(PlanFromWord(record->plan));
-  out.set_status(status);
-  common::SetTimestampIfKnown(record->current_period_start,
-                              [&] { return out.mutable_current_period_start(); });
-  common::SetTimestampIfKnown(record->current_period_end,
-                              [&] { return out.mutable_current_period_end(); });
-  out.set_cancel_at_period_end(record->cancel_at_period_end);
-  common::SetTimestampIfKnown(record->trial_end, [&] { return out.mutable_trial_end(); });
-  out.set_stripe_customer_id(record->stripe_customer_id);
-  out.set_stripe_subscription_id(record->stripe_subscription_id);
-  out.set_entitled(IsEntitled(status));
-  common::SetTimestampIfKnown(record->canceled_at, [&] { return out.mutable_canceled_at(); });
-  out.mutable_updated_at()->set_seconds(record->updated_at);
-  return out;
+namespace {
+
+// The caller's gRPC deadline bounds every Stripe call of the operation, less a margin for
+// recording the result; no deadline (or a far one) gets the Stripe budget of 25 s.
+stripe::Deadline OperationDeadline(const grpc::ServerContext& context) {
+  return stripe::OperationDeadline(context.deadline(), std::chrono::seconds(25),
+                                   std::chrono::seconds(2));
 }
+
+domain::Plan RequirePlan(v1::Plan plan) {
+  const auto parsed = PlanFromProto(plan);
+  if (!parsed) {
+    throw Error(ErrorCode::kInvalidArgument, "plan must be PLAN_STARTER, PLAN_PRO or PLAN_FIRM");
+  }
+  return *parsed;
+}
+
+}  // namespace
 
 grpc::Status BillingServiceImpl::CreateCheckoutSession(
     grpc::ServerContext* context, const v1::CreateCheckoutSessionRequest* request,
@@ -46,9 +40,9 @@ grpc::Status BillingServiceImpl::CreateCheckoutSession(
   return GuardHandler("CreateCheckoutSession", [&] {
     const auth::Principal caller =
         auth_.Require(*context, Action::kCreateCheckoutSession, request->tenant_id());
-    const CheckoutResult result =
-        checkout_.CreateCheckoutSession(caller, request->tenant_id(), request->plan(),
-                                        request->coupon_code(), common::RequestIdOf(*context));
+    const CheckoutResult result = checkout_.CreateCheckoutSession(
+        caller, request->tenant_id(), RequirePlan(request->plan()), request->coupon_code(),
+        common::RequestIdOf(*context), OperationDeadline(*context));
     response->set_checkout_url(result.url);
     response->set_session_id(result.session_id);
     response->set_stub(result.stub);
@@ -61,8 +55,8 @@ grpc::Status BillingServiceImpl::GetPortalLink(grpc::ServerContext* context,
   return GuardHandler("GetPortalLink", [&] {
     const auth::Principal caller =
         auth_.Require(*context, Action::kGetPortalLink, request->tenant_id());
-    const PortalResult result =
-        checkout_.GetPortalLink(caller, request->tenant_id(), common::RequestIdOf(*context));
+    const PortalResult result = checkout_.GetPortalLink(
+        caller, request->tenant_id(), common::RequestIdOf(*context), OperationDeadline(*context));
     response->set_url(result.url);
     response->set_stub(result.stub);
   });
@@ -73,8 +67,11 @@ grpc::Status BillingServiceImpl::GetSubscription(grpc::ServerContext* context,
                                                  v1::Subscription* response) {
   return GuardHandler("GetSubscription", [&] {
     auth_.Require(*context, Action::kReadSubscription, request->tenant_id());
-    *response =
-        ToSubscriptionProto(request->tenant_id(), subscriptions_.Find(request->tenant_id()));
+    std::optional<domain::Subscription> found;
+    database_.Read("read subscription", [&](db::UnitOfWork& unit) {
+      found = unit.subscriptions().Find(request->tenant_id());
+    });
+    *response = ToSubscriptionProto(request->tenant_id(), found);
   });
 }
 
@@ -83,17 +80,20 @@ grpc::Status BillingServiceImpl::ListSubscriptions(grpc::ServerContext* context,
                                                    v1::ListSubscriptionsResponse* response) {
   return GuardHandler("ListSubscriptions", [&] {
     auth_.Require(*context, Action::kListSubscriptions, "");
-    std::string status;
+    std::optional<domain::SubscriptionStatus> status;
     if (request->status() != v1::SUBSCRIPTION_STATUS_UNSPECIFIED) {
-      status = std::string(StatusWord(request->status()));
-      if (status.empty()) {
+      status = StatusFromProto(request->status());
+      if (!status) {
         throw Error(ErrorCode::kInvalidArgument, "status must be a Stripe subscription status");
       }
     }
     const int page_size = common::PageSize(request->page_size());
     const std::string after = common::DecodePageToken(request->page_token());
     // One extra row tells whether another page follows.
-    auto records = subscriptions_.List(status, after, page_size + 1);
+    std::vector<domain::Subscription> records;
+    database_.Read("list subscriptions", [&](db::UnitOfWork& unit) {
+      records = unit.subscriptions().List(status, after, page_size + 1);
+    });
     const bool more = static_cast<int>(records.size()) > page_size;
     if (more) records.resize(static_cast<size_t>(page_size));
     for (const auto& record : records) {

@@ -2,22 +2,18 @@
 #pragma once
 
 #include "server/auth/grpc_auth.h"
+#include "db/unit_of_work.h"
+#include "paybell/v1/billing.grpc.pb.h"
 #include "server/billing/checkout.h"
 #include "server/common/config.h"
-#include "db/subscription_repository.h"
-#include "paybell/v1/billing.grpc.pb.h"
 
 namespace paybell::billing {
 
-// A tenant's subscription as the API shows it; a tenant with no row is NONE.
-v1::Subscription ToSubscriptionProto(const std::string& tenant_id,
-                                     const std::optional<db::SubscriptionRecord>& record);
-
 class BillingServiceImpl final : public v1::BillingService::Service {
  public:
-  BillingServiceImpl(const auth::Authenticator& auth, db::SubscriptionRepository& subscriptions,
+  BillingServiceImpl(const auth::Authenticator& auth, db::Database& database,
                      CheckoutService& checkout, const common::Config& config)
-      : auth_(auth), subscriptions_(subscriptions), checkout_(checkout), config_(config) {}
+      : auth_(auth), database_(database), checkout_(checkout), config_(config) {}
 
   grpc::Status CreateCheckoutSession(grpc::ServerContext* context,
                                      const v1::CreateCheckoutSessionRequest* request,
@@ -36,7 +32,7 @@ class BillingServiceImpl final : public v1::BillingService::Service {
 
  private:
   const auth::Authenticator& auth_;
-  db::SubscriptionRepository& subscriptions_;
+  db::Database& database_;
   CheckoutService& checkout_;
   const common::Config& config_;
 };

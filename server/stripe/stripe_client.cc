@@ -81,12 +81,20 @@ CurlStripeClient::CurlStripeClient(StripeClientOptions options) : options_(std::
   }
 }
 
+Deadline OperationDeadline(std::chrono::system_clock::time_point caller_deadline,
+                           std::chrono::milliseconds cap, std::chrono::milliseconds margin) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto left = caller_deadline - std::chrono::system_clock::now() - margin;
+  return now + std::min<std::chrono::steady_clock::duration>(
+                   cap, std::chrono::duration_cast<std::chrono::steady_clock::duration>(left));
+}
+
 nlohmann::json CurlStripeClient::Post(const std::string& path, const FormFields& form,
-                                      const std::string& idempotency_key) {
+                                      const std::string& idempotency_key, Deadline) {
   return Perform("POST", path, options_.api_base + path, FormEncode(form), idempotency_key);
 }
 
-nlohmann::json CurlStripeClient::Get(const std::string& path, const FormFields& query) {
+nlohmann::json CurlStripeClient::Get(const std::string& path, const FormFields& query, Deadline) {
   std::string url = options_.api_base + path;
   if (!query.empty()) url += "?" + FormEncode(query);
   return Perform("GET", path, url, "", "");

@@ -30,8 +30,9 @@ class CurlStripeClient final : public StripeApi {
  public:
   explicit CurlStripeClient(StripeClientOptions options);
   nlohmann::json Post(const std::string& path, const FormFields& form,
-                      const std::string& idempotency_key) override;
-  nlohmann::json Get(const std::string& path, const FormFields& query) override;
+                      const std::string& idempotency_key, Deadline deadline) override;
+  nlohmann::json Get(const std::string& path, const FormFields& query,
+                     Deadline deadline) override;
 
  private:
   struct Response {

@@ -6,17 +6,15 @@
 
 #include "server/common/error.h"
 #include "server/common/validation.h"
-#include "db/audit_repository.h"
-#include "db/checkout_repository.h"
-#include "db/subscription_repository.h"
 #include "server/webhooks/stripe_signature.h"
 
 namespace paybell::webhooks {
 
 using common::Error;
 using common::ErrorCode;
+using domain::EventOutcome;
 
-void LogOnlyPaymentFailedSink::OnPaymentFailed(soci::session&, const std::string& tenant_id,
+void LogOnlyPaymentFailedSink::OnPaymentFailed(db::UnitOfWork&, const std::string& tenant_id,
                                                const StripeEvent& event) {
   spdlog::info("payment failed for tenant {} (event {}); notifications are not built yet",
                tenant_id, event.id);
@@ -26,11 +24,10 @@ namespace {
 
 // The tenant an event belongs to: metadata.tenant_id (Paybell puts it on every subscription it
 // creates), else the checkout's client_reference_id, else whoever holds its Stripe ids.
-std::string FindTenant(soci::session& session, const StripeEvent& e) {
+std::string FindTenant(db::UnitOfWork& unit, const StripeEvent& e) {
   if (!e.metadata_tenant_id.empty()) return e.metadata_tenant_id;
   if (!e.client_reference_id.empty()) return e.client_reference_id;
-  return db::tenant_lookup_sql::FindTenantByStripeIds(session, e.subscription_id, e.customer_id)
-      .value_or("");
+  return unit.subscriptions().FindTenantByStripeIds(e.subscription_id, e.customer_id).value_or("");
 }
 
 bool IsValidTenantId(const std::string& tenant_id) {
@@ -42,13 +39,13 @@ bool IsValidTenantId(const std::string& tenant_id) {
   }
 }
 
-std::string AuditDetail(const StripeEvent& e, const std::optional<db::SubscriptionRecord>& before,
-                        const std::optional<db::SubscriptionRecord>& after) {
+std::string AuditDetail(const StripeEvent& e, const std::optional<domain::Subscription>& before,
+                        const std::optional<domain::Subscription>& after) {
   nlohmann::json detail = {{"type", e.type}, {"created", e.created}};
-  if (before) detail["status_before"] = before->status;
+  if (before) detail["status_before"] = domain::StatusWord(before->status);
   if (after) {
-    detail["status"] = after->status;
-    detail["plan"] = after->plan;
+    detail["status"] = domain::StatusWord(after->status);
+    detail["plan"] = domain::PlanWord(after->plan);
     detail["subscription"] = after->stripe_subscription_id;
   }
   return detail.dump();
@@ -56,9 +53,9 @@ std::string AuditDetail(const StripeEvent& e, const std::optional<db::Subscripti
 
 }  // namespace
 
-EventIngestor::EventIngestor(db::ConnectionPool& pool, const common::Config& config,
+EventIngestor::EventIngestor(db::Database& database, const common::Config& config,
                              const common::Clock& clock, PaymentFailedSink& payment_failed)
-    : pool_(pool), config_(config), clock_(clock), payment_failed_(payment_failed) {
+    : database_(database), config_(config), clock_(clock), payment_failed_(payment_failed) {
   prices_ = {config.stripe_price_starter, config.stripe_price_pro, config.stripe_price_firm};
 }
 
@@ -84,10 +81,9 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
     throw Error(ErrorCode::kInvalidArgument, std::string("malformed event: ") + e.what());
   }
 
-  IngestResult result{event.id, ""};
+  IngestResult result{event.id, EventOutcome::kFailed};
   const Actor stripe{"stripe", "", request_id};
-  pool_.Run("ingest Stripe event", [&](soci::session& session) {
-    db::WriteTransaction tx(session, pool_.kind());
+  database_.Transact("ingest Stripe event", [&](db::UnitOfWork& unit) {
     db::EventRecord row;
     row.event_id = event.id;
     row.type = event.type;
@@ -96,31 +92,31 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
     row.stripe_customer_id = event.customer_id;
     row.stripe_subscription_id = event.subscription_id;
     row.payload = std::string(payload);
-    row.outcome = "failed";  // replaced below, in this same transaction
+    row.outcome = EventOutcome::kFailed;  // replaced below, in this same transaction
     row.error = "not processed";
     row.received_at = clock_.NowUnix();
-    if (!db::event_sql::InsertIfNew(session, row)) {
-      db::event_sql::CountDuplicateDelivery(session, event.id);
-      tx.Commit();
-      result.outcome = "duplicate";
+    if (!unit.events().InsertIfNew(row)) {
+      unit.events().CountDuplicateDelivery(event.id);
+      unit.Commit();
+      result.outcome = EventOutcome::kDuplicate;
       return;
     }
-    result.outcome = Process(session, event, stripe, "", /*replay=*/false);
-    tx.Commit();
+    result.outcome = Process(unit, event, stripe, std::nullopt, /*replay=*/false);
+    unit.Commit();
   });
-  spdlog::info("Stripe event {} ({}) {}", event.id, event.type, result.outcome);
+  spdlog::info("Stripe event {} ({}) {}", event.id, event.type,
+               domain::OutcomeWord(result.outcome));
   return result;
 }
 
 db::EventRecord EventIngestor::Replay(const std::string& event_id, const Actor& actor) {
   std::optional<db::EventRecord> stored;
-  pool_.Run("replay Stripe event", [&](soci::session& session) {
-    db::WriteTransaction tx(session, pool_.kind());
-    stored = db::event_sql::Find(session, event_id, /*with_payload=*/true);
+  database_.Transact("replay Stripe event", [&](db::UnitOfWork& unit) {
+    stored = unit.events().Find(event_id, /*with_payload=*/true);
     if (!stored) return;
     const StripeEvent event = ParseStripeEvent(stored->payload);  // stored only if it parsed
-    const std::string outcome = Process(session, event, actor, stored->outcome, /*replay=*/true);
-    stored = db::event_sql::Find(session, event_id, /*with_payload=*/true);  // as recorded now
+    const EventOutcome outcome = Process(unit, event, actor, stored->outcome, /*replay=*/true);
+    stored = unit.events().Find(event_id, /*with_payload=*/true);  // as recorded now
     db::AuditEntry audit;
     audit.at = clock_.NowUnix();
     audit.actor = actor.name;
@@ -128,62 +124,83 @@ db::EventRecord EventIngestor::Replay(const std::string& event_id, const Actor& 
     audit.tenant_id = stored->tenant_id;
     audit.action = "billing.event.replayed";
     audit.target = event_id;
-    audit.detail = nlohmann::json{{"type", event.type}, {"outcome", outcome}}.dump();
+    audit.detail =
+        nlohmann::json{{"type", event.type}, {"outcome", domain::OutcomeWord(outcome)}}.dump();
     audit.request_id = actor.request_id;
-    db::audit_sql::Insert(session, audit);
-    tx.Commit();
+    unit.audit().Append(audit);
+    unit.Commit();
   });
   if (!stored) throw Error(ErrorCode::kNotFound, "no stored event " + event_id);
-  spdlog::info("replayed Stripe event {} by {}: {}", event_id, actor.name, stored->outcome);
+  spdlog::info("replayed Stripe event {} by {}: {}", event_id, actor.name,
+               domain::OutcomeWord(stored->outcome));
   return *stored;
 }
 
-std::string EventIngestor::Process(soci::session& session, const StripeEvent& event,
-                                   const Actor& actor, const std::string& previous_outcome,
-                                   bool replay) {
+EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& event,
+                                    const Actor& actor,
+                                    std::optional<EventOutcome> previous_outcome, bool replay) {
   const int64_t now = clock_.NowUnix();
   std::string tenant_id;
-  std::optional<db::SubscriptionRecord> current;
+  std::optional<domain::Subscription> current;
   EventDecision decision;
-  if (event.kind != EventKind::kUnhandled) tenant_id = FindTenant(session, event);
+  // The tenant lookup by Stripe ids is the one read before the lock: it names the lock. Every
+  // read of the tenant's own state follows it, and at READ COMMITTED sees what the previous
+  // holder committed.
+  if (event.kind != EventKind::kUnhandled) tenant_id = FindTenant(unit, event);
   if (!tenant_id.empty() && !IsValidTenantId(tenant_id)) {
-    decision.outcome = "failed";
+    decision.outcome = EventOutcome::kFailed;
     decision.error = "the event names an invalid tenant id";
     tenant_id.clear();
   } else {
     if (!tenant_id.empty()) {
-      db::tenant_lookup_sql::LockTenant(session, pool_.kind(), tenant_id);
-      current = db::subscription_sql::Find(session, tenant_id);
+      unit.LockTenant(tenant_id);
+      current = unit.subscriptions().Find(tenant_id);
     }
     decision = DecideEvent(event, tenant_id, current, prices_, now);
   }
 
-  if (decision.write) db::subscription_sql::Upsert(session, *decision.write);
-  if (decision.outcome == "applied") {
-    db::AuditEntry audit;
-    audit.at = now;
-    audit.actor = actor.name;
-    audit.actor_role = actor.role;
-    audit.tenant_id = tenant_id;
-    audit.action = "billing.event.applied";
-    audit.target = event.id;
-    audit.detail = AuditDetail(event, current, decision.write);
-    audit.request_id = actor.request_id;
-    db::audit_sql::Insert(session, audit);
-    if (decision.payment_failed) payment_failed_.OnPaymentFailed(session, tenant_id, event);
-    if (!event.checkout_session_id.empty()) {
-      db::checkout_sql::MarkComplete(session, event.checkout_session_id, now);
+  if (decision.write) unit.subscriptions().Upsert(*decision.write);
+  db::AuditEntry audit;
+  audit.at = now;
+  audit.actor = actor.name;
+  audit.actor_role = actor.role;
+  audit.tenant_id = tenant_id;
+  audit.target = event.id;
+  audit.request_id = actor.request_id;
+  if (decision.outcome == EventOutcome::kApplied) {
+    if (decision.plan_source == PlanSource::kMetadata) {
+      spdlog::warn(
+          "Stripe event {}: price of subscription {} is not one of STRIPE_PRICE_*; plan taken "
+          "from metadata.plan ({})",
+          event.id, event.subscription_id, event.metadata_plan);
     }
+    audit.action = "billing.event.applied";
+    audit.detail = AuditDetail(event, current, decision.write);
+    unit.audit().Append(audit);
+    if (decision.payment_failed) payment_failed_.OnPaymentFailed(unit, tenant_id, event);
+    if (!event.checkout_session_id.empty()) {
+      unit.checkouts().MarkComplete(event.checkout_session_id, now);
+    }
+  } else if (decision.second_live_subscription) {
+    spdlog::error("Stripe event {}: {}", event.id, decision.error);
+    audit.action = "billing.subscription.conflict";
+    audit.detail = nlohmann::json{{"type", event.type},
+                                  {"subscription", event.subscription_id},
+                                  {"live_subscription", current->stripe_subscription_id},
+                                  {"checkout_session", event.checkout_session_id},
+                                  {"error", decision.error}}
+                       .dump();
+    unit.audit().Append(audit);
   }
-  std::string outcome = decision.outcome;
+  EventOutcome outcome = decision.outcome;
   std::string error = decision.error;
-  if (previous_outcome == "applied" && outcome != "applied") {
+  if (previous_outcome == EventOutcome::kApplied && outcome != EventOutcome::kApplied) {
     // The event did change the subscription once; a replay that no longer applies (newer
     // events came since) must not erase that from the record.
-    error = "replay found it " + outcome + ": " + error;
-    outcome = "applied";
+    error = "replay found it " + std::string(domain::OutcomeWord(outcome)) + ": " + error;
+    outcome = EventOutcome::kApplied;
   }
-  db::event_sql::SetOutcome(session, event.id, tenant_id, outcome, error, now, replay);
+  unit.events().SetOutcome(event.id, tenant_id, outcome, error, now, replay);
   return decision.outcome;
 }
 

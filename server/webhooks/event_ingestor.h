@@ -2,13 +2,14 @@
 // operator's replay of a stored event.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "db/unit_of_work.h"
 #include "server/common/clock.h"
 #include "server/common/config.h"
-#include "db/event_repository.h"
-#include "db/pool.h"
+#include "server/domain/event_outcome.h"
 #include "server/webhooks/event_rules.h"
 #include "server/webhooks/payment_failed_sink.h"
 
@@ -16,7 +17,7 @@ namespace paybell::webhooks {
 
 struct IngestResult {
   std::string event_id;
-  std::string outcome;  // applied | duplicate | stale | ignored | unmatched | failed
+  domain::EventOutcome outcome = domain::EventOutcome::kFailed;
 };
 
 // Who asked, for the audit log.
@@ -28,7 +29,7 @@ struct Actor {
 
 class EventIngestor {
  public:
-  EventIngestor(db::ConnectionPool& pool, const common::Config& config, const common::Clock& clock,
+  EventIngestor(db::Database& database, const common::Config& config, const common::Clock& clock,
                 PaymentFailedSink& payment_failed);
 
   // Throws common::Error: kInvalidArgument for a bad signature or a payload that is not a
@@ -42,12 +43,12 @@ class EventIngestor {
   db::EventRecord Replay(const std::string& event_id, const Actor& actor);
 
  private:
-  // Finds the tenant, decides, writes the row, audits, records the outcome. In a transaction.
-  // `previous_outcome` is the stored outcome of a replayed event ("" on first delivery).
-  std::string Process(soci::session& session, const StripeEvent& event, const Actor& actor,
-                      const std::string& previous_outcome, bool replay);
+  // Finds the tenant, decides, writes the row, audits, records the outcome, in `unit`.
+  // `previous_outcome` is the stored outcome of a replayed event (nullopt on first delivery).
+  domain::EventOutcome Process(db::UnitOfWork& unit, const StripeEvent& event, const Actor& actor,
+                               std::optional<domain::EventOutcome> previous_outcome, bool replay);
 
-  db::ConnectionPool& pool_;
+  db::Database& database_;
   const common::Config& config_;
   const common::Clock& clock_;
   PaymentFailedSink& payment_failed_;

@@ -1,109 +1,143 @@
 #include "server/webhooks/event_rules.h"
 
-#include "server/billing/subscription_rules.h"
-
 namespace paybell::webhooks {
 namespace {
 
-EventDecision Outcome(std::string outcome, std::string error) {
+using domain::EventOutcome;
+using domain::Subscription;
+using domain::SubscriptionStatus;
+
+EventDecision Outcome(EventOutcome outcome, std::string error) {
   EventDecision d;
-  d.outcome = std::move(outcome);
+  d.outcome = outcome;
   d.error = std::move(error);
   return d;
 }
 
-bool IsFinished(const std::string& status) {
-  return status.empty() || status == "canceled" || status == "incomplete_expired";
+// Whether the tenant's recorded subscription still bills or can come back, so that no other
+// subscription may take its place.
+bool HasLiveSubscription(const std::optional<Subscription>& current) {
+  return current && !current->stripe_subscription_id.empty() && domain::IsLive(current->status);
 }
 
-std::string ValidPlanWord(const std::string& word) {
-  return billing::PlanFromWord(word) == v1::PLAN_UNSPECIFIED ? "" : word;
+// Two subscriptions would bill the tenant while Paybell follows one: refused loudly.
+EventDecision SecondLiveSubscription(const StripeEvent& e, const Subscription& current,
+                                     const std::string& what) {
+  EventDecision d = Outcome(
+      EventOutcome::kFailed,
+      what + " " + e.subscription_id + " for tenant " + current.tenant_id +
+          ", which already has live subscription " + current.stripe_subscription_id + " (" +
+          std::string(domain::StatusWord(current.status)) +
+          "): the customer may be billed twice. Cancel (and refund) one of the two in the Stripe "
+          "dashboard, then replay this event.");
+  d.second_live_subscription = true;
+  return d;
 }
 
 // A fresh row for the tenant, or `current` reset for a new subscription id.
-db::SubscriptionRecord StartRow(const std::string& tenant_id,
-                                const std::optional<db::SubscriptionRecord>& current, int64_t now) {
-  db::SubscriptionRecord row;
+Subscription StartRow(const std::string& tenant_id, const std::optional<Subscription>& current,
+                      int64_t now) {
+  Subscription row;
   row.tenant_id = tenant_id;
   row.created_at = current ? current->created_at : now;
   if (current) row.stripe_customer_id = current->stripe_customer_id;
   return row;
 }
 
+std::optional<domain::Plan> MetadataPlan(const StripeEvent& e) {
+  auto plan = domain::PlanFromWord(e.metadata_plan);
+  if (!plan || *plan == domain::Plan::kNone) return std::nullopt;
+  return plan;
+}
+
 EventDecision LinkCheckout(const StripeEvent& e, const std::string& tenant_id,
-                           const std::optional<db::SubscriptionRecord>& current, int64_t now) {
+                           const std::optional<Subscription>& current, int64_t now) {
   const bool same_subscription =
       current && !e.subscription_id.empty() && current->stripe_subscription_id == e.subscription_id;
-  db::SubscriptionRecord row;
+  Subscription row;
   if (current && (same_subscription || e.subscription_id.empty())) {
     row = *current;
-  } else if (current && !IsFinished(current->status) && !current->stripe_subscription_id.empty()) {
-    return Outcome("stale", "tenant already has live subscription " +
-                                current->stripe_subscription_id + "; checkout not linked");
+  } else if (HasLiveSubscription(current)) {
+    return SecondLiveSubscription(e, *current, "checkout " + e.checkout_session_id +
+                                                   " was paid and created subscription");
   } else {
     row = StartRow(tenant_id, current, now);
-    row.status = "incomplete";  // until the subscription's own events say more
+    row.status = SubscriptionStatus::kIncomplete;  // until the subscription's own events say more
   }
   if (!e.customer_id.empty()) row.stripe_customer_id = e.customer_id;
   if (!e.subscription_id.empty()) row.stripe_subscription_id = e.subscription_id;
-  if (row.plan.empty()) row.plan = ValidPlanWord(e.metadata_plan);
+  EventDecision d = Outcome(EventOutcome::kApplied, "");
+  if (row.plan == domain::Plan::kNone) {
+    if (auto plan = MetadataPlan(e)) {
+      row.plan = *plan;
+      d.plan_source = PlanSource::kMetadata;
+    }
+  }
   row.updated_at = now;
-  EventDecision d = Outcome("applied", "");
   d.write = row;
   return d;
 }
 
 EventDecision ApplySubscription(const StripeEvent& e, const std::string& tenant_id,
-                                const std::optional<db::SubscriptionRecord>& current,
+                                const std::optional<Subscription>& current,
                                 const PlanPrices& prices, int64_t now) {
   const SubscriptionState& s = *e.state;
-  if (e.subscription_id.empty()) return Outcome("failed", "subscription object has no id");
-  if (billing::StatusFromWord(s.status) == v1::SUBSCRIPTION_STATUS_UNSPECIFIED) {
-    return Outcome("failed", "unknown subscription status '" + s.status + "'");
-  }
+  if (e.subscription_id.empty()) return Outcome(EventOutcome::kFailed, "subscription object has no id");
+  const auto status = domain::StatusFromWord(s.status);
+  if (!status) return Outcome(EventOutcome::kFailed, "unknown subscription status '" + s.status + "'");
 
-  db::SubscriptionRecord row;
+  Subscription row;
   const bool same = current && current->stripe_subscription_id == e.subscription_id;
   if (same) {
     if (current->last_event_created && e.created < *current->last_event_created) {
-      return Outcome("stale", "older than the last applied event " + current->last_event_id);
+      return Outcome(EventOutcome::kStale,
+                     "older than the last applied event " + current->last_event_id);
     }
     // created is a subscription's first event: once anything was applied, a late (or
     // same-second) created would only roll the state back.
     if (current->last_event_created && e.type == "customer.subscription.created") {
-      return Outcome("stale", "customer.subscription.created after " + current->last_event_id +
-                                  " was applied");
+      return Outcome(EventOutcome::kStale, "customer.subscription.created after " +
+                                               current->last_event_id + " was applied");
     }
-    if (current->status == "canceled" && e.type != "customer.subscription.deleted") {
-      return Outcome("stale", "subscription " + e.subscription_id +
-                                  " is canceled; a canceled subscription is final");
+    if (current->status == SubscriptionStatus::kCanceled &&
+        e.type != "customer.subscription.deleted") {
+      return Outcome(EventOutcome::kStale, "subscription " + e.subscription_id +
+                                               " is canceled; a canceled subscription is final");
     }
     row = *current;
-  } else if (current && !current->stripe_subscription_id.empty() && !IsFinished(current->status)) {
-    return Outcome("stale", "event is for subscription " + e.subscription_id +
-                                " but the tenant's live subscription is " +
-                                current->stripe_subscription_id);
+  } else if (HasLiveSubscription(current)) {
+    if (domain::IsLive(*status)) {
+      return SecondLiveSubscription(e, *current, "event for live subscription");
+    }
+    return Outcome(EventOutcome::kStale, "event is for finished subscription " +
+                                             e.subscription_id +
+                                             " but the tenant's live subscription is " +
+                                             current->stripe_subscription_id);
   } else {
     // Replacing a finished subscription: only with something newer than what was applied, so a
     // retried event of an even older subscription cannot take over.
     if (current && current->last_event_created && e.created < *current->last_event_created) {
-      return Outcome("stale", "event for subscription " + e.subscription_id +
-                                  " is older than the last applied event " +
-                                  current->last_event_id);
+      return Outcome(EventOutcome::kStale, "event for subscription " + e.subscription_id +
+                                               " is older than the last applied event " +
+                                               current->last_event_id);
     }
     row = StartRow(tenant_id, current, now);
     if (current && current->stripe_subscription_id.empty()) row.plan = current->plan;
   }
 
+  EventDecision d = Outcome(EventOutcome::kApplied, "");
   row.stripe_subscription_id = e.subscription_id;
   if (!e.customer_id.empty()) row.stripe_customer_id = e.customer_id;
-  row.status = s.status;
-  const std::string plan = ValidPlanWord(e.metadata_plan);
-  const std::string priced = prices.PlanForPrice(s.price_id);
-  if (!plan.empty()) {
-    row.plan = plan;
-  } else if (!priced.empty()) {
-    row.plan = priced;
+  row.status = *status;
+  // The price decides: the customer portal changes the price, never the metadata checkout
+  // wrote. metadata.plan only names a price this server does not know (a price changed in
+  // Stripe before STRIPE_PRICE_* was updated).
+  if (auto priced = prices.PlanForPrice(s.price_id)) {
+    row.plan = *priced;
+    d.plan_source = PlanSource::kPrice;
+  } else if (auto plan = MetadataPlan(e)) {
+    row.plan = *plan;
+    d.plan_source = PlanSource::kMetadata;
   }
   row.current_period_start = s.current_period_start;
   row.current_period_end = s.current_period_end;
@@ -114,7 +148,6 @@ EventDecision ApplySubscription(const StripeEvent& e, const std::string& tenant_
   row.last_event_created = e.created;
   row.last_event_id = e.id;
   row.updated_at = now;
-  EventDecision d = Outcome("applied", "");
   d.write = row;
   return d;
 }
@@ -122,12 +155,12 @@ EventDecision ApplySubscription(const StripeEvent& e, const std::string& tenant_
 // Invoices do not carry the subscription's status: Stripe sends customer.subscription.updated
 // beside them, and that event moves the status. An invoice event links ids Paybell did not know
 // yet and, when a payment failed, makes the tenant's owners hear about it.
-EventDecision ApplyInvoice(const StripeEvent& e,
-                           const std::optional<db::SubscriptionRecord>& current, int64_t now) {
-  EventDecision d = Outcome("applied", "");
+EventDecision ApplyInvoice(const StripeEvent& e, const std::optional<Subscription>& current,
+                           int64_t now) {
+  EventDecision d = Outcome(EventOutcome::kApplied, "");
   d.payment_failed = e.kind == EventKind::kInvoicePaymentFailed;
   if (current && (current->stripe_customer_id.empty() || current->stripe_subscription_id.empty())) {
-    db::SubscriptionRecord row = *current;
+    Subscription row = *current;
     if (row.stripe_customer_id.empty()) row.stripe_customer_id = e.customer_id;
     if (row.stripe_subscription_id.empty()) row.stripe_subscription_id = e.subscription_id;
     row.updated_at = now;
@@ -138,22 +171,22 @@ EventDecision ApplyInvoice(const StripeEvent& e,
 
 }  // namespace
 
-std::string PlanPrices::PlanForPrice(const std::string& price_id) const {
-  if (price_id.empty()) return "";
-  if (price_id == starter) return "starter";
-  if (price_id == pro) return "pro";
-  if (price_id == firm) return "firm";
-  return "";
+std::optional<domain::Plan> PlanPrices::PlanForPrice(const std::string& price_id) const {
+  if (price_id.empty()) return std::nullopt;
+  if (price_id == starter) return domain::Plan::kStarter;
+  if (price_id == pro) return domain::Plan::kPro;
+  if (price_id == firm) return domain::Plan::kFirm;
+  return std::nullopt;
 }
 
 EventDecision DecideEvent(const StripeEvent& event, const std::string& tenant_id,
-                          const std::optional<db::SubscriptionRecord>& current,
-                          const PlanPrices& prices, int64_t now) {
+                          const std::optional<Subscription>& current, const PlanPrices& prices,
+                          int64_t now) {
   if (event.kind == EventKind::kUnhandled) {
-    return Outcome("ignored", "event type " + event.type + " is not handled");
+    return Outcome(EventOutcome::kIgnored, "event type " + event.type + " is not handled");
   }
   if (tenant_id.empty()) {
-    return Outcome("unmatched",
+    return Outcome(EventOutcome::kUnmatched,
                    "no tenant for this event (no metadata.tenant_id or "
                    "client_reference_id, and customer '" +
                        event.customer_id + "' / subscription '" + event.subscription_id +
@@ -170,7 +203,7 @@ EventDecision DecideEvent(const StripeEvent& event, const std::string& tenant_id
     case EventKind::kUnhandled:
       break;
   }
-  return Outcome("ignored", "event type " + event.type + " is not handled");
+  return Outcome(EventOutcome::kIgnored, "event type " + event.type + " is not handled");
 }
 
 }  // namespace paybell::webhooks

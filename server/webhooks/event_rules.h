@@ -1,39 +1,51 @@
-// What one Stripe event does to a tenant's subscription row: pure rules, no I/O.
+// What one Stripe event does to a tenant's subscription: pure rules over domain values, no I/O.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
-#include "db/subscription_repository.h"
+#include "server/domain/event_outcome.h"
+#include "server/domain/subscription.h"
 #include "server/webhooks/stripe_event.h"
 
 namespace paybell::webhooks {
 
-// The configured price id of each plan (STRIPE_PRICE_*), to name the plan of a subscription
-// whose metadata does not.
+// The configured price id of each plan (STRIPE_PRICE_*): the price decides the plan.
 struct PlanPrices {
   std::string starter;
   std::string pro;
   std::string firm;
-  // "starter" | "pro" | "firm", or "" when the price is not one of them.
-  std::string PlanForPrice(const std::string& price_id) const;
+  // The plan whose configured price this is; nullopt for an empty or unknown price.
+  std::optional<domain::Plan> PlanForPrice(const std::string& price_id) const;
+};
+
+// Where the plan written by an applied subscription event came from.
+enum class PlanSource {
+  kPrice,     // the subscription item's price is a configured plan's price
+  kMetadata,  // the price is unknown, so metadata.plan (written at checkout) named it
+  kKept,      // neither: the plan recorded before stays
 };
 
 struct EventDecision {
-  std::string outcome;                          // applied | stale | ignored | unmatched | failed
-  std::string error;                            // why it was not applied; empty when applied
-  std::optional<db::SubscriptionRecord> write;  // the row to store, when it changes
+  domain::EventOutcome outcome = domain::EventOutcome::kFailed;
+  std::string error;  // why it was not applied; empty when applied
+  std::optional<domain::Subscription> write;  // the row to store, when it changes
+  PlanSource plan_source = PlanSource::kKept;
+  // A paid checkout or a live subscription that Paybell cannot follow because the tenant
+  // already has another live one: money moved, so an operator must act (audited).
+  bool second_live_subscription = false;
   bool payment_failed = false;  // a payment_failed notification is due for the tenant
 };
 
 // Decides an event for `tenant_id` ("" when no tenant could be found) whose stored row is
 // `current`. Ordering: a subscription event older (by Stripe's `created`) than the last one
 // applied to the same subscription is stale; one with the same `created` arrived later and
-// applies. A canceled subscription is final in Stripe, so no later event revives it; a new
-// subscription (new id) replaces a finished one, never a live one.
+// applies. A canceled subscription is final in Stripe, so no later event revives it. A new
+// subscription (new id) replaces only one that is no longer live (domain::IsLive), the same
+// rule checkout uses to refuse a second purchase.
 EventDecision DecideEvent(const StripeEvent& event, const std::string& tenant_id,
-                          const std::optional<db::SubscriptionRecord>& current,
+                          const std::optional<domain::Subscription>& current,
                           const PlanPrices& prices, int64_t now);
 
 }  // namespace paybell::webhooks

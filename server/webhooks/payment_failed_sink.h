@@ -3,10 +3,9 @@
 // is stored and never twice.
 #pragma once
 
-#include <soci/soci.h>
-
 #include <string>
 
+#include "db/unit_of_work.h"
 #include "server/webhooks/stripe_event.h"
 
 namespace paybell::webhooks {
@@ -14,10 +13,11 @@ namespace paybell::webhooks {
 class PaymentFailedSink {
  public:
   virtual ~PaymentFailedSink() = default;
-  // Called for an applied invoice.payment_failed event, inside its transaction. An operator's
+  // Called for an applied invoice.payment_failed event, inside its unit of work (the outbox row
+  // it writes commits or rolls back with the event). An operator's
   // replay calls it again for the same event: implementations dedupe by event id (the outbox's
   // notification_log.dedupe_key is unique for this).
-  virtual void OnPaymentFailed(soci::session& session, const std::string& tenant_id,
+  virtual void OnPaymentFailed(db::UnitOfWork& unit, const std::string& tenant_id,
                                const StripeEvent& event) = 0;
 };
 
@@ -25,7 +25,7 @@ class PaymentFailedSink {
 // visible as applied invoice.payment_failed events (ListEvents); nothing is queued.
 class LogOnlyPaymentFailedSink final : public PaymentFailedSink {
  public:
-  void OnPaymentFailed(soci::session& session, const std::string& tenant_id,
+  void OnPaymentFailed(db::UnitOfWork& unit, const std::string& tenant_id,
                        const StripeEvent& event) override;
 };
 

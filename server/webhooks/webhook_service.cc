@@ -17,20 +17,25 @@ using common::GuardHandler;
 
 namespace {
 
-constexpr std::pair<v1::EventOutcome, const char*> kOutcomeWords[] = {
-    {v1::EVENT_OUTCOME_APPLIED, "applied"},     {v1::EVENT_OUTCOME_DUPLICATE, "duplicate"},
-    {v1::EVENT_OUTCOME_STALE, "stale"},         {v1::EVENT_OUTCOME_IGNORED, "ignored"},
-    {v1::EVENT_OUTCOME_UNMATCHED, "unmatched"}, {v1::EVENT_OUTCOME_FAILED, "failed"},
+using domain::EventOutcome;
+
+constexpr std::pair<EventOutcome, v1::EventOutcome> kOutcomes[] = {
+    {EventOutcome::kApplied, v1::EVENT_OUTCOME_APPLIED},
+    {EventOutcome::kDuplicate, v1::EVENT_OUTCOME_DUPLICATE},
+    {EventOutcome::kStale, v1::EVENT_OUTCOME_STALE},
+    {EventOutcome::kIgnored, v1::EVENT_OUTCOME_IGNORED},
+    {EventOutcome::kUnmatched, v1::EVENT_OUTCOME_UNMATCHED},
+    {EventOutcome::kFailed, v1::EVENT_OUTCOME_FAILED},
 };
 
 constexpr size_t kMaxEventIdBytes = 255;
 
-void ToProto(const db::EventRecord& e, v1::Event* out) {
+void EventToProto(const db::EventRecord& e, v1::Event* out) {
   out->set_event_id(e.event_id);
   out->set_type(e.type);
   out->mutable_created()->set_seconds(e.created);
   out->set_tenant_id(e.tenant_id);
-  out->set_outcome(OutcomeFromWord(e.outcome));
+  out->set_outcome(ToProto(e.outcome));
   out->set_error(e.error);
   out->mutable_received_at()->set_seconds(e.received_at);
   common::SetTimestampIfKnown(e.processed_at, [&] { return out->mutable_processed_at(); });
@@ -59,18 +64,18 @@ std::pair<int64_t, std::string> DecodeCursor(const std::string& token) {
 
 }  // namespace
 
-v1::EventOutcome OutcomeFromWord(const std::string& word) {
-  for (const auto& [outcome, w] : kOutcomeWords) {
-    if (word == w) return outcome;
+v1::EventOutcome ToProto(EventOutcome outcome) {
+  for (const auto& [domain_outcome, proto] : kOutcomes) {
+    if (domain_outcome == outcome) return proto;
   }
   return v1::EVENT_OUTCOME_UNSPECIFIED;
 }
 
-std::string OutcomeWord(v1::EventOutcome outcome) {
-  for (const auto& [o, word] : kOutcomeWords) {
-    if (o == outcome) return word;
+std::optional<EventOutcome> OutcomeFromProto(v1::EventOutcome outcome) {
+  for (const auto& [domain_outcome, proto] : kOutcomes) {
+    if (proto == outcome) return domain_outcome;
   }
-  return "";
+  return std::nullopt;
 }
 
 grpc::Status WebhookServiceImpl::IngestStripeEvent(grpc::ServerContext* context,
@@ -81,7 +86,7 @@ grpc::Status WebhookServiceImpl::IngestStripeEvent(grpc::ServerContext* context,
     const IngestResult result = ingestor_.Ingest(request->payload(), request->signature_header(),
                                                  common::RequestIdOf(*context));
     response->set_event_id(result.event_id);
-    response->set_outcome(OutcomeFromWord(result.outcome));
+    response->set_outcome(ToProto(result.outcome));
   });
 }
 
@@ -94,8 +99,8 @@ grpc::Status WebhookServiceImpl::ListEvents(grpc::ServerContext* context,
     filter.tenant_id = request->tenant_id();
     filter.type = request->type();
     if (request->outcome() != v1::EVENT_OUTCOME_UNSPECIFIED) {
-      filter.outcome = OutcomeWord(request->outcome());
-      if (filter.outcome.empty()) throw Error(ErrorCode::kInvalidArgument, "unknown outcome");
+      filter.outcome = OutcomeFromProto(request->outcome());
+      if (!filter.outcome) throw Error(ErrorCode::kInvalidArgument, "unknown outcome");
     }
     if (request->has_received_after())
       filter.received_at_or_after = request->received_after().seconds();
@@ -105,11 +110,11 @@ grpc::Status WebhookServiceImpl::ListEvents(grpc::ServerContext* context,
     const int page_size = common::PageSize(request->page_size());
     filter.limit = page_size + 1;  // one extra row says whether another page follows
     std::vector<db::EventRecord> events;
-    pool_.Run("list Stripe events",
-              [&](soci::session& session) { events = db::event_sql::List(session, filter); });
+    database_.Read("list Stripe events",
+                   [&](db::UnitOfWork& unit) { events = unit.events().List(filter); });
     const bool more = static_cast<int>(events.size()) > page_size;
     if (more) events.resize(static_cast<size_t>(page_size));
-    for (const auto& e : events) ToProto(e, response->add_events());
+    for (const auto& e : events) EventToProto(e, response->add_events());
     if (more) {
       response->set_next_page_token(common::EncodePageToken(
           std::to_string(events.back().received_at) + ":" + events.back().event_id));
@@ -123,11 +128,11 @@ grpc::Status WebhookServiceImpl::GetEvent(grpc::ServerContext* context,
     auth_.Require(*context, Action::kGetEvent, "");
     ValidateEventId(request->event_id());
     std::optional<db::EventRecord> event;
-    pool_.Run("read Stripe event", [&](soci::session& session) {
-      event = db::event_sql::Find(session, request->event_id(), /*with_payload=*/true);
+    database_.Read("read Stripe event", [&](db::UnitOfWork& unit) {
+      event = unit.events().Find(request->event_id(), /*with_payload=*/true);
     });
     if (!event) throw Error(ErrorCode::kNotFound, "no stored event " + request->event_id());
-    ToProto(*event, response);
+    EventToProto(*event, response);
   });
 }
 
@@ -140,7 +145,7 @@ grpc::Status WebhookServiceImpl::ReplayEvent(grpc::ServerContext* context,
     const db::EventRecord event = ingestor_.Replay(
         request->event_id(), {principal.subject, std::string(auth::RoleName(principal.role)),
                               common::RequestIdOf(*context)});
-    ToProto(event, response);
+    EventToProto(event, response);
   });
 }
 

@@ -3,7 +3,8 @@
 #pragma once
 
 #include "server/auth/grpc_auth.h"
-#include "db/pool.h"
+#include "db/unit_of_work.h"
+#include "server/domain/event_outcome.h"
 #include "paybell/v1/webhook.grpc.pb.h"
 #include "server/webhooks/event_ingestor.h"
 
@@ -12,8 +13,8 @@ namespace paybell::webhooks {
 class WebhookServiceImpl final : public v1::WebhookService::Service {
  public:
   WebhookServiceImpl(const auth::Authenticator& auth, EventIngestor& ingestor,
-                     db::ConnectionPool& pool)
-      : auth_(auth), ingestor_(ingestor), pool_(pool) {}
+                     db::Database& database)
+      : auth_(auth), ingestor_(ingestor), database_(database) {}
 
   grpc::Status IngestStripeEvent(grpc::ServerContext* context,
                                  const v1::IngestStripeEventRequest* request,
@@ -28,11 +29,11 @@ class WebhookServiceImpl final : public v1::WebhookService::Service {
  private:
   const auth::Authenticator& auth_;
   EventIngestor& ingestor_;
-  db::ConnectionPool& pool_;
+  db::Database& database_;
 };
 
-// "applied" → EVENT_OUTCOME_APPLIED; unknown → UNSPECIFIED.
-v1::EventOutcome OutcomeFromWord(const std::string& word);
-std::string OutcomeWord(v1::EventOutcome outcome);
+v1::EventOutcome ToProto(domain::EventOutcome outcome);
+// nullopt for UNSPECIFIED and values this server does not know.
+std::optional<domain::EventOutcome> OutcomeFromProto(v1::EventOutcome outcome);
 
 }  // namespace paybell::webhooks

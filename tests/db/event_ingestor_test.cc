@@ -10,10 +10,9 @@
 #include <mutex>
 #include <thread>
 
-#include "server/common/error.h"
-#include "db/audit_repository.h"
 #include "db/migrations.h"
-#include "db/subscription_repository.h"
+#include "db/soci_database.h"
+#include "server/common/error.h"
 #include "tests/support/db_backends.h"
 #include "tests/support/stripe_events.h"
 
@@ -32,7 +31,7 @@ const std::string kSecret = "whsec_ingest_test";
 
 class RecordingSink final : public PaymentFailedSink {
  public:
-  void OnPaymentFailed(soci::session&, const std::string& tenant_id,
+  void OnPaymentFailed(db::UnitOfWork&, const std::string& tenant_id,
                        const StripeEvent& event) override {
     std::lock_guard<std::mutex> lock(mu_);
     calls_.push_back(tenant_id + "/" + event.id);
@@ -47,6 +46,25 @@ class RecordingSink final : public PaymentFailedSink {
   std::vector<std::string> calls_;
 };
 
+std::string Word(domain::EventOutcome o) { return std::string(domain::OutcomeWord(o)); }
+
+// What a test checks of a delivery and of a stored row, in the words operators read.
+struct Delivered {
+  std::string event_id;
+  std::string outcome;
+};
+struct SubscriptionWords {
+  std::string tenant_id;
+  std::string status;
+  std::string plan;
+  std::string stripe_customer_id;
+  std::string stripe_subscription_id;
+  std::string last_event_id;
+  std::optional<int64_t> current_period_end;
+  std::optional<int64_t> trial_end;
+  std::optional<int64_t> canceled_at;
+};
+
 template <typename Engine>
 class EventIngestorTest : public EngineTest<Engine> {
  protected:
@@ -57,14 +75,15 @@ class EventIngestorTest : public EngineTest<Engine> {
     config_.stripe_price_starter = "price_starter_1";
     config_.stripe_price_pro = "price_pro_1";
     config_.stripe_price_firm = "price_firm_1";
-    pool_ = std::make_unique<db::ConnectionPool>(this->database_->parsed(), 4);
-    db::ApplyMigrations(*pool_, db::BuiltinMigrations(), kNow);
-    ingestor_ = std::make_unique<EventIngestor>(*pool_, config_, clock_, sink_);
+    db_ = std::make_unique<db::SociDatabase>(this->database_->parsed(), 4);
+    db::ApplyMigrations(db_->pool(), db::BuiltinMigrations(), kNow);
+    ingestor_ = std::make_unique<EventIngestor>(*db_, config_, clock_, sink_);
   }
 
-  IngestResult Deliver(const std::string& payload) {
-    return ingestor_->Ingest(payload, testing::SignatureHeader(kSecret, clock_.NowUnix(), payload),
-                             "req-1");
+  Delivered Deliver(const std::string& payload) {
+    const IngestResult r = ingestor_->Ingest(
+        payload, testing::SignatureHeader(kSecret, clock_.NowUnix(), payload), "req-1");
+    return {r.event_id, Word(r.outcome)};
   }
 
   std::string DeliverSubscription(const std::string& id, const std::string& type, int64_t created,
@@ -75,34 +94,52 @@ class EventIngestorTest : public EngineTest<Engine> {
         .outcome;
   }
 
-  std::optional<db::SubscriptionRecord> Subscription(const std::string& tenant) {
-    return db::SociSubscriptionRepository(*pool_).Find(tenant);
+  std::optional<SubscriptionWords> Subscription(const std::string& tenant) {
+    std::optional<domain::Subscription> found;
+    db_->Read("t", [&](db::UnitOfWork& unit) { found = unit.subscriptions().Find(tenant); });
+    if (!found) return std::nullopt;
+    return SubscriptionWords{found->tenant_id,
+                             std::string(domain::StatusWord(found->status)),
+                             std::string(domain::PlanWord(found->plan)),
+                             found->stripe_customer_id,
+                             found->stripe_subscription_id,
+                             found->last_event_id,
+                             found->current_period_end,
+                             found->trial_end,
+                             found->canceled_at};
   }
 
   db::EventRecord Event(const std::string& id) {
     std::optional<db::EventRecord> e;
-    pool_->Run("t", [&](soci::session& s) { e = db::event_sql::Find(s, id, true); });
+    db_->Read("t", [&](db::UnitOfWork& unit) { e = unit.events().Find(id, true); });
     EXPECT_TRUE(e.has_value()) << id;
     return e.value_or(db::EventRecord{});
   }
 
   std::vector<db::AuditEntry> Audit(const std::string& tenant) {
     std::vector<db::AuditEntry> out;
-    pool_->Run("t", [&](soci::session& s) { out = db::audit_sql::ListForTenant(s, tenant, 100); });
+    db_->Read("t", [&](db::UnitOfWork& unit) { out = unit.audit().ListForTenant(tenant, 100); });
+    return out;
+  }
+
+  std::vector<db::EventRecord> List(const db::EventFilter& filter) {
+    std::vector<db::EventRecord> out;
+    db_->Read("t", [&](db::UnitOfWork& unit) { out = unit.events().List(filter); });
     return out;
   }
 
   int CountEvents() {
     int n = 0;
-    pool_->Run(
-        "t", [&](soci::session& s) { s << "SELECT COUNT(*) FROM billing_events", soci::into(n); });
+    db_->pool().Run("t", [&](db::Connection& c) {
+      c.session() << "SELECT COUNT(*) FROM billing_events", soci::into(n);
+    });
     return n;
   }
 
   common::Config config_;
   common::FakeClock clock_{kNow};
   RecordingSink sink_;
-  std::unique_ptr<db::ConnectionPool> pool_;
+  std::unique_ptr<db::SociDatabase> db_;
   std::unique_ptr<EventIngestor> ingestor_;
 };
 TYPED_TEST_SUITE(EventIngestorTest, Engines, EngineNames);
@@ -205,7 +242,7 @@ TYPED_TEST(EventIngestorTest, OutOfOrderUpdatedAndDeleted) {
             "stale");
   EXPECT_EQ(this->Subscription("acme")->status, "canceled");
   const auto stale = this->Event("evt_upd");
-  EXPECT_EQ(stale.outcome, "stale");
+  EXPECT_EQ(Word(stale.outcome), "stale");
   EXPECT_EQ(stale.tenant_id, "acme");
   EXPECT_THAT(stale.error, HasSubstr("evt_del"));
 
@@ -297,7 +334,7 @@ TYPED_TEST(EventIngestorTest, ReplayKeepsTheRecordThatAnEventWasApplied) {
   EXPECT_EQ(this->DeliverSubscription("evt_2", "customer.subscription.updated", 200, spec),
             "applied");
   const auto replayed = this->ingestor_->Replay("evt_1", {"ops", "operator", ""});
-  EXPECT_EQ(replayed.outcome, "applied");
+  EXPECT_EQ(Word(replayed.outcome), "applied");
   EXPECT_THAT(replayed.error, HasSubstr("stale"));
   EXPECT_EQ(this->Subscription("acme")->last_event_id, "evt_2");
 }
@@ -310,7 +347,7 @@ TYPED_TEST(EventIngestorTest, UnknownTenantIsStoredUnmatchedAndReplayFixesIt) {
   EXPECT_EQ(this->DeliverSubscription("evt_orphan", "customer.subscription.updated", 100, orphan),
             "unmatched");
   auto stored = this->Event("evt_orphan");
-  EXPECT_EQ(stored.outcome, "unmatched");
+  EXPECT_EQ(Word(stored.outcome), "unmatched");
   EXPECT_EQ(stored.tenant_id, "");
   EXPECT_THAT(stored.error, HasSubstr("cus_orphan"));
 
@@ -323,7 +360,7 @@ TYPED_TEST(EventIngestorTest, UnknownTenantIsStoredUnmatchedAndReplayFixesIt) {
   this->clock_.Advance(std::chrono::seconds(60));
   const db::EventRecord replayed =
       this->ingestor_->Replay("evt_orphan", {"ops@paybell", "operator", "req-2"});
-  EXPECT_EQ(replayed.outcome, "applied");
+  EXPECT_EQ(Word(replayed.outcome), "applied");
   EXPECT_EQ(replayed.tenant_id, "initech");
   EXPECT_EQ(replayed.replay_count, 1);
   EXPECT_EQ(this->Subscription("initech")->status, "active");
@@ -332,6 +369,45 @@ TYPED_TEST(EventIngestorTest, UnknownTenantIsStoredUnmatchedAndReplayFixesIt) {
   EXPECT_EQ(audit.front().action, "billing.event.replayed");
   EXPECT_EQ(audit.front().actor, "ops@paybell");
   EXPECT_EQ(audit.front().request_id, "req-2");
+}
+
+// Money moved: a second paid checkout for a tenant that already pays is an operator's problem,
+// not a routine stale event.
+TYPED_TEST(EventIngestorTest, APaidCheckoutOnALiveTenantIsFailedAndAudited) {
+  SubscriptionSpec spec;
+  ASSERT_EQ(this->DeliverSubscription("evt_1", "customer.subscription.created", 100, spec),
+            "applied");
+  EXPECT_EQ(this->Deliver(testing::EventPayload(
+                              "evt_cs_2", "checkout.session.completed", 200,
+                              testing::CheckoutSessionObject("cs_2", "acme", "cus_1", "sub_2")))
+                .outcome,
+            "failed");
+  const db::EventRecord stored = this->Event("evt_cs_2");
+  EXPECT_EQ(Word(stored.outcome), "failed");
+  EXPECT_EQ(stored.tenant_id, "acme");
+  EXPECT_THAT(stored.error, HasSubstr("sub_1"));
+  EXPECT_THAT(stored.error, HasSubstr("sub_2"));
+  EXPECT_THAT(stored.error, HasSubstr("billed twice"));
+  EXPECT_EQ(this->Subscription("acme")->stripe_subscription_id, "sub_1");
+  const auto audit = this->Audit("acme");
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.front().action, "billing.subscription.conflict");
+  EXPECT_EQ(audit.front().target, "evt_cs_2");
+  EXPECT_THAT(audit.front().detail, HasSubstr("sub_2"));
+}
+
+TYPED_TEST(EventIngestorTest, APortalUpgradeChangesThePlan) {
+  SubscriptionSpec starter;
+  starter.plan = "starter";
+  starter.price = "price_starter_1";
+  ASSERT_EQ(this->DeliverSubscription("evt_1", "customer.subscription.created", 100, starter),
+            "applied");
+  EXPECT_EQ(this->Subscription("acme")->plan, "starter");
+  SubscriptionSpec upgraded = starter;  // the portal changes the price, not the metadata
+  upgraded.price = "price_pro_1";
+  ASSERT_EQ(this->DeliverSubscription("evt_2", "customer.subscription.updated", 200, upgraded),
+            "applied");
+  EXPECT_EQ(this->Subscription("acme")->plan, "pro");
 }
 
 TYPED_TEST(EventIngestorTest, ReplayOfAnUnknownEventIsNotFound) {
@@ -348,7 +424,7 @@ TYPED_TEST(EventIngestorTest, UnhandledTypeIsIgnoredButStored) {
                                                 {{"id", "cus_1"}, {"object", "customer"}}))
                 .outcome,
             "ignored");
-  EXPECT_EQ(this->Event("evt_x").outcome, "ignored");
+  EXPECT_EQ(Word(this->Event("evt_x").outcome), "ignored");
   EXPECT_FALSE(this->Subscription("acme").has_value());
 }
 
@@ -378,7 +454,7 @@ TYPED_TEST(EventIngestorTest, RefusedDeliveriesStoreNothing) {
 
 TYPED_TEST(EventIngestorTest, NoSecretConfiguredRefusesEverythingAsRetryable) {
   common::Config no_secret;
-  EventIngestor ingestor(*this->pool_, no_secret, this->clock_, this->sink_);
+  EventIngestor ingestor(*this->db_, no_secret, this->clock_, this->sink_);
   try {
     ingestor.Ingest("{}", "t=1,v1=00", "");
     FAIL() << "accepted without a secret";
@@ -399,18 +475,18 @@ TYPED_TEST(EventIngestorTest, ListsEventsNewestFirstWithFiltersAndPages) {
   db::EventFilter filter;
   filter.tenant_id = "acme";
   filter.limit = 3;
-  this->pool_->Run("t", [&](soci::session& s) { page = db::event_sql::List(s, filter); });
+  page = this->List(filter);
   ASSERT_EQ(page.size(), 3u);
   EXPECT_EQ(page[0].event_id, "evt_4");
   EXPECT_TRUE(page[0].payload.empty());
   filter.before = std::make_pair(page.back().received_at, page.back().event_id);
-  this->pool_->Run("t", [&](soci::session& s) { page = db::event_sql::List(s, filter); });
+  page = this->List(filter);
   ASSERT_EQ(page.size(), 2u);
   EXPECT_EQ(page[1].event_id, "evt_0");
 
   db::EventFilter ignored;
-  ignored.outcome = "ignored";
-  this->pool_->Run("t", [&](soci::session& s) { page = db::event_sql::List(s, ignored); });
+  ignored.outcome = domain::EventOutcome::kIgnored;
+  page = this->List(ignored);
   ASSERT_EQ(page.size(), 1u);
   EXPECT_EQ(page[0].event_id, "evt_ign");
 }

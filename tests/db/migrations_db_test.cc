@@ -24,7 +24,8 @@ TYPED_TEST_SUITE(MigrationsDbTest, Engines, EngineNames);
 int CountRows(ConnectionPool& pool, const std::string& table) {
   int count = -1;
   pool.Run("count",
-           [&](soci::session& s) { s << "SELECT COUNT(*) FROM " + table, soci::into(count); });
+           [&](Connection& connection) {
+    soci::session& s = connection.session(); s << "SELECT COUNT(*) FROM " + table, soci::into(count); });
   return count;
 }
 
@@ -35,13 +36,14 @@ TYPED_TEST(MigrationsDbTest, CreatesEveryTableOfTheDesignAndRecordsTheVersion) {
   EXPECT_EQ(report.current_version, BuiltinMigrations().back().version);
   for (const char* table :
        {"billing_subscriptions", "billing_events", "checkout_sessions", "audit_log",
-        "tenant_notifications", "notification_log", "notification_debounce"}) {
+        "tenant_notifications", "notification_log", "notification_debounce", "checkout_claims"}) {
     EXPECT_EQ(CountRows(pool, table), 0) << table;
   }
   EXPECT_EQ(CountRows(pool, "schema_migrations"), static_cast<int>(BuiltinMigrations().size()));
   std::string name;
   long long applied_at = 0;
-  pool.Run("read", [&](soci::session& s) {
+  pool.Run("read", [&](Connection& connection) {
+    soci::session& s = connection.session();
     s << "SELECT name, applied_at FROM schema_migrations WHERE version = 1", soci::into(name),
         soci::into(applied_at);
   });
@@ -81,7 +83,8 @@ TYPED_TEST(MigrationsDbTest, AFailingMigrationLeavesNoTrace) {
   broken.push_back({next, "broken", "CREATE TABLE t_half (id INTEGER); SELECT * FROM nowhere"});
   EXPECT_THROW(ApplyMigrations(pool, broken, kNow), common::Error);
   int recorded = -1;
-  pool.Run("read", [&](soci::session& s) {
+  pool.Run("read", [&](Connection& connection) {
+    soci::session& s = connection.session();
     s << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v", soci::use(next),
         soci::into(recorded);
   });

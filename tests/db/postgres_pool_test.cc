@@ -1,13 +1,18 @@
-// PostgreSQL-only behaviour of the pool: healing after the server drops connections, and the
-// start-up error for an unreachable server.
+// PostgreSQL-only behaviour of the database layer: healing after the server dropped every
+// connection or refused new ones for a while, the start-up error for an unreachable server,
+// READ COMMITTED whatever the server's default, and deadlocks run again.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <soci/postgresql/soci-postgresql.h>
 
-#include "server/common/error.h"
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "db/migrations.h"
-#include "db/pool.h"
-#include "db/subscription_repository.h"
+#include "db/soci_database.h"
+#include "server/common/error.h"
 #include "tests/support/db_backends.h"
 
 namespace paybell::db {
@@ -16,34 +21,160 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class PostgresPoolTest : public testing::EngineTest<testing::Postgres> {};
+class PostgresPoolTest : public testing::EngineTest<testing::Postgres> {
+ protected:
+  testing::PostgresTestDatabase& pg() {
+    return static_cast<testing::PostgresTestDatabase&>(*database_);
+  }
+  soci::session Admin() {
+    return soci::session(soci::postgresql,
+                         common::ParseDatabaseUrl(*testing::TestPostgresUrl()).pg_conninfo);
+  }
+  std::optional<domain::Subscription> Find(Database& db, const std::string& tenant) {
+    std::optional<domain::Subscription> found;
+    db.Read("find", [&](UnitOfWork& unit) { found = unit.subscriptions().Find(tenant); });
+    return found;
+  }
+};
 
 TEST_F(PostgresPoolTest, RecoversWhenTheServerDropsEveryConnection) {
   // A name of its own, so only this test's sessions are dropped when tests run in parallel.
-  auto* pg = static_cast<testing::PostgresTestDatabase*>(database_.get());
-  const std::string app_name = "paybell_" + pg->schema();
-  ConnectionPool pool(common::ParseDatabaseUrl(pg->url() + "&application_name=" + app_name), 3);
-  ApplyMigrations(pool, BuiltinMigrations(), 1'800'000'000);
-  SociSubscriptionRepository repo(pool);
-  ASSERT_FALSE(repo.Find("t1").has_value());
+  const std::string app_name = "paybell_" + pg().schema();
+  SociDatabase db(common::ParseDatabaseUrl(pg().url() + "&application_name=" + app_name), 3);
+  ApplyMigrations(db.pool(), BuiltinMigrations(), 1'800'000'000);
+  ASSERT_FALSE(Find(db, "t1").has_value());  // prepares statements on the connection
 
   // What a PostgreSQL restart or failover does to pooled sessions.
-  soci::session admin(soci::postgresql,
-                      common::ParseDatabaseUrl(*testing::TestPostgresUrl()).pg_conninfo);
+  soci::session admin = Admin();
   int killed = 0;
   admin << "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
            "WHERE application_name = :name",
       soci::use(app_name), soci::into(killed);
   ASSERT_GE(killed, 1);
 
-  // Every session was dropped; each reconnects on its next use.
-  for (int i = 0; i < 6; ++i) EXPECT_FALSE(repo.Find("t1").has_value()) << "call " << i;
+  // Every session was dropped; each reconnects on its next use and prepares its statements
+  // again.
+  for (int i = 0; i < 6; ++i) EXPECT_FALSE(Find(db, "t1").has_value()) << "call " << i;
+  EXPECT_TRUE(db.Ping());
+}
+
+// While PostgreSQL restarts, a reconnect fails; SOCI then leaves the session without a backend
+// and answers every later use with "Session is not connected.", outside its connection-error
+// category. The pool must open a new session once the server takes connections again, and
+// answer UNAVAILABLE (never INTERNAL) until then. A role that may not log in for a while plays
+// the restarting server, so the shared test cluster keeps running.
+TEST_F(PostgresPoolTest, HealsAfterReconnectsFailedWhileTheServerRefusedConnections) {
+  const std::string role = "r_" + pg().schema();
+  soci::session admin = Admin();
+  admin << "CREATE ROLE " + role + " LOGIN";  // generated name: letters, digits, '_'
+  admin << "GRANT ALL ON SCHEMA " + pg().schema() + " TO " + role;
+  struct DropRole {
+    soci::session& admin;
+    std::string role;
+    ~DropRole() {
+      try {
+        admin << "DROP OWNED BY " + role;
+        admin << "DROP ROLE " + role;
+      } catch (const std::exception&) {
+      }
+    }
+  } drop_role{admin, role};
+
+  std::string url = pg().url();
+  url.replace(url.find("paybell@"), 8, role + "@");
+  SociDatabase db(common::ParseDatabaseUrl(url + "&application_name=" + role), 2);
+  ApplyMigrations(db.pool(), BuiltinMigrations(), 1'800'000'000);
+  ASSERT_FALSE(Find(db, "t1").has_value());
+
+  admin << "ALTER ROLE " + role + " NOLOGIN";
+  admin << "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :r",
+      soci::use(role);
+  for (int i = 0; i < 4; ++i) {
+    try {
+      Find(db, "t1");
+      ADD_FAILURE() << "read while the server refuses connections";
+    } catch (const common::Error& e) {
+      EXPECT_EQ(e.code(), common::ErrorCode::kUnavailable) << e.what();
+    }
+  }
+  EXPECT_FALSE(db.Ping());
+
+  admin << "ALTER ROLE " + role + " LOGIN";
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(Find(db, "t1").has_value()) << "call " << i;
+  EXPECT_TRUE(db.Ping());
+  db.Transact("write", [](UnitOfWork& unit) {
+    domain::Subscription s;
+    s.tenant_id = "t1";
+    s.status = domain::SubscriptionStatus::kActive;
+    unit.subscriptions().Upsert(s);
+    unit.Commit();
+  });
+  EXPECT_TRUE(Find(db, "t1").has_value());
+}
+
+TEST_F(PostgresPoolTest, TransactionsRunAtReadCommittedWhateverTheServerDefault) {
+  SociDatabase db(common::ParseDatabaseUrl(
+                      pg().url() + "%20-c%20default_transaction_isolation%3Dserializable"),
+                  1);
+  std::string level;
+  db.Transact("show", [&](UnitOfWork& unit) {
+    static_cast<SociUnitOfWork&>(unit).session() << "SHOW transaction_isolation",
+        soci::into(level);
+  });
+  EXPECT_EQ(level, "read committed");
+}
+
+// Two transactions taking two tenants' locks in opposite orders deadlock; PostgreSQL aborts one
+// (40P01), and the database layer runs it again instead of failing the request.
+TEST_F(PostgresPoolTest, ADeadlockedTransactionIsRunAgain) {
+  SociDatabase db(pg().parsed(), 2);
+  ApplyMigrations(db.pool(), BuiltinMigrations(), 1'800'000'000);
+  std::mutex mu;
+  std::condition_variable cv;
+  int holding_first = 0;
+  std::atomic<int> runs{0};
+  auto transfer = [&](const std::string& first, const std::string& second) {
+    bool waited = false;
+    db.Transact("lock two tenants", [&](UnitOfWork& unit) {
+      ++runs;
+      unit.LockTenant(first);
+      if (!waited) {  // only the first run meets the other transaction
+        waited = true;
+        std::unique_lock<std::mutex> lock(mu);
+        ++holding_first;
+        cv.notify_all();
+        cv.wait(lock, [&] { return holding_first == 2; });
+      }
+      unit.LockTenant(second);
+      unit.Commit();
+    });
+  };
+  std::exception_ptr failure_a, failure_b;
+  std::thread a([&] {
+    try {
+      transfer("tenant_a", "tenant_b");
+    } catch (...) {
+      failure_a = std::current_exception();
+    }
+  });
+  std::thread b([&] {
+    try {
+      transfer("tenant_b", "tenant_a");
+    } catch (...) {
+      failure_b = std::current_exception();
+    }
+  });
+  a.join();
+  b.join();
+  EXPECT_FALSE(failure_a);
+  EXPECT_FALSE(failure_b);
+  EXPECT_EQ(runs.load(), 3);  // one of the two ran twice
 }
 
 TEST(PostgresStartupTest, UnreachableServerNamesTheHostButNotThePassword) {
   try {
-    ConnectionPool pool(
-        common::ParseDatabaseUrl("postgresql://paybell:hunter2secret@127.0.0.1:1/x"), 1);
+    SociDatabase db(common::ParseDatabaseUrl("postgresql://paybell:hunter2secret@127.0.0.1:1/x"),
+                    1);
     FAIL() << "connected to port 1";
   } catch (const common::Error& e) {
     EXPECT_EQ(e.code(), common::ErrorCode::kUnavailable);

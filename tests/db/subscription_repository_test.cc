@@ -6,8 +6,9 @@
 #include <mutex>
 #include <thread>
 
-#include "server/common/error.h"
 #include "db/migrations.h"
+#include "db/soci_database.h"
+#include "server/common/error.h"
 #include "tests/support/db_backends.h"
 
 namespace paybell::db {
@@ -16,14 +17,17 @@ namespace {
 using testing::EngineNames;
 using testing::Engines;
 using testing::EngineTest;
+using domain::Plan;
+using domain::Subscription;
+using domain::SubscriptionStatus;
 
-SubscriptionRecord Active(const std::string& tenant) {
-  SubscriptionRecord r;
+Subscription Active(const std::string& tenant) {
+  Subscription r;
   r.tenant_id = tenant;
   r.stripe_customer_id = "cus_" + tenant;
   r.stripe_subscription_id = "sub_" + tenant;
-  r.plan = "pro";
-  r.status = "active";
+  r.plan = Plan::kPro;
+  r.status = SubscriptionStatus::kActive;
   r.current_period_start = 1'800'000'000;
   r.current_period_end = 1'802'592'000;
   r.last_event_created = 1'800'000'005;
@@ -39,35 +43,50 @@ class SubscriptionRepositoryTest : public EngineTest<Engine> {
   void SetUp() override {
     EngineTest<Engine>::SetUp();
     if (this->IsSkipped() || this->HasFatalFailure()) return;
-    pool_ = std::make_unique<ConnectionPool>(this->database_->parsed(), 2);
-    ApplyMigrations(*pool_, BuiltinMigrations(), 1'800'000'000);
-    repo_ = std::make_unique<SociSubscriptionRepository>(*pool_);
+    db_ = std::make_unique<SociDatabase>(this->database_->parsed(), 2);
+    ApplyMigrations(db_->pool(), BuiltinMigrations(), 1'800'000'000);
   }
-  std::unique_ptr<ConnectionPool> pool_;
-  std::unique_ptr<SociSubscriptionRepository> repo_;
+  std::optional<Subscription> Find(const std::string& tenant) {
+    std::optional<Subscription> found;
+    db_->Read("find", [&](UnitOfWork& unit) { found = unit.subscriptions().Find(tenant); });
+    return found;
+  }
+  void Upsert(const Subscription& s) {
+    db_->Transact("upsert", [&](UnitOfWork& unit) {
+      unit.subscriptions().Upsert(s);
+      unit.Commit();
+    });
+  }
+  std::vector<Subscription> List(std::optional<SubscriptionStatus> status,
+                                 const std::string& after, int limit) {
+    std::vector<Subscription> out;
+    db_->Read("list", [&](UnitOfWork& unit) { out = unit.subscriptions().List(status, after, limit); });
+    return out;
+  }
+  std::unique_ptr<SociDatabase> db_;
 };
 TYPED_TEST_SUITE(SubscriptionRepositoryTest, Engines, EngineNames);
 
 TYPED_TEST(SubscriptionRepositoryTest, UnknownTenantHasNoRow) {
-  EXPECT_FALSE(this->repo_->Find("nobody").has_value());
+  EXPECT_FALSE(this->Find("nobody").has_value());
 }
 
 TYPED_TEST(SubscriptionRepositoryTest, RoundTripsEveryField) {
-  SubscriptionRecord r = Active("t1");
+  Subscription r = Active("t1");
   r.cancel_at_period_end = true;
   r.cancel_at = 1'802'592'000;
   r.trial_end = 1'800'100'000;
-  this->repo_->Upsert(r);
-  EXPECT_EQ(this->repo_->Find("t1"), r);
+  this->Upsert(r);
+  EXPECT_EQ(this->Find("t1"), r);
 }
 
 TYPED_TEST(SubscriptionRepositoryTest, UnknownTimesStayNull) {
-  SubscriptionRecord r = Active("t1");
+  Subscription r = Active("t1");
   r.current_period_start.reset();
   r.current_period_end.reset();
   r.last_event_created.reset();
-  this->repo_->Upsert(r);
-  const auto found = this->repo_->Find("t1");
+  this->Upsert(r);
+  const auto found = this->Find("t1");
   ASSERT_TRUE(found);
   EXPECT_FALSE(found->current_period_end.has_value());
   EXPECT_FALSE(found->trial_end.has_value());
@@ -75,50 +94,68 @@ TYPED_TEST(SubscriptionRepositoryTest, UnknownTimesStayNull) {
 }
 
 TYPED_TEST(SubscriptionRepositoryTest, UpsertReplacesButKeepsCreationTime) {
-  this->repo_->Upsert(Active("t1"));
-  SubscriptionRecord changed = Active("t1");
-  changed.status = "canceled";
+  this->Upsert(Active("t1"));
+  Subscription changed = Active("t1");
+  changed.status = SubscriptionStatus::kCanceled;
   changed.canceled_at = 1'800'500'000;
   changed.created_at = 1'900'000'000;  // ignored on update
   changed.updated_at = 1'800'500'001;
-  this->repo_->Upsert(changed);
-  const auto found = this->repo_->Find("t1");
+  this->Upsert(changed);
+  const auto found = this->Find("t1");
   ASSERT_TRUE(found);
-  EXPECT_EQ(found->status, "canceled");
+  EXPECT_EQ(found->status, SubscriptionStatus::kCanceled);
   EXPECT_EQ(found->canceled_at, 1'800'500'000);
   EXPECT_EQ(found->created_at, 1'800'000'010);
   EXPECT_EQ(found->updated_at, 1'800'500'001);
 }
 
 TYPED_TEST(SubscriptionRepositoryTest, ListsInPagesAndByStatus) {
-  for (const char* t : {"t3", "t1", "t2", "t4"}) this->repo_->Upsert(Active(t));
-  SubscriptionRecord canceled = Active("t5");
-  canceled.status = "canceled";
-  this->repo_->Upsert(canceled);
+  for (const char* t : {"t3", "t1", "t2", "t4"}) this->Upsert(Active(t));
+  Subscription canceled = Active("t5");
+  canceled.status = SubscriptionStatus::kCanceled;
+  this->Upsert(canceled);
 
-  const auto first = this->repo_->List("", "", 2);
+  const auto first = this->List(std::nullopt, "", 2);
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(first[0].tenant_id, "t1");
   EXPECT_EQ(first[1].tenant_id, "t2");
-  const auto rest = this->repo_->List("", first.back().tenant_id, 10);
+  const auto rest = this->List(std::nullopt, first.back().tenant_id, 10);
   ASSERT_EQ(rest.size(), 3u);
   EXPECT_EQ(rest[0].tenant_id, "t3");
 
-  const auto only_canceled = this->repo_->List("canceled", "", 10);
+  const auto only_canceled = this->List(SubscriptionStatus::kCanceled, "", 10);
   ASSERT_EQ(only_canceled.size(), 1u);
   EXPECT_EQ(only_canceled[0].tenant_id, "t5");
 }
 
 TYPED_TEST(SubscriptionRepositoryTest, TheSchemaRefusesUnknownStatusWords) {
-  SubscriptionRecord r = Active("t1");
-  r.status = "Active";
+  // The enum keeps Paybell from writing one; the CHECK constraint keeps anyone else.
   try {
-    this->repo_->Upsert(r);
+    this->db_->pool().Run("write a bad word", [](Connection& c) {
+      c.session() << "INSERT INTO billing_subscriptions (tenant_id, status, created_at, "
+                     "updated_at) VALUES ('t1', 'Active', 1, 1)";
+    });
     FAIL() << "a status the schema does not know was stored";
   } catch (const common::Error& e) {
     EXPECT_EQ(e.code(), common::ErrorCode::kInternal);
   }
-  EXPECT_FALSE(this->repo_->Find("t1").has_value());
+  EXPECT_FALSE(this->Find("t1").has_value());
+}
+
+TYPED_TEST(SubscriptionRepositoryTest, FindsTheTenantByStripeIds) {
+  this->Upsert(Active("t1"));
+  Subscription other = Active("t2");
+  other.stripe_subscription_id = "";
+  this->Upsert(other);
+  std::optional<std::string> by_sub, by_customer, none;
+  this->db_->Read("lookup", [&](UnitOfWork& unit) {
+    by_sub = unit.subscriptions().FindTenantByStripeIds("sub_t1", "cus_nobody");
+    by_customer = unit.subscriptions().FindTenantByStripeIds("", "cus_t2");
+    none = unit.subscriptions().FindTenantByStripeIds("", "");
+  });
+  EXPECT_EQ(by_sub, "t1");
+  EXPECT_EQ(by_customer, "t2");
+  EXPECT_FALSE(none.has_value());
 }
 
 TYPED_TEST(SubscriptionRepositoryTest, PoolWaitsForAFreeSessionThenGivesUp) {
@@ -128,7 +165,7 @@ TYPED_TEST(SubscriptionRepositoryTest, PoolWaitsForAFreeSessionThenGivesUp) {
   int holding = 0;
   bool release = false;
   auto hold = [&] {
-    this->pool_->Run("hold", [&](soci::session&) {
+    this->db_->pool().Run("hold", [&](Connection&) {
       std::unique_lock<std::mutex> lock(mu);
       ++holding;
       cv.notify_all();
@@ -141,8 +178,8 @@ TYPED_TEST(SubscriptionRepositoryTest, PoolWaitsForAFreeSessionThenGivesUp) {
     cv.wait(lock, [&] { return holding == 2; });
   }
   try {
-    this->pool_->Run(
-        "third", [](soci::session&) {}, std::chrono::milliseconds(100));
+    this->db_->pool().Run(
+        "third", [](Connection&) {}, std::chrono::milliseconds(100));
     ADD_FAILURE() << "a third session appeared";
   } catch (const common::Error& e) {
     EXPECT_EQ(e.code(), common::ErrorCode::kUnavailable);
@@ -154,7 +191,7 @@ TYPED_TEST(SubscriptionRepositoryTest, PoolWaitsForAFreeSessionThenGivesUp) {
   cv.notify_all();
   a.join();
   b.join();
-  EXPECT_FALSE(this->repo_->Find("t1").has_value());
+  EXPECT_FALSE(this->Find("t1").has_value());
 }
 
 }  // namespace

@@ -5,8 +5,7 @@
 
 #include "server/app/server_app.h"
 #include "server/auth/jwt.h"
-#include "db/audit_repository.h"
-#include "db/subscription_repository.h"
+#include "db/unit_of_work.h"
 #include "paybell/v1/billing.grpc.pb.h"
 #include "paybell/v1/notification.grpc.pb.h"
 #include "paybell/v1/webhook.grpc.pb.h"
@@ -65,6 +64,13 @@ class BillingGrpcTest : public ::testing::Test {
 
   common::SystemClock clock_;
   testing::TempDir dir_;
+  void Store(const domain::Subscription& subscription) {
+    app_->database().Transact("store", [&](db::UnitOfWork& unit) {
+      unit.subscriptions().Upsert(subscription);
+      unit.Commit();
+    });
+  }
+
   std::unique_ptr<app::ServerApp> app_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::BillingService::Stub> billing_;
@@ -82,14 +88,14 @@ TEST_F(BillingGrpcTest, UnknownTenantIsNoneNotAnError) {
 }
 
 TEST_F(BillingGrpcTest, ReturnsTheStoredSubscriptionToEveryRoleOfTheTenant) {
-  db::SubscriptionRecord r;
+  domain::Subscription r;
   r.tenant_id = "acme";
-  r.plan = "firm";
-  r.status = "trialing";
+  r.plan = domain::Plan::kFirm;
+  r.status = domain::SubscriptionStatus::kTrialing;
   r.trial_end = 1'900'000'000;
   r.stripe_customer_id = "cus_acme";
   r.created_at = r.updated_at = 1'800'000'000;
-  db::SociSubscriptionRepository(app_->pool()).Upsert(r);
+  Store(r);
 
   for (auto [role, tenant] :
        {std::pair{auth::Role::kOwner, "acme"}, std::pair{auth::Role::kAdmin, "acme"},
@@ -169,13 +175,12 @@ TEST_F(BillingGrpcTest, BillingConfigInTestMode) {
 }
 
 TEST_F(BillingGrpcTest, ListSubscriptionsIsForOperatorsAndPaginates) {
-  db::SociSubscriptionRepository repo(app_->pool());
   for (const char* tenant : {"a", "b", "c"}) {
-    db::SubscriptionRecord r;
+    domain::Subscription r;
     r.tenant_id = tenant;
-    r.status = "active";
-    r.plan = "starter";
-    repo.Upsert(r);
+    r.status = domain::SubscriptionStatus::kActive;
+    r.plan = domain::Plan::kStarter;
+    Store(r);
   }
   v1::ListSubscriptionsRequest request;
   request.set_page_size(2);
@@ -232,8 +237,8 @@ TEST_F(BillingGrpcTest, StubModeCheckoutAndPortalAnswerLocallyAndAreAudited) {
   EXPECT_TRUE(portal_response.stub());
 
   std::vector<db::AuditEntry> audit;
-  app_->pool().Run("t",
-                   [&](soci::session& s) { audit = db::audit_sql::ListForTenant(s, "acme", 10); });
+  app_->database().Read(
+      "t", [&](db::UnitOfWork& unit) { audit = unit.audit().ListForTenant("acme", 10); });
   ASSERT_EQ(audit.size(), 2u);
   EXPECT_EQ(audit[0].action, "billing.portal_session.created");
   EXPECT_EQ(audit[1].action, "billing.checkout_session.created");

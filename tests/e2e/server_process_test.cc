@@ -11,8 +11,7 @@
 #include "server/auth/jwt.h"
 #include "server/common/clock.h"
 #include "server/common/database_url.h"
-#include "db/pool.h"
-#include "db/subscription_repository.h"
+#include "db/soci_database.h"
 #include "paybell/v1/billing.grpc.pb.h"
 #include "tests/support/db_backends.h"
 #include "tests/support/process.h"
@@ -102,12 +101,15 @@ TEST(ServerProcessTest, RestartKeepsDataAndGeneratedSecret) {
   }
   {
     // What Stripe's webhook will do later: store a subscription while the server is down.
-    db::ConnectionPool pool(common::ParseDatabaseUrl("sqlite:" + dir.File("paybell.db")), 1);
-    db::SubscriptionRecord r;
+    db::SociDatabase db(common::ParseDatabaseUrl("sqlite:" + dir.File("paybell.db")), 1);
+    domain::Subscription r;
     r.tenant_id = "acme";
-    r.plan = "pro";
-    r.status = "active";
-    db::SociSubscriptionRepository(pool).Upsert(r);
+    r.plan = domain::Plan::kPro;
+    r.status = domain::SubscriptionStatus::kActive;
+    db.Transact("store", [&](db::UnitOfWork& unit) {
+      unit.subscriptions().Upsert(r);
+      unit.Commit();
+    });
   }
   ServerProcess server(dir.path());
   EXPECT_EQ(ReadFile(dir.File("jwt-secret")), secret);

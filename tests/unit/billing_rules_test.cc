@@ -1,8 +1,11 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "server/billing/billing_config.h"
-#include "server/billing/billing_service.h"
-#include "server/billing/subscription_rules.h"
+#include "server/billing/checkout.h"
+#include "server/billing/proto_mapping.h"
 #include "server/common/config.h"
 #include "server/common/error.h"
 #include "server/common/pagination.h"
@@ -10,33 +13,77 @@
 namespace paybell::billing {
 namespace {
 
-TEST(SubscriptionRulesTest, StatusWordsRoundTrip) {
+TEST(DomainWordsTest, StatusWordsRoundTrip) {
   for (const char* word : {"active", "trialing", "past_due", "canceled", "unpaid", "incomplete",
                            "incomplete_expired", "paused"}) {
-    const auto status = StatusFromWord(word);
-    EXPECT_NE(status, v1::SUBSCRIPTION_STATUS_UNSPECIFIED) << word;
-    EXPECT_EQ(StatusWord(status), word);
+    const auto status = domain::StatusFromWord(word);
+    ASSERT_TRUE(status.has_value()) << word;
+    EXPECT_EQ(domain::StatusWord(*status), word);
+    EXPECT_NE(ToProto(*status), v1::SUBSCRIPTION_STATUS_UNSPECIFIED) << word;
+    EXPECT_EQ(StatusFromProto(ToProto(*status)), status);
   }
-  EXPECT_EQ(StatusFromWord("bogus"), v1::SUBSCRIPTION_STATUS_UNSPECIFIED);
-  EXPECT_EQ(StatusWord(v1::SUBSCRIPTION_STATUS_NONE), "");
+  EXPECT_FALSE(domain::StatusFromWord("bogus").has_value());
+  EXPECT_FALSE(StatusFromProto(v1::SUBSCRIPTION_STATUS_NONE).has_value());
 }
 
-TEST(SubscriptionRulesTest, PlanWordsRoundTrip) {
-  EXPECT_EQ(PlanFromWord("pro"), v1::PLAN_PRO);
-  EXPECT_EQ(PlanWord(v1::PLAN_FIRM), "firm");
-  EXPECT_EQ(PlanFromWord("Pro"), v1::PLAN_UNSPECIFIED);
-  EXPECT_EQ(PlanWord(v1::PLAN_UNSPECIFIED), "");
+TEST(DomainWordsTest, PlanWordsRoundTrip) {
+  EXPECT_EQ(domain::PlanFromWord("pro"), domain::Plan::kPro);
+  EXPECT_EQ(domain::PlanWord(domain::Plan::kFirm), "firm");
+  EXPECT_EQ(domain::PlanFromWord(""), domain::Plan::kNone);
+  EXPECT_FALSE(domain::PlanFromWord("Pro").has_value());
+  EXPECT_EQ(domain::PlanWord(domain::Plan::kNone), "");
+  EXPECT_EQ(PlanFromProto(v1::PLAN_PRO), domain::Plan::kPro);
+  EXPECT_FALSE(PlanFromProto(v1::PLAN_UNSPECIFIED).has_value());
+}
+
+TEST(DomainWordsTest, OutcomeWordsRoundTrip) {
+  for (const char* word : {"applied", "duplicate", "stale", "ignored", "unmatched", "failed"}) {
+    const auto outcome = domain::OutcomeFromWord(word);
+    ASSERT_TRUE(outcome.has_value()) << word;
+    EXPECT_EQ(domain::OutcomeWord(*outcome), word);
+  }
+  EXPECT_FALSE(domain::OutcomeFromWord("Applied").has_value());
 }
 
 TEST(SubscriptionRulesTest, Entitlement) {
-  EXPECT_TRUE(IsEntitled(v1::SUBSCRIPTION_STATUS_ACTIVE));
-  EXPECT_TRUE(IsEntitled(v1::SUBSCRIPTION_STATUS_TRIALING));
-  EXPECT_TRUE(IsEntitled(v1::SUBSCRIPTION_STATUS_PAST_DUE));
-  for (auto s : {v1::SUBSCRIPTION_STATUS_NONE, v1::SUBSCRIPTION_STATUS_CANCELED,
-                 v1::SUBSCRIPTION_STATUS_UNPAID, v1::SUBSCRIPTION_STATUS_INCOMPLETE,
-                 v1::SUBSCRIPTION_STATUS_INCOMPLETE_EXPIRED, v1::SUBSCRIPTION_STATUS_PAUSED}) {
-    EXPECT_FALSE(IsEntitled(s)) << s;
+  using S = domain::SubscriptionStatus;
+  for (const S status : domain::kAllStatuses) {
+    const bool expected = status == S::kActive || status == S::kTrialing || status == S::kPastDue;
+    EXPECT_EQ(domain::IsEntitled(status), expected) << domain::StatusWord(status);
   }
+}
+
+// One definition of "live" for checkout and the webhook rules, over every status: a live
+// subscription blocks a new checkout (and may not be replaced by a second one:
+// event_rules_test); only canceled and incomplete_expired, which Stripe never leaves, do not.
+TEST(SubscriptionRulesTest, WhichStatusesBlockANewCheckout) {
+  using S = domain::SubscriptionStatus;
+  const std::pair<S, bool> kBlocks[] = {
+      {S::kActive, true},    {S::kTrialing, true},  {S::kPastDue, true},
+      {S::kUnpaid, true},    {S::kPaused, true},    {S::kIncomplete, true},
+      {S::kCanceled, false}, {S::kIncompleteExpired, false},
+  };
+  ASSERT_EQ(std::size(kBlocks), std::size(domain::kAllStatuses));
+  for (const auto& [status, blocks] : kBlocks) {
+    SCOPED_TRACE(std::string(domain::StatusWord(status)));
+    EXPECT_EQ(domain::IsLive(status), blocks);
+    domain::Subscription current;
+    current.tenant_id = "acme";
+    current.stripe_subscription_id = "sub_1";
+    current.status = status;
+    if (blocks) {
+      try {
+        RequireNoLiveSubscription("acme", current);
+        ADD_FAILURE() << "checkout allowed";
+      } catch (const common::Error& e) {
+        EXPECT_EQ(e.code(), common::ErrorCode::kFailedPrecondition);
+        EXPECT_THAT(e.what(), ::testing::HasSubstr(std::string(domain::StatusWord(status))));
+      }
+    } else {
+      EXPECT_NO_THROW(RequireNoLiveSubscription("acme", current));
+    }
+  }
+  EXPECT_NO_THROW(RequireNoLiveSubscription("acme", std::nullopt));
 }
 
 TEST(ToSubscriptionProtoTest, NoRowMeansNone) {
@@ -48,10 +95,10 @@ TEST(ToSubscriptionProtoTest, NoRowMeansNone) {
 }
 
 TEST(ToSubscriptionProtoTest, CopiesTheRow) {
-  db::SubscriptionRecord r;
+  domain::Subscription r;
   r.tenant_id = "t1";
-  r.plan = "pro";
-  r.status = "past_due";
+  r.plan = domain::Plan::kPro;
+  r.status = domain::SubscriptionStatus::kPastDue;
   r.current_period_end = 1'800'000'000;
   r.stripe_customer_id = "cus_1";
   r.cancel_at_period_end = true;

@@ -12,7 +12,18 @@ using testing::ApiShape;
 using ::testing::HasSubstr;
 using testing::SubscriptionSpec;
 
+using domain::EventOutcome;
+using domain::Plan;
+using domain::Subscription;
+using domain::SubscriptionStatus;
+
 constexpr int64_t kNow = 1'800'001'000;
+
+// Words read better in expectations and failure messages than enum values.
+std::string Word(EventOutcome o) { return std::string(domain::OutcomeWord(o)); }
+std::string Word(SubscriptionStatus s) { return std::string(domain::StatusWord(s)); }
+std::string Word(Plan p) { return std::string(domain::PlanWord(p)); }
+std::string Word(const std::optional<Plan>& p) { return p ? Word(*p) : "(none)"; }
 const PlanPrices kPrices{"price_starter_1", "price_pro_1", "price_firm_1"};
 
 StripeEvent SubscriptionEvent(const std::string& id, const std::string& type, int64_t created,
@@ -22,19 +33,19 @@ StripeEvent SubscriptionEvent(const std::string& id, const std::string& type, in
 }
 
 // The row after applying `event` to `current`; fails the test unless it was applied.
-db::SubscriptionRecord Applied(const StripeEvent& event,
-                               const std::optional<db::SubscriptionRecord>& current) {
+Subscription Applied(const StripeEvent& event,
+                               const std::optional<Subscription>& current) {
   const EventDecision d = DecideEvent(event, "acme", current, kPrices, kNow);
-  EXPECT_EQ(d.outcome, "applied") << d.error;
+  EXPECT_EQ(Word(d.outcome), "applied") << d.error;
   EXPECT_TRUE(d.write.has_value());
-  return d.write.value_or(db::SubscriptionRecord{});
+  return d.write.value_or(Subscription{});
 }
 
 TEST(EventRulesTest, CreatedMakesTheRow) {
   const auto row = Applied(SubscriptionEvent("evt_1", "customer.subscription.created", 100), {});
   EXPECT_EQ(row.tenant_id, "acme");
-  EXPECT_EQ(row.status, "active");
-  EXPECT_EQ(row.plan, "pro");  // from the price id
+  EXPECT_EQ(Word(row.status), "active");
+  EXPECT_EQ(Word(row.plan), "pro");  // from the price id
   EXPECT_EQ(row.stripe_subscription_id, "sub_1");
   EXPECT_EQ(row.stripe_customer_id, "cus_1");
   EXPECT_EQ(row.last_event_created, 100);
@@ -42,19 +53,44 @@ TEST(EventRulesTest, CreatedMakesTheRow) {
   EXPECT_EQ(row.created_at, kNow);
 }
 
-TEST(EventRulesTest, MetadataPlanWinsOverPrice) {
+// The customer portal changes the price and never the metadata checkout wrote: the configured
+// price decides, or a Starter→Pro upgrade would stay Starter.
+TEST(EventRulesTest, PriceDecidesThePlanAfterAPortalUpgrade) {
+  SubscriptionSpec starter;
+  starter.plan = "starter";  // metadata written at checkout
+  starter.price = "price_starter_1";
+  const auto row =
+      Applied(SubscriptionEvent("evt_1", "customer.subscription.created", 1, starter), {});
+  EXPECT_EQ(Word(row.plan), "starter");
+  SubscriptionSpec upgraded = starter;
+  upgraded.price = "price_pro_1";  // the portal's change; metadata still says starter
+  const EventDecision d = DecideEvent(
+      SubscriptionEvent("evt_2", "customer.subscription.updated", 2, upgraded), "acme", row,
+      kPrices, kNow);
+  ASSERT_TRUE(d.write.has_value());
+  EXPECT_EQ(Word(d.write->plan), "pro");
+  EXPECT_EQ(d.plan_source, PlanSource::kPrice);
+}
+
+TEST(EventRulesTest, MetadataPlanOnlyNamesAnUnknownPrice) {
   SubscriptionSpec spec;
   spec.plan = "firm";
-  EXPECT_EQ(Applied(SubscriptionEvent("evt_1", "customer.subscription.created", 1, spec), {}).plan,
-            "firm");
+  spec.price = "price_not_configured";
+  const EventDecision d = DecideEvent(
+      SubscriptionEvent("evt_1", "customer.subscription.created", 1, spec), "acme", std::nullopt,
+      kPrices, kNow);
+  ASSERT_TRUE(d.write.has_value());
+  EXPECT_EQ(Word(d.write->plan), "firm");
+  EXPECT_EQ(d.plan_source, PlanSource::kMetadata);  // the ingestor logs this case
 }
 
 TEST(EventRulesTest, UnknownPriceKeepsThePlanKnownBefore) {
   auto row = Applied(SubscriptionEvent("evt_1", "customer.subscription.created", 1), {});
   SubscriptionSpec spec;
   spec.price = "price_unknown";
-  EXPECT_EQ(Applied(SubscriptionEvent("evt_2", "customer.subscription.updated", 2, spec), row).plan,
-            "pro");
+  EXPECT_EQ(
+      Word(Applied(SubscriptionEvent("evt_2", "customer.subscription.updated", 2, spec), row).plan),
+      "pro");
 }
 
 TEST(EventRulesTest, OlderEventIsStale) {
@@ -64,7 +100,7 @@ TEST(EventRulesTest, OlderEventIsStale) {
   const EventDecision d =
       DecideEvent(SubscriptionEvent("evt_old", "customer.subscription.updated", 199, past_due),
                   "acme", row, kPrices, kNow);
-  EXPECT_EQ(d.outcome, "stale");
+  EXPECT_EQ(Word(d.outcome), "stale");
   EXPECT_THAT(d.error, HasSubstr("evt_new"));
   EXPECT_FALSE(d.write.has_value());
 }
@@ -73,8 +109,9 @@ TEST(EventRulesTest, SameSecondLaterArrivalApplies) {
   const auto row = Applied(SubscriptionEvent("evt_a", "customer.subscription.updated", 200), {});
   SubscriptionSpec past_due;
   past_due.status = "past_due";
-  EXPECT_EQ(Applied(SubscriptionEvent("evt_b", "customer.subscription.updated", 200, past_due), row)
-                .status,
+  EXPECT_EQ(Word(Applied(SubscriptionEvent("evt_b", "customer.subscription.updated", 200, past_due),
+                         row)
+                     .status),
             "past_due");
 }
 
@@ -84,17 +121,17 @@ TEST(EventRulesTest, DeletedIsNotRevivedByALateUpdate) {
   canceled.canceled_at = 1'800'000'300;
   const auto row =
       Applied(SubscriptionEvent("evt_del", "customer.subscription.deleted", 300, canceled), {});
-  EXPECT_EQ(row.status, "canceled");
+  EXPECT_EQ(Word(row.status), "canceled");
   // Older update: stale by time.
-  EXPECT_EQ(DecideEvent(SubscriptionEvent("evt_upd_old", "customer.subscription.updated", 250),
-                        "acme", row, kPrices, kNow)
-                .outcome,
+  EXPECT_EQ(Word(DecideEvent(SubscriptionEvent("evt_upd_old", "customer.subscription.updated", 250),
+                             "acme", row, kPrices, kNow)
+                     .outcome),
             "stale");
   // Same second, delivered after: still not revived, canceled is final.
   const EventDecision same =
       DecideEvent(SubscriptionEvent("evt_upd_same", "customer.subscription.updated", 300), "acme",
                   row, kPrices, kNow);
-  EXPECT_EQ(same.outcome, "stale");
+  EXPECT_EQ(Word(same.outcome), "stale");
   EXPECT_THAT(same.error, HasSubstr("final"));
 }
 
@@ -108,14 +145,14 @@ TEST(EventRulesTest, NewSubscriptionReplacesAFinishedOneButNotALiveOne) {
   const auto new_row =
       Applied(SubscriptionEvent("evt_2", "customer.subscription.created", 150, fresh), old_row);
   EXPECT_EQ(new_row.stripe_subscription_id, "sub_2");
-  EXPECT_EQ(new_row.status, "active");
+  EXPECT_EQ(Word(new_row.status), "active");
   EXPECT_EQ(new_row.created_at, old_row.created_at);
 
   // A late event of the old subscription cannot touch the new live one.
   const EventDecision late =
       DecideEvent(SubscriptionEvent("evt_3", "customer.subscription.deleted", 500, canceled),
                   "acme", new_row, kPrices, kNow);
-  EXPECT_EQ(late.outcome, "stale");
+  EXPECT_EQ(Word(late.outcome), "stale");
   EXPECT_THAT(late.error, HasSubstr("sub_2"));
 }
 
@@ -130,7 +167,7 @@ TEST(EventRulesTest, LateCreatedDoesNotRollBackTheSameSecondsUpdate) {
   const EventDecision d =
       DecideEvent(SubscriptionEvent("evt_cre", "customer.subscription.created", 200, incomplete),
                   "acme", row, kPrices, kNow);
-  EXPECT_EQ(d.outcome, "stale");
+  EXPECT_EQ(Word(d.outcome), "stale");
 }
 
 TEST(EventRulesTest, OldEventOfAnEarlierSubscriptionCannotReviveTheTenant) {
@@ -147,7 +184,7 @@ TEST(EventRulesTest, OldEventOfAnEarlierSubscriptionCannotReviveTheTenant) {
   const EventDecision retried =
       DecideEvent(SubscriptionEvent("evt_a_upd", "customer.subscription.updated", 90, a_active),
                   "acme", row, kPrices, kNow);
-  EXPECT_EQ(retried.outcome, "stale");
+  EXPECT_EQ(Word(retried.outcome), "stale");
 }
 
 TEST(EventRulesTest, CheckoutLinksIdsWithoutDowngrading) {
@@ -155,7 +192,7 @@ TEST(EventRulesTest, CheckoutLinksIdsWithoutDowngrading) {
       testing::EventPayload("evt_cs", "checkout.session.completed", 50,
                             testing::CheckoutSessionObject("cs_1", "acme", "cus_1", "sub_1")));
   const auto linked = Applied(checkout, {});
-  EXPECT_EQ(linked.status, "incomplete");
+  EXPECT_EQ(Word(linked.status), "incomplete");
   EXPECT_EQ(linked.stripe_customer_id, "cus_1");
   EXPECT_EQ(linked.stripe_subscription_id, "sub_1");
   EXPECT_FALSE(linked.last_event_created.has_value());
@@ -163,7 +200,7 @@ TEST(EventRulesTest, CheckoutLinksIdsWithoutDowngrading) {
   // The subscription's own event arrived first: checkout keeps its state.
   const auto active = Applied(SubscriptionEvent("evt_1", "customer.subscription.created", 60), {});
   const auto after = Applied(checkout, active);
-  EXPECT_EQ(after.status, "active");
+  EXPECT_EQ(Word(after.status), "active");
   EXPECT_EQ(after.last_event_id, "evt_1");
 }
 
@@ -173,7 +210,7 @@ TEST(EventRulesTest, InvoicePaymentFailedAsksForANotification) {
       testing::EventPayload("evt_f", "invoice.payment_failed", 70,
                             testing::InvoiceObject("sub_1", "cus_1", "acme", ApiShape::kCurrent)));
   const EventDecision d = DecideEvent(failed, "acme", active, kPrices, kNow);
-  EXPECT_EQ(d.outcome, "applied");
+  EXPECT_EQ(Word(d.outcome), "applied");
   EXPECT_TRUE(d.payment_failed);
   EXPECT_FALSE(d.write.has_value());  // the status moves with customer.subscription.updated
 }
@@ -181,11 +218,11 @@ TEST(EventRulesTest, InvoicePaymentFailedAsksForANotification) {
 TEST(EventRulesTest, UnmatchedAndIgnored) {
   const auto unmatched = DecideEvent(SubscriptionEvent("evt_1", "customer.subscription.created", 1),
                                      "", std::nullopt, kPrices, kNow);
-  EXPECT_EQ(unmatched.outcome, "unmatched");
+  EXPECT_EQ(Word(unmatched.outcome), "unmatched");
   EXPECT_THAT(unmatched.error, HasSubstr("cus_1"));
   const StripeEvent other =
       ParseStripeEvent(testing::EventPayload("evt_2", "customer.created", 1, {{"id", "cus_1"}}));
-  EXPECT_EQ(DecideEvent(other, "acme", std::nullopt, kPrices, kNow).outcome, "ignored");
+  EXPECT_EQ(Word(DecideEvent(other, "acme", std::nullopt, kPrices, kNow).outcome), "ignored");
 }
 
 TEST(EventRulesTest, UnknownStatusFails) {
@@ -193,14 +230,73 @@ TEST(EventRulesTest, UnknownStatusFails) {
   odd.status = "weird";
   const auto d = DecideEvent(SubscriptionEvent("evt_1", "customer.subscription.updated", 1, odd),
                              "acme", std::nullopt, kPrices, kNow);
-  EXPECT_EQ(d.outcome, "failed");
+  EXPECT_EQ(Word(d.outcome), "failed");
   EXPECT_THAT(d.error, HasSubstr("weird"));
 }
 
+// A tenant whose recorded subscription sub_1 is in `status`, and a paid checkout or an event of
+// a second subscription sub_2: replaced exactly when sub_1 is no longer live, and otherwise a
+// failure an operator must act on, since the customer may be charged twice (checkout refuses a
+// new purchase by the same rule: billing_rules_test).
+TEST(EventRulesTest, ASecondSubscriptionReplacesOnlyAFinishedOne) {
+  for (const SubscriptionStatus status : domain::kAllStatuses) {
+    SCOPED_TRACE(Word(status));
+    Subscription current;
+    current.tenant_id = "acme";
+    current.stripe_customer_id = "cus_1";
+    current.stripe_subscription_id = "sub_1";
+    current.plan = Plan::kPro;
+    current.status = status;
+    current.last_event_created = 100;
+    current.last_event_id = "evt_0";
+
+    SubscriptionSpec second;
+    second.id = "sub_2";
+    const EventDecision event = DecideEvent(
+        SubscriptionEvent("evt_2", "customer.subscription.created", 200, second), "acme", current,
+        kPrices, kNow);
+    const StripeEvent checkout = ParseStripeEvent(
+        testing::EventPayload("evt_cs", "checkout.session.completed", 200,
+                              testing::CheckoutSessionObject("cs_2", "acme", "cus_1", "sub_2")));
+    const EventDecision paid = DecideEvent(checkout, "acme", current, kPrices, kNow);
+    if (domain::IsLive(status)) {
+      EXPECT_EQ(Word(event.outcome), "failed");
+      EXPECT_TRUE(event.second_live_subscription);
+      EXPECT_EQ(Word(paid.outcome), "failed");
+      EXPECT_TRUE(paid.second_live_subscription);
+      EXPECT_THAT(paid.error, HasSubstr("sub_1"));
+      EXPECT_THAT(paid.error, HasSubstr("billed twice"));
+      EXPECT_FALSE(paid.write.has_value());
+    } else {
+      EXPECT_EQ(Word(event.outcome), "applied") << event.error;
+      ASSERT_TRUE(event.write.has_value());
+      EXPECT_EQ(event.write->stripe_subscription_id, "sub_2");
+      EXPECT_EQ(Word(paid.outcome), "applied") << paid.error;
+      ASSERT_TRUE(paid.write.has_value());
+      EXPECT_EQ(paid.write->stripe_subscription_id, "sub_2");
+    }
+  }
+}
+
+TEST(EventRulesTest, AFinishedSecondSubscriptionIsOnlyStale) {
+  Subscription current;
+  current.tenant_id = "acme";
+  current.stripe_subscription_id = "sub_1";
+  current.status = SubscriptionStatus::kActive;
+  SubscriptionSpec old_one;
+  old_one.id = "sub_0";
+  old_one.status = "canceled";
+  const EventDecision d = DecideEvent(
+      SubscriptionEvent("evt_9", "customer.subscription.deleted", 500, old_one), "acme", current,
+      kPrices, kNow);
+  EXPECT_EQ(Word(d.outcome), "stale");
+  EXPECT_FALSE(d.second_live_subscription);
+}
+
 TEST(PlanPricesTest, MapsConfiguredPricesOnly) {
-  EXPECT_EQ(kPrices.PlanForPrice("price_firm_1"), "firm");
-  EXPECT_EQ(kPrices.PlanForPrice("price_other"), "");
-  EXPECT_EQ(PlanPrices{}.PlanForPrice(""), "");
+  EXPECT_EQ(Word(kPrices.PlanForPrice("price_firm_1")), "firm");
+  EXPECT_EQ(Word(kPrices.PlanForPrice("price_other")), "(none)");
+  EXPECT_EQ(Word(PlanPrices{}.PlanForPrice("")), "(none)");
 }
 
 }  // namespace

@@ -1,11 +1,9 @@
-// Appends to audit_log: who did what to which tenant, and when.
+// audit_log: who did what to which tenant, and when.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include "db/pool.h"
 
 namespace paybell::db {
 
@@ -20,11 +18,12 @@ struct AuditEntry {
   std::string request_id;
 };
 
-namespace audit_sql {
-void Insert(soci::session& session, const AuditEntry& entry);
-// Newest first; for tests and operators.
-std::vector<AuditEntry> ListForTenant(soci::session& session, const std::string& tenant_id,
-                                      int limit);
-}  // namespace audit_sql
+class AuditLog {
+ public:
+  virtual ~AuditLog() = default;
+  virtual void Append(const AuditEntry& entry) = 0;
+  // Newest first; for tests and operators.
+  virtual std::vector<AuditEntry> ListForTenant(const std::string& tenant_id, int limit) = 0;
+};
 
 }  // namespace paybell::db

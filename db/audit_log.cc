@@ -1,8 +1,7 @@
-#include "db/audit_repository.h"
-
 #include <string_view>
 
 #include "db/row_access.h"
+#include "db/soci_repositories.h"
 
 namespace paybell::db {
 namespace {
@@ -17,21 +16,21 @@ FROM audit_log WHERE tenant_id = :tenant_id ORDER BY id DESC LIMIT :limit)sql";
 
 }  // namespace
 
-namespace audit_sql {
-
-void Insert(soci::session& session, const AuditEntry& e) {
-  long long at = e.at;
-  const std::string detail = e.detail.empty() ? "{}" : e.detail;
-  session << kInsertAudit, soci::use(at), soci::use(e.actor), soci::use(e.actor_role),
-      soci::use(e.tenant_id), soci::use(e.action), soci::use(e.target), soci::use(detail),
-      soci::use(e.request_id);
+void SociAuditLog::Append(const AuditEntry& e) {
+  entry_ = e;
+  if (entry_.detail.empty()) entry_.detail = "{}";
+  at_ = e.at;
+  append_.Execute(session_, [&](soci::session& s) {
+    return (s.prepare << kInsertAudit, soci::use(at_), soci::use(entry_.actor),
+            soci::use(entry_.actor_role), soci::use(entry_.tenant_id), soci::use(entry_.action),
+            soci::use(entry_.target), soci::use(entry_.detail), soci::use(entry_.request_id));
+  });
 }
 
-std::vector<AuditEntry> ListForTenant(soci::session& session, const std::string& tenant_id,
-                                      int limit) {
+std::vector<AuditEntry> SociAuditLog::ListForTenant(const std::string& tenant_id, int limit) {
   std::vector<AuditEntry> out;
   soci::rowset<soci::row> rows =
-      (session.prepare << kListForTenant, soci::use(tenant_id), soci::use(limit));
+      (session_.prepare << kListForTenant, soci::use(tenant_id), soci::use(limit));
   for (const soci::row& row : rows) {
     AuditEntry e;
     e.at = GetInt(row, "at");
@@ -47,6 +46,6 @@ std::vector<AuditEntry> ListForTenant(soci::session& session, const std::string&
   return out;
 }
 
-}  // namespace audit_sql
+void SociAuditLog::ForgetServerStatements(bool postgres) { append_.ForgetOnServer(postgres); }
 
 }  // namespace paybell::db

@@ -1,0 +1,65 @@
+// A statement prepared once per connection and executed many times. A one-shot SOCI statement
+// costs PostgreSQL three round trips (a named prepare, the execute, a DEALLOCATE); a kept one
+// costs one. The values it binds and the row it reads live in the owning repository, so they
+// outlive every execution.
+#pragma once
+
+#include <soci/soci.h>
+
+#include <memory>
+
+namespace paybell::db {
+
+class PreparedStatement {
+ public:
+  // The statement, prepared by `prepare(session)` on first use. `prepare` returns
+  // `session.prepare << sql, soci::use(member)…, soci::into(row_member)`.
+  template <typename Prepare>
+  soci::statement& Get(soci::session& session, Prepare&& prepare) {
+    if (!statement_) statement_ = std::make_unique<soci::statement>(prepare(session));
+    return *statement_;
+  }
+
+  // Executes a statement that reads at most one row; true when it read one. The statement is
+  // run to completion, so SQLite does not keep a read snapshot open between executions.
+  template <typename Prepare, typename Read>
+  bool QueryOne(soci::session& session, Prepare&& prepare, Read&& read) {
+    soci::statement& st = Get(session, prepare);
+    if (!st.execute(true)) return false;
+    read();
+    while (st.fetch()) {
+    }
+    return true;
+  }
+
+  // Executes a statement that reads any number of rows, calling `read` for each.
+  template <typename Prepare, typename Read>
+  void QueryAll(soci::session& session, Prepare&& prepare, Read&& read) {
+    soci::statement& st = Get(session, prepare);
+    if (!st.execute(true)) return;
+    do {
+      read();
+    } while (st.fetch());
+  }
+
+  // Executes a statement that reads nothing; returns the rows it changed.
+  template <typename Prepare>
+  long long Execute(soci::session& session, Prepare&& prepare) {
+    soci::statement& st = Get(session, prepare);
+    st.execute(true);
+    return st.get_affected_rows();
+  }
+
+  // The row a reading statement fetches into: bind it with soci::into(row()).
+  soci::row& row() { return row_; }
+
+  // The connection died and the server forgot the statement with it: drop it without sending
+  // PostgreSQL a DEALLOCATE over the dead connection.
+  void ForgetOnServer(bool postgres);
+
+ private:
+  soci::row row_;  // declared before the statement, so it outlives it
+  std::unique_ptr<soci::statement> statement_;
+};
+
+}  // namespace paybell::db

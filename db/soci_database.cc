@@ -1,0 +1,78 @@
+#include "db/soci_database.h"
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "db/errors.h"
+#include "db/soci_repositories.h"
+
+namespace paybell::db {
+
+SociUnitOfWork::SociUnitOfWork(Connection& connection, bool write)
+    : connection_(connection), write_(write) {
+  if (!write_) return;
+  if (connection_.kind() == DatabaseKind::kSqlite) {
+    connection_.session() << "BEGIN IMMEDIATE";
+  } else {
+    connection_.session().begin();  // one round trip; a one-shot "BEGIN" statement costs three
+  }
+  open_ = true;
+}
+
+SociUnitOfWork::~SociUnitOfWork() {
+  if (!open_) return;
+  try {
+    connection_.session().rollback();
+  } catch (const std::exception& e) {
+    // A dead connection rolled back on the server already; the pool discards it.
+    spdlog::warn("rollback failed: {}", ErrorMessage(e));
+  }
+}
+
+SubscriptionRepository& SociUnitOfWork::subscriptions() {
+  return connection_.repositories().subscriptions;
+}
+EventRepository& SociUnitOfWork::events() { return connection_.repositories().events; }
+CheckoutRepository& SociUnitOfWork::checkouts() { return connection_.repositories().checkouts; }
+AuditLog& SociUnitOfWork::audit() { return connection_.repositories().audit; }
+
+void SociUnitOfWork::LockTenant(const std::string& tenant_id) {
+  if (!write_) throw std::logic_error("LockTenant outside a transaction locks nothing");
+  connection_.repositories().LockTenant(tenant_id);
+}
+
+void SociUnitOfWork::Commit() {
+  if (!open_) return;
+  connection_.session().commit();
+  open_ = false;
+}
+
+SociDatabase::SociDatabase(const common::DatabaseUrl& url, size_t connections)
+    : pool_(url, connections) {}
+
+void SociDatabase::Transact(std::string_view what,
+                            const std::function<void(UnitOfWork&)>& work) {
+  pool_.Run(what, [&](Connection& connection) {
+    SociUnitOfWork unit(connection, /*write=*/true);
+    work(unit);
+  });
+}
+
+void SociDatabase::Read(std::string_view what, const std::function<void(UnitOfWork&)>& work) {
+  pool_.Run(what, [&](Connection& connection) {
+    SociUnitOfWork unit(connection, /*write=*/false);
+    work(unit);
+  });
+}
+
+bool SociDatabase::Ping() {
+  try {
+    pool_.Run("ping", [](Connection& connection) { connection.repositories().Ping(); });
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace paybell::db

@@ -1,0 +1,129 @@
+// The SOCI implementations of the repositories, one set per pooled connection, each keeping
+// its statements prepared on that connection. Only db/ sees this header.
+#pragma once
+
+#include <soci/soci.h>
+
+#include "db/audit_log.h"
+#include "db/checkout_repository.h"
+#include "db/event_repository.h"
+#include "db/prepared_statement.h"
+#include "db/subscription_repository.h"
+#include "server/common/database_url.h"
+
+namespace paybell::db {
+
+using common::DatabaseKind;
+
+class SociSubscriptionRepository final : public SubscriptionRepository {
+ public:
+  explicit SociSubscriptionRepository(soci::session& session);
+  ~SociSubscriptionRepository() override;
+  std::optional<domain::Subscription> Find(const std::string& tenant_id) override;
+  void Upsert(const domain::Subscription& subscription) override;
+  std::vector<domain::Subscription> List(const std::optional<domain::SubscriptionStatus>& status,
+                                         const std::string& after_tenant_id, int limit) override;
+  std::optional<std::string> FindTenantByStripeIds(const std::string& subscription_id,
+                                                   const std::string& customer_id) override;
+  void ForgetServerStatements(bool postgres);
+
+ private:
+  struct Row;  // the bound values of one row
+  soci::session& session_;
+  std::string key_;
+  std::unique_ptr<Row> values_;
+  PreparedStatement find_, upsert_, tenant_by_subscription_, tenant_by_customer_;
+};
+
+class SociEventRepository final : public EventRepository {
+ public:
+  explicit SociEventRepository(soci::session& session) : session_(session) {}
+  bool InsertIfNew(const EventRecord& event) override;
+  void CountDuplicateDelivery(const std::string& event_id) override;
+  void SetOutcome(const std::string& event_id, const std::string& tenant_id,
+                  domain::EventOutcome outcome, const std::string& error, int64_t processed_at,
+                  bool replayed) override;
+  std::optional<EventRecord> Find(const std::string& event_id, bool with_payload) override;
+  std::vector<EventRecord> List(const EventFilter& filter) override;
+  void ForgetServerStatements(bool postgres);
+
+ private:
+  soci::session& session_;
+  EventRecord event_;  // bound values of InsertIfNew and SetOutcome
+  std::string outcome_;
+  long long created_ = 0, received_at_ = 0, processed_at_ = 0;
+  int livemode_ = 0, replayed_ = 0;
+  std::string key_;
+  PreparedStatement insert_, count_duplicate_, set_outcome_, find_, find_with_payload_;
+};
+
+class SociCheckoutRepository final : public CheckoutRepository {
+ public:
+  explicit SociCheckoutRepository(soci::session& session) : session_(session) {}
+  void Insert(const CheckoutSessionRecord& record) override;
+  void MarkComplete(const std::string& session_id, int64_t at) override;
+  std::vector<OpenCheckout> ListOpen(const std::string& tenant_id, int64_t since) override;
+  void SetStatus(const std::string& session_id, domain::CheckoutStatus status) override;
+  std::optional<domain::CheckoutStatus> StatusOf(const std::string& session_id) override;
+  std::optional<CheckoutSessionRecord> FindByIdempotencyKey(
+      const std::string& tenant_id, const std::string& idempotency_key) override;
+  bool TryClaim(const std::string& tenant_id, const std::string& claim_id, int64_t now,
+                int64_t lease_until) override;
+  void ReleaseClaim(const std::string& tenant_id, const std::string& claim_id) override;
+  void ForgetServerStatements(bool postgres);
+
+ private:
+  soci::session& session_;
+  PreparedStatement try_claim_, release_claim_;
+  std::string tenant_, claim_;
+  long long now_ = 0, until_ = 0;
+};
+
+class SociAuditLog final : public AuditLog {
+ public:
+  explicit SociAuditLog(soci::session& session) : session_(session) {}
+  void Append(const AuditEntry& entry) override;
+  std::vector<AuditEntry> ListForTenant(const std::string& tenant_id, int limit) override;
+  void ForgetServerStatements(bool postgres);
+
+ private:
+  soci::session& session_;
+  AuditEntry entry_;
+  long long at_ = 0;
+  PreparedStatement append_;
+};
+
+// Everything prepared on one connection.
+class SociRepositories {
+ public:
+  SociRepositories(soci::session& session, DatabaseKind kind)
+      : kind_(kind),
+        session_(session),
+        subscriptions(session),
+        events(session),
+        checkouts(session),
+        audit(session) {}
+
+  // PostgreSQL: a transaction-scoped advisory lock on the tenant, not a row lock: a tenant's
+  // first events arrive before any row exists, and FOR UPDATE on no row locks nothing.
+  void LockTenant(const std::string& tenant_id);
+  // A trivial query (readiness).
+  void Ping();
+  // See PreparedStatement::ForgetOnServer.
+  void ForgetServerStatements(bool postgres);
+
+ private:
+  DatabaseKind kind_;
+  soci::session& session_;
+  std::string lock_key_;
+  int ping_ = 0;
+  PreparedStatement lock_tenant_, ping_statement_;
+
+ public:
+  SociSubscriptionRepository subscriptions;
+  SociEventRepository events;
+  SociCheckoutRepository checkouts;
+  SociAuditLog audit;
+};
+
+}  // namespace paybell::db
