@@ -35,10 +35,20 @@ ensure_packages() {
     "${missing[@]}"
 }
 
-# Node.js and npm for the tests that use third-party clients; Debian's when none is installed.
+# Node.js (18 or newer) and npm for the tests that use third-party clients; Debian's when none
+# is installed (Debian 12's nodejs is 18, which tests/e2e/node/package.json supports).
 ensure_node() {
-  command -v node >/dev/null && command -v npm >/dev/null && return 0
-  ensure_packages nodejs npm
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    ensure_packages nodejs npm
+  fi
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || true)"
+  case "$major" in '' | *[!0-9]*) major=0 ;; esac
+  if [ "$major" -lt 18 ]; then
+    echo "the Node.js test clients need Node.js 18 or newer; found $(command -v node || echo none)" \
+      "($(node --version 2>/dev/null || echo 'no version'))" >&2
+    return 1
+  fi
 }
 
 # Configures (once) and builds the given targets, or everything.
