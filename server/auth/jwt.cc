@@ -106,6 +106,14 @@ Principal JwtVerifier::Verify(std::string_view token) const {
   if (!parsed) Reject("unknown role '" + role + "'");
   p.role = *parsed;
   p.expires_at = expires_at;
+  if (auto act = claims.find("act"); act != claims.end()) {
+    const auto sub = act->is_object() ? act->find("sub") : act->end();
+    if (!act->is_object() || sub == act->end() || !sub->is_string() ||
+        sub->get<std::string>().empty() || sub->get<std::string>().size() > 254) {
+      Reject("claim 'act' must be an object with a non-empty 'sub'");
+    }
+    p.actor = sub->get<std::string>();
+  }
   const bool cross_tenant_role = p.role == Role::kService || p.role == Role::kOperator;
   if (p.all_tenants() && !cross_tenant_role) {
     Reject("only service and operator tokens may carry tenant_id '*'");
@@ -126,6 +134,12 @@ std::string SignToken(const std::string& secret, const Principal& principal, int
       jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
                   static_cast<int>(secret.size())) != 0) {
     throw Error(ErrorCode::kInternal, "cannot build token");
+  }
+  if (!principal.actor.empty()) {
+    const std::string act = nlohmann::json{{"act", {{"sub", principal.actor}}}}.dump();
+    if (jwt_add_grants_json(jwt.get(), act.c_str()) != 0) {
+      throw Error(ErrorCode::kInternal, "cannot build token");
+    }
   }
   std::unique_ptr<char, decltype(&free)> encoded(jwt_encode_str(jwt.get()), &free);
   if (!encoded) throw Error(ErrorCode::kInternal, "cannot encode token");

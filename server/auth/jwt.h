@@ -23,7 +23,8 @@ class JwtVerifier {
   const common::Clock& clock_;
 };
 
-// Mints an HS256 token carrying sub, tenant_id, role, iat and exp.
+// Mints an HS256 token carrying sub, tenant_id, role, iat, exp and, when the principal has an
+// actor, act.sub.
 std::string SignToken(const std::string& secret, const Principal& principal, int64_t issued_at);
 
 }  // namespace paybell::auth

@@ -21,6 +21,10 @@ struct Principal {
   std::string tenant_id;  // a tenant id, or "*"
   Role role = Role::kMember;
   int64_t expires_at = 0;  // exp, Unix seconds
+  // act.sub (RFC 8693's actor claim): the operator who acts through this token on the
+  // subject's behalf (paybellctl checkout), "" when the subject acts itself. Access is checked
+  // for the subject's role; the audit log names the actor.
+  std::string actor = "";
 
   bool all_tenants() const { return tenant_id == kAllTenants; }
 };

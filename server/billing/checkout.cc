@@ -229,6 +229,16 @@ db::AuditEntry CheckoutService::Audit(const auth::Principal& caller, const std::
   audit.target = target;
   audit.detail = detail;
   audit.request_id = request_id;
+  if (!caller.actor.empty()) {
+    // An operator acted through a token for the tenant's role (paybellctl checkout): the log
+    // names the operator, and says as whom.
+    audit.actor = caller.actor;
+    audit.actor_role = "operator";
+    nlohmann::json with_subject = nlohmann::json::parse(detail);
+    with_subject["on_behalf_of"] = {{"sub", caller.subject},
+                                    {"role", std::string(auth::RoleName(caller.role))}};
+    audit.detail = with_subject.dump();
+  }
   return audit;
 }
 

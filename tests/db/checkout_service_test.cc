@@ -29,7 +29,7 @@ using ::testing::SaveArg;
 using domain::Plan;
 
 constexpr int64_t kNow = 1'800'000'000;
-const auth::Principal kOwner{"ann@acme.test", "acme", auth::Role::kOwner, kNow + 600};
+const auth::Principal kOwner{"ann@acme.test", "acme", auth::Role::kOwner, kNow + 600, ""};
 
 std::map<std::string, std::string> AsMap(const stripe::FormFields& form) {
   return {form.begin(), form.end()};

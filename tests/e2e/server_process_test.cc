@@ -181,7 +181,7 @@ TEST(ServerProcessTest, PaybellctlAsksARunningServer) {
                                          server.grpc_target()};
   auto run = [&](std::vector<std::string> args) {
     args.insert(args.begin(), base.begin(), base.end());
-    ChildProcess ctl(PAYBELL_CTL_BIN, args, {});
+    ChildProcess ctl(PAYBELL_CTL_BIN, args, {{"PAYBELL_OPERATOR", "dana"}});
     const auto code = ctl.WaitForExit(kStartTimeout);
     return std::make_pair(code.value_or(-1), ctl.output());
   };
@@ -195,6 +195,17 @@ TEST(ServerProcessTest, PaybellctlAsksARunningServer) {
   EXPECT_EQ(checkout_code, 0) << checkout_out;
   EXPECT_THAT(checkout_out, HasSubstr("\"stub\": true"));
   EXPECT_EQ(server.process().Stop(), 0);
+
+  // The operator, not the tenant's owner, is on record for the checkout.
+  db::SociDatabase db(common::ParseDatabaseUrl("sqlite:" + dir.File("paybell.db")), 1);
+  std::vector<db::AuditEntry> audit;
+  db.Read("audit", [&](db::UnitOfWork& unit) { audit = unit.audit().ListForTenant("acme", 10); });
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].action, "billing.checkout_session.created");
+  EXPECT_EQ(audit[0].actor, "dana (paybellctl)");
+  EXPECT_EQ(audit[0].actor_role, "operator");
+  EXPECT_THAT(audit[0].detail, HasSubstr("\"on_behalf_of\""));
+  EXPECT_THAT(audit[0].detail, HasSubstr("\"role\":\"owner\""));
 }
 
 TEST(ServerProcessTest, SigtermStopsCleanly) {

@@ -22,7 +22,9 @@ constexpr int64_t kNow = 1'800'000'000;
 
 std::string Base64Url(const std::string& in) { return common::Base64UrlEncode(in); }
 
-Principal Owner(int64_t exp = kNow + 600) { return {"ann@example.com", "t1", Role::kOwner, exp}; }
+Principal Owner(int64_t exp = kNow + 600) {
+  return {"ann@example.com", "t1", Role::kOwner, exp, ""};
+}
 
 // Signs arbitrary claims with libjwt and the given algorithm, for tokens SignToken won't make.
 std::string SignRaw(const std::string& claims_json, jwt_alg_t alg, const std::string& key) {
@@ -61,6 +63,23 @@ TEST_F(JwtTest, AcceptsItsOwnTokens) {
   EXPECT_EQ(p.role, Role::kOwner);
   EXPECT_EQ(p.expires_at, kNow + 600);
   EXPECT_FALSE(p.all_tenants());
+}
+
+// paybellctl acts for a tenant's owner with a token naming the operator as its actor (RFC 8693
+// "act"), so the audit log can say who really acted.
+TEST_F(JwtTest, CarriesTheActorOfATokenUsedOnSomeoneElsesBehalf) {
+  Principal owner = Owner();
+  EXPECT_EQ(verifier_.Verify(SignToken(kSecret, owner, kNow)).actor, "");
+  owner.actor = "dana (paybellctl)";
+  EXPECT_EQ(verifier_.Verify(SignToken(kSecret, owner, kNow)).actor, "dana (paybellctl)");
+  for (const char* act : {R"("act":"dana")", R"("act":{})", R"("act":{"sub":""})",
+                          R"("act":{"sub":7})"}) {
+    EXPECT_THAT(Refusal(SignRaw(std::string(R"({"sub":"a","tenant_id":"t1","role":"owner",)") +
+                                    R"("exp":1800000600,)" + act + "}",
+                                JWT_ALG_HS256, kSecret)),
+                HasSubstr("act"))
+        << act;
+  }
 }
 
 TEST_F(JwtTest, AcceptsTokensFromOtherLibrariesWithExtraClaims) {

@@ -107,7 +107,9 @@ void AddGrpcCommands(CLI::App& cli, std::string* target, const TokenMinter* mint
   });
 
   auto* checkout = cli.add_subcommand(
-      "checkout", "start a checkout as the tenant's owner (a short-lived owner token; audited)");
+      "checkout",
+      "start a checkout as the tenant's owner (a short-lived owner token that names you, "
+      "PAYBELL_OPERATOR or your login, as its actor: the audit log shows the operator)");
   checkout->add_option("--tenant", tenant, "tenant id")->required();
   checkout->add_option("--plan", plan, "starter | pro | firm")->required();
   checkout->add_option("--coupon", coupon, "promotion code typed by the customer");

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 
 #include "server/auth/jwt.h"
@@ -34,6 +35,15 @@ std::string JwtSecret(const Config& config) {
                              "the secret) or set PAYBELL_JWT_SECRET");
   }
   return paybell::auth::LoadOrCreateSecretFile(path);
+}
+
+// Who runs paybellctl, for the audit log: PAYBELL_OPERATOR, else the login name.
+std::string OperatorName() {
+  for (const char* variable : {"PAYBELL_OPERATOR", "SUDO_USER", "USER", "LOGNAME"}) {
+    const char* value = std::getenv(variable);
+    if (value != nullptr && *value != '\0') return std::string(value) + " (paybellctl)";
+  }
+  return "unknown operator (paybellctl)";
 }
 
 }  // namespace
@@ -72,6 +82,11 @@ int main(int argc, char** argv) {
     principal.tenant_id = tenant_id;
     principal.role = *paybell::auth::ParseRole(role_name);
     principal.expires_at = clock.NowUnix() + 300;
+    if (principal.role != paybell::auth::Role::kOperator) {
+      // Acting as a tenant's role (checkout): the token names the operator as its actor, so
+      // the audit log shows who really acted.
+      principal.actor = OperatorName();
+    }
     return paybell::auth::SignToken(JwtSecret(config), principal, clock.NowUnix());
   };
   paybell::ctl::AddGrpcCommands(cli, &target, &mint, &grpc_exit);
