@@ -153,6 +153,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"STRIPE_PRICE_FIRM", "<script>"},
         BadValue{"STRIPE_API_BASE", "ftp://api.stripe.com"},
         BadValue{"STRIPE_API_BASE", "http://api.stripe.com"},
+        BadValue{"STRIPE_API_BASE", "http://127.evil.example"},
         BadValue{"STRIPE_WEBHOOK_TOLERANCE_S", "0"}, BadValue{"STRIPE_WEBHOOK_TOLERANCE_S", "five"},
         BadValue{"APP_URL", "app.example.com"}, BadValue{"SMTP_URL", "http://mail.example.com"},
         BadValue{"SMTP_URL", "smtp://"}, BadValue{"SMTP_FROM", "Paybell\r\nBcc: x@evil.com"},

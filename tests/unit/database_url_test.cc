@@ -5,8 +5,6 @@
 
 #include <stdexcept>
 
-#include "server/common/url.h"
-
 namespace paybell::common {
 namespace {
 
@@ -44,36 +42,6 @@ TEST(DatabaseUrlTest, RejectsOtherSchemesAndBadUris) {
   EXPECT_THROW(ParseDatabaseUrl("postgresql://u@h:70000/db"), std::invalid_argument);
   EXPECT_THROW(ParseDatabaseUrl("postgresql://u@h/db?bad key=1"), std::invalid_argument);
   EXPECT_THROW(ParseDatabaseUrl("postgresql://u:%zz@h/db"), std::invalid_argument);
-}
-
-TEST(UrlTest, ParsesEveryPart) {
-  auto url = ParseUrl("HTTPS://user:pw@[::1]:8443/a%20b?x=1&y=%2F");
-  ASSERT_TRUE(url);
-  EXPECT_EQ(url->scheme, "https");
-  EXPECT_EQ(url->user, "user");
-  EXPECT_EQ(url->password, "pw");
-  EXPECT_EQ(url->host, "::1");
-  EXPECT_EQ(url->port, 8443);
-  EXPECT_EQ(url->path, "/a b");
-  ASSERT_EQ(url->query.size(), 2u);
-  EXPECT_EQ(url->query[1].second, "/");
-}
-
-TEST(UrlTest, RejectsMalformed) {
-  EXPECT_FALSE(ParseUrl("no-scheme"));
-  EXPECT_FALSE(ParseUrl("http://host:"));
-  EXPECT_FALSE(ParseUrl("http://host/a b"));
-  EXPECT_FALSE(ParseUrl("http://[::1"));
-  EXPECT_FALSE(PercentDecode("%4"));
-  EXPECT_EQ(PercentDecode("%41%62"), "Ab");
-}
-
-TEST(UrlTest, LoopbackHosts) {
-  EXPECT_TRUE(IsLoopbackHost("localhost"));
-  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
-  EXPECT_TRUE(IsLoopbackHost("::1"));
-  EXPECT_FALSE(IsLoopbackHost("10.0.0.1"));
-  EXPECT_FALSE(IsLoopbackHost("api.stripe.com"));
 }
 
 }  // namespace
