@@ -205,6 +205,13 @@ Config LoadConfig(const EnvLookup& env, const std::map<std::string, std::string>
       Fail("PAYBELL_JWT_SECRET", "must be at least 32 characters long (HS256 key strength)");
     }
     c.jwt_secret = *v;
+  } else if (c.database.kind == DatabaseKind::kPostgres) {
+    // Replicas share a PostgreSQL database, but each would generate its own key file: a token
+    // signed by one would fail on the next.
+    Fail("PAYBELL_JWT_SECRET",
+         "must be set when DATABASE_URL is PostgreSQL: replicas on one database must share one "
+         "HS256 key, or a token from one fails on the next (the generated <data-dir>/jwt-secret "
+         "is only for the embedded SQLite default)");
   }
   if (auto v = src.Get("STRIPE_SECRET_KEY")) {
     const bool known_prefix = v->rfind("sk_test_", 0) == 0 || v->rfind("sk_live_", 0) == 0 ||

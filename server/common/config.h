@@ -39,7 +39,7 @@ struct Config {
   std::string http_listen = "127.0.0.1:8080";  // empty: adapter disabled
   std::string data_dir = "./paybell-data";
   DatabaseUrl database;
-  std::optional<std::string> jwt_secret;            // secret; nullopt: generated into data_dir
+  std::optional<std::string> jwt_secret;            // secret; nullopt: file in data_dir (SQLite)
   std::optional<std::string> stripe_secret_key;     // secret; nullopt: stub mode
   std::vector<std::string> stripe_webhook_secrets;  // secrets; empty: webhooks refused
   std::string stripe_price_starter;

@@ -1,4 +1,5 @@
-// DATABASE_URL: "sqlite:PATH" or a libpq URI, turned into what SOCI's backends accept.
+// DATABASE_URL: "sqlite:PATH" or a libpq URI (parsed by libpq itself), turned into what SOCI's
+// backends accept.
 #pragma once
 
 #include <string>
@@ -14,15 +15,17 @@ struct DatabaseUrl {
   // key=value conninfo for SOCI's PostgreSQL backend, which cannot take a URI. Holds the
   // password: never log it; log Describe() instead.
   std::string pg_conninfo;
-  std::string pg_host;  // empty: libpq's default (local socket)
+  // As libpq takes them: comma-separated for several hosts ("h1,h2" with "5432,5433" or one
+  // port for all); a host starting with '/' is a Unix socket directory; empty: libpq's default.
+  std::string pg_host;
   std::string pg_port;
-  std::string pg_dbname;
+  std::string pg_dbname;  // the URI's, else the user name (what libpq uses without PGDATABASE)
   std::string pg_user;
 
-  // "sqlite ./paybell-data/paybell.db" or "postgresql paybell@db.internal:5432/paybell";
-  // never contains the password.
+  // "sqlite ./paybell-data/paybell.db", "postgresql paybell@db.internal:5432/paybell",
+  // "postgresql paybell@h1:5432,h2:5433/paybell"; never contains the password.
   std::string Describe() const;
-  // Host (and port) to name in a "cannot connect" message.
+  // Hosts (with ports) or socket directory to name in a "cannot connect" message.
   std::string HostForErrors() const;
 };
 

@@ -1,5 +1,8 @@
 #include "server/common/url.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -135,7 +138,24 @@ std::optional<Url> ParseUrl(std::string_view text) {
 }
 
 bool IsLoopbackHost(std::string_view host) {
-  return host == "localhost" || host == "::1" || host.substr(0, 4) == "127.";
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  // Exact spelling only: glibc looks "localhost." (trailing dot) up in DNS rather than
+  // /etc/hosts, so it could point anywhere.
+  if (Lower(host) == "localhost") return true;
+  // inet_pton accepts only canonical literals (four decimal parts for IPv4), so a name such as
+  // "127.evil.example" or a shorthand such as "127.1" never gets this far.
+  const std::string literal(host);
+  in_addr v4{};
+  if (inet_pton(AF_INET, literal.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, literal.c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+  }
+  return false;
 }
 
 }  // namespace paybell::common

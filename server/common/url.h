@@ -27,7 +27,10 @@ std::optional<Url> ParseUrl(std::string_view text);
 // Decodes %XX escapes; nullopt on a malformed escape.
 std::optional<std::string> PercentDecode(std::string_view text);
 
-// True for "localhost", 127.0.0.0/8 and ::1.
+// True only for hosts that cannot leave this machine: "localhost" (any case), a canonical IPv4
+// literal in 127.0.0.0/8, and ::1 in any spelling (also bracketed, or IPv4-mapped
+// ::ffff:127.x.y.z). Names that merely start like one ("127.evil.example", "localhost.evil.com")
+// and shorthands ("127.1") are refused: guards that keep secrets off plaintext http rely on it.
 bool IsLoopbackHost(std::string_view host);
 
 }  // namespace paybell::common

@@ -70,7 +70,7 @@ TEST(ServerProcessTest, UnreachableDatabaseStopsStartUpNamingTheHostNotThePasswo
   ChildProcess server(testing::RequiredEnv("PAYBELL_SERVER_BIN"),
                       {"--data-dir", dir.path(), "--grpc-listen", "127.0.0.1:0", "--database-url",
                        "postgresql://paybell:s3cretpass@127.0.0.1:1/paybell"},
-                      {});
+                      {{"PAYBELL_JWT_SECRET", std::string(40, 'j')}});
   const auto code = server.WaitForExit(kStartTimeout);
   ASSERT_TRUE(code.has_value());
   EXPECT_NE(*code, 0);

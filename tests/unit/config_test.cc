@@ -125,6 +125,19 @@ TEST(ConfigTest, TrailingSlashIsCutFromBaseUrls) {
   EXPECT_EQ(c.stripe_api_base, "http://127.0.0.1:9");
 }
 
+// Every replica on one PostgreSQL must accept the tokens the others signed; a key file
+// generated per data directory would give each its own.
+TEST(ConfigTest, PostgresNeedsASharedJwtSecret) {
+  const std::string message = ErrorOf({{"DATABASE_URL", "postgresql://paybell@db/paybell"}});
+  EXPECT_THAT(message, HasSubstr("PAYBELL_JWT_SECRET:"));
+  EXPECT_THAT(message, HasSubstr("replicas on one database must share one HS256 key"));
+  const Config c = Load({{"DATABASE_URL", "postgresql://paybell@db/paybell"},
+                         {"PAYBELL_JWT_SECRET", std::string(32, 's')}});
+  EXPECT_EQ(c.jwt_secret, std::string(32, 's'));
+  // The generated key file stays the convenience of the embedded SQLite default.
+  EXPECT_FALSE(Load({{"DATABASE_URL", "sqlite:/tmp/p.db"}}).jwt_secret.has_value());
+}
+
 struct BadValue {
   std::string variable;
   std::string value;
@@ -153,6 +166,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"STRIPE_PRICE_FIRM", "<script>"},
         BadValue{"STRIPE_API_BASE", "ftp://api.stripe.com"},
         BadValue{"STRIPE_API_BASE", "http://api.stripe.com"},
+        BadValue{"STRIPE_API_BASE", "http://127.evil.example"},
         BadValue{"STRIPE_WEBHOOK_TOLERANCE_S", "0"}, BadValue{"STRIPE_WEBHOOK_TOLERANCE_S", "five"},
         BadValue{"APP_URL", "app.example.com"}, BadValue{"SMTP_URL", "http://mail.example.com"},
         BadValue{"SMTP_URL", "smtp://"}, BadValue{"SMTP_FROM", "Paybell\r\nBcc: x@evil.com"},
