@@ -108,6 +108,11 @@ std::optional<int> ChildProcess::WaitForExit(std::chrono::milliseconds timeout) 
     // Polling waitpid: there is no portable way to wait on a child with a timeout.
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  // The child is gone, but the reader may not have drained the pipe yet: wait for the end of
+  // its output, so output() after WaitForExit holds everything it printed. (A grandchild that
+  // kept the pipe open would hold this up to the deadline, no longer.)
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait_until(lock, deadline, [&] { return output_closed_; });
   return exit_code_;
 }
 
