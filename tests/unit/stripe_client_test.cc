@@ -1,9 +1,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <sstream>
 
 #include "server/common/error.h"
 #include "server/stripe/form_encoding.h"
 #include "server/stripe/idempotency.h"
+#include "server/stripe/key_redaction.h"
 #include "server/stripe/stripe_errors.h"
 
 namespace paybell::stripe {
@@ -12,6 +18,21 @@ namespace {
 using common::ErrorCode;
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// Routes spdlog's default logger into a string while it lives.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_);
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  std::string text() const { return stream_.str(); }
+
+ private:
+  std::ostringstream stream_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
 
 TEST(FormEncodingTest, NestedKeysKeepBracketsAndValuesAreEscaped) {
   EXPECT_EQ(
@@ -48,6 +69,27 @@ TEST(StripeErrorsTest, RejectedKeyNeverRepeatsIt) {
   EXPECT_THAT(e.what(), Not(HasSubstr("sk_test")));
 }
 
+TEST(StripeErrorsTest, RestrictedKeyWithoutPermissionNeverRepeatsIt) {
+  const auto e = ErrorFromStripeResponse(
+      403,
+      R"({"error":{"type":"invalid_request_error","message":"The provided key 'rk_test_51H*****abc' does not have the required permissions for this endpoint on account 'acct_1'."}})");
+  EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(e.what(), HasSubstr("STRIPE_SECRET_KEY"));
+  EXPECT_THAT(e.what(), Not(HasSubstr("rk_test")));
+  EXPECT_THAT(e.what(), Not(HasSubstr("51H")));
+  EXPECT_THAT(e.what(), Not(HasSubstr("abc")));
+}
+
+TEST(StripeErrorsTest, RestrictedKeyDetailReachesTheLogWithTheKeyRedacted) {
+  LogCapture log;
+  ErrorFromStripeResponse(
+      403,
+      R"({"error":{"message":"The provided key 'rk_live_51H...abc' does not have the required permissions for this endpoint"}})");
+  EXPECT_THAT(log.text(), HasSubstr("The provided key 'rk_live_…redacted' does not have the "
+                                    "required permissions for this endpoint"));
+  EXPECT_THAT(log.text(), Not(HasSubstr("51H")));
+}
+
 TEST(StripeErrorsTest, StatusClasses) {
   EXPECT_EQ(ErrorFromStripeResponse(429, "{}").code(), ErrorCode::kUnavailable);
   EXPECT_EQ(ErrorFromStripeResponse(503, "<html>").code(), ErrorCode::kUnavailable);
@@ -68,6 +110,28 @@ TEST(StripeErrorsTest, StatusClasses) {
   EXPECT_TRUE(IsRetryableStatus(500));
   EXPECT_FALSE(IsRetryableStatus(400));
   EXPECT_FALSE(IsRetryableStatus(402));
+}
+
+TEST(RedactStripeKeysTest, HidesEveryKeyShapeAndKeepsTheRest) {
+  const struct {
+    std::string in;
+    std::string out;
+  } kCases[] = {
+      {"sk_test_51HabcDEF0123456789", "sk_test_…redacted"},
+      {"Invalid API Key provided: sk_live_****abcd", "Invalid API Key provided: sk_live_…redacted"},
+      {"The provided key 'rk_test_51H*****abc' does not have the required permissions",
+       "The provided key 'rk_test_…redacted' does not have the required permissions"},
+      {"key 'rk_live_51H...abc' refused", "key 'rk_live_…redacted' refused"},
+      {"key 'pk_test_51H…abc' refused", "key 'pk_test_…redacted' refused"},
+      {"ends a sentence: sk_test_abc. Next", "ends a sentence: sk_test_…redacted. Next"},
+      {"two: sk_test_a1,rk_live_b2", "two: sk_test_…redacted,rk_live_…redacted"},
+      {"No such customer: 'cus_123'; price_test_1; sk_other; pk_",
+       "No such customer: 'cus_123'; price_test_1; sk_other; pk_"},
+      {"", ""},
+  };
+  for (const auto& c : kCases) {
+    EXPECT_EQ(RedactStripeKeys(c.in), c.out) << c.in;
+  }
 }
 
 TEST(IdempotencyKeyTest, SameRequestSameWindowSameKey) {
