@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "server/billing/billing_config.h"
@@ -54,9 +55,10 @@ CheckoutService::CheckoutService(db::ConnectionPool& pool,
                                  stripe::StripeApi* stripe)
     : pool_(pool), subscriptions_(subscriptions), config_(config), clock_(clock), stripe_(stripe) {}
 
-std::string CheckoutService::ResolvePromotionCode(const std::string& coupon_code) {
+std::string CheckoutService::ResolvePromotionCode(const std::string& coupon_code,
+                                                  stripe::Deadline deadline) {
   const nlohmann::json list =
-      stripe_->Get("/v1/promotion_codes", {{"code", coupon_code}, {"active", "true"}});
+      stripe_->Get("/v1/promotion_codes", {{"code", coupon_code}, {"active", "true"}}, deadline);
   const auto data = list.find("data");
   if (data != list.end() && data->is_array()) {
     for (const auto& promo : *data) {
@@ -71,7 +73,8 @@ std::string CheckoutService::ResolvePromotionCode(const std::string& coupon_code
 // subscriptions, and Paybell follows only one. Sessions of this same request (same
 // Idempotency-Key: a double click) are left alone, since Stripe answers it with that session.
 std::vector<std::string> CheckoutService::CloseOtherCheckouts(const std::string& tenant_id,
-                                                              const std::string& idempotency_key) {
+                                                              const std::string& idempotency_key,
+                                                              stripe::Deadline deadline) {
   std::vector<std::pair<std::string, std::string>> open;
   pool_.Run("list open checkouts", [&](soci::session& session) {
     open = db::checkout_sql::ListOpen(session, tenant_id, clock_.NowUnix() - kCheckoutLifetimeS);
@@ -80,7 +83,7 @@ std::vector<std::string> CheckoutService::CloseOtherCheckouts(const std::string&
   for (const auto& [session_id, key] : open) {
     if (key == idempotency_key) continue;
     const std::string path = "/v1/checkout/sessions/" + stripe::PercentEncode(session_id);
-    std::string status = StringField(stripe_->Get(path, {}), "status");
+    std::string status = StringField(stripe_->Get(path, {}, deadline), "status");
     if (status == "complete") {
       pool_.Run("record checkout status", [&](soci::session& session) {
         db::checkout_sql::SetStatus(session, session_id, "complete");
@@ -92,7 +95,8 @@ std::vector<std::string> CheckoutService::CloseOtherCheckouts(const std::string&
     if (status == "open") {
       status = StringField(
           stripe_->Post(path + "/expire", {},
-                        stripe::DeriveIdempotencyKey("expire", {session_id}, clock_.NowUnix(), 0)),
+                        stripe::DeriveIdempotencyKey("expire", {session_id}, clock_.NowUnix(), 0),
+                        deadline),
           "status");
     }
     pool_.Run("record checkout status", [&](soci::session& session) {
@@ -128,6 +132,7 @@ CheckoutResult CheckoutService::CreateCheckoutSession(const auth::Principal& cal
                                                       const std::string& tenant_id, v1::Plan plan,
                                                       const std::string& coupon_code,
                                                       const std::string& request_id) {
+  const stripe::Deadline deadline = std::chrono::steady_clock::now() + std::chrono::seconds(25);
   const std::string plan_word(PlanWord(plan));
   if (plan_word.empty()) {
     throw Error(ErrorCode::kInvalidArgument, "plan must be PLAN_STARTER, PLAN_PRO or PLAN_FIRM");
@@ -179,7 +184,7 @@ CheckoutResult CheckoutService::CreateCheckoutSession(const auth::Principal& cal
     };
     if (!customer.empty()) form.emplace_back("customer", customer);
     if (!coupon_code.empty()) {
-      record.promotion_code_id = ResolvePromotionCode(coupon_code);
+      record.promotion_code_id = ResolvePromotionCode(coupon_code, deadline);
       form.emplace_back("discounts[0][promotion_code]", record.promotion_code_id);
     } else {
       form.emplace_back("allow_promotion_codes", "true");
@@ -188,9 +193,9 @@ CheckoutResult CheckoutService::CreateCheckoutSession(const auth::Principal& cal
         "checkout",
         {config_.app_url, tenant_id, plan_word, price, record.promotion_code_id, customer},
         clock_.NowUnix(), kCheckoutIdempotencyWindowS);
-    expired = CloseOtherCheckouts(tenant_id, record.idempotency_key);
+    expired = CloseOtherCheckouts(tenant_id, record.idempotency_key, deadline);
     const nlohmann::json session =
-        stripe_->Post("/v1/checkout/sessions", form, record.idempotency_key);
+        stripe_->Post("/v1/checkout/sessions", form, record.idempotency_key, deadline);
     record.session_id = StringField(session, "id");
     record.url = StringField(session, "url");
     if (record.session_id.empty() || record.url.empty()) {
@@ -212,6 +217,7 @@ CheckoutResult CheckoutService::CreateCheckoutSession(const auth::Principal& cal
 PortalResult CheckoutService::GetPortalLink(const auth::Principal& caller,
                                             const std::string& tenant_id,
                                             const std::string& request_id) {
+  const stripe::Deadline deadline = std::chrono::steady_clock::now() + std::chrono::seconds(25);
   PortalResult result;
   if (stripe_ == nullptr) {
     result.url = config_.app_url + kStripeNotConfiguredPath;
@@ -227,7 +233,8 @@ PortalResult CheckoutService::GetPortalLink(const auth::Principal& caller,
         stripe_->Post("/v1/billing_portal/sessions",
                       {{"customer", customer}, {"return_url", config_.app_url + "/billing"}},
                       stripe::DeriveIdempotencyKey("portal", {tenant_id, customer},
-                                                   clock_.NowUnix(), kPortalIdempotencyWindowS));
+                                                   clock_.NowUnix(), kPortalIdempotencyWindowS),
+                      deadline);
     result.url = StringField(portal, "url");
     if (result.url.empty()) {
       throw Error(ErrorCode::kUnavailable, "Stripe answered a portal session without url");

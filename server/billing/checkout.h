@@ -49,11 +49,12 @@ class CheckoutService {
                              const std::string& request_id);
 
  private:
-  std::string ResolvePromotionCode(const std::string& coupon_code);
+  std::string ResolvePromotionCode(const std::string& coupon_code, stripe::Deadline deadline);
   // Expires the tenant's other open checkout sessions (returns their ids); FAILED_PRECONDITION
   // when one of them was paid already.
   std::vector<std::string> CloseOtherCheckouts(const std::string& tenant_id,
-                                               const std::string& idempotency_key);
+                                               const std::string& idempotency_key,
+                                               stripe::Deadline deadline);
   void Record(const auth::Principal& caller, const std::string& tenant_id,
               const std::string& action, const std::string& target, const std::string& detail,
               const std::string& request_id, const std::function<void(soci::session&)>& extra);

@@ -82,14 +82,16 @@ CurlStripeClient::CurlStripeClient(StripeClientOptions options) : options_(std::
 }
 
 nlohmann::json CurlStripeClient::Post(const std::string& path, const FormFields& form,
-                                      const std::string& idempotency_key) {
-  return Perform("POST", path, options_.api_base + path, FormEncode(form), idempotency_key);
+                                      const std::string& idempotency_key, Deadline deadline) {
+  return Perform("POST", path, options_.api_base + path, FormEncode(form), idempotency_key,
+                 deadline);
 }
 
-nlohmann::json CurlStripeClient::Get(const std::string& path, const FormFields& query) {
+nlohmann::json CurlStripeClient::Get(const std::string& path, const FormFields& query,
+                                     Deadline deadline) {
   std::string url = options_.api_base + path;
   if (!query.empty()) url += "?" + FormEncode(query);
-  return Perform("GET", path, url, "", "");
+  return Perform("GET", path, url, "", "", deadline);
 }
 
 CurlStripeClient::Response CurlStripeClient::PerformOnce(const std::string& method,
@@ -161,17 +163,25 @@ bool CurlStripeClient::Retryable(const Response& response) {
 
 nlohmann::json CurlStripeClient::Perform(const std::string& method, const std::string& path,
                                          const std::string& url, const std::string& body,
-                                         const std::string& idempotency_key) {
+                                         const std::string& idempotency_key, Deadline deadline) {
   using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + options_.call_budget;
   auto backoff = options_.first_backoff;
   for (int attempt = 1;; ++attempt) {
+    // Whole milliseconds only: libcurl reads a timeout of 0 as "no timeout at all".
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      // Before the first attempt: an earlier call of the operation used up its time. Later:
+      // only when the deadline fell between deciding to retry and retrying.
+      spdlog::warn("Stripe {} {}: the operation's deadline passed before attempt {}", method, path,
+                   attempt);
+      throw Error(ErrorCode::kUnavailable, "Stripe operation ran out of time");
+    }
     const Response response =
         PerformOnce(method, url, body, idempotency_key, std::min(options_.attempt_timeout, left));
-    const bool out_of_time = Clock::now() + backoff >= deadline;
-    if (!Retryable(response) || attempt >= options_.max_attempts || out_of_time) {
+    const bool retry = Retryable(response) && attempt < options_.max_attempts &&
+                       Clock::now() + backoff < deadline;  // no attempt without time for it
+    if (!retry) {
       if (!response.network_error.empty()) {
         spdlog::warn("Stripe {} {} failed after {} attempt(s): {}", method, path, attempt,
                      response.network_error);

@@ -81,7 +81,7 @@ TYPED_TEST(CheckoutServiceTest, SendsTheDesignedRequestAndRecordsTheSession) {
   this->StoreSubscription("canceled", "cus_old");  // a returning customer
   stripe::FormFields form;
   std::string key;
-  EXPECT_CALL(this->stripe_, Post("/v1/checkout/sessions", _, _))
+  EXPECT_CALL(this->stripe_, Post("/v1/checkout/sessions", _, _, _))
       .WillOnce(
           DoAll(SaveArg<1>(&form), SaveArg<2>(&key),
                 Return(nlohmann::json{{"id", "cs_1"}, {"url", "https://checkout.test/cs_1"}})));
@@ -120,15 +120,15 @@ TYPED_TEST(CheckoutServiceTest, SendsTheDesignedRequestAndRecordsTheSession) {
 }
 
 TYPED_TEST(CheckoutServiceTest, EarlierOpenSessionIsExpiredAndAPaidOneBlocks) {
-  EXPECT_CALL(this->stripe_, Post("/v1/checkout/sessions", _, _))
+  EXPECT_CALL(this->stripe_, Post("/v1/checkout/sessions", _, _, _))
       .WillOnce(Return(nlohmann::json{{"id", "cs_old"}, {"url", "u1"}}))
       .WillOnce(Return(nlohmann::json{{"id", "cs_new"}, {"url", "u2"}}));
   this->service_->CreateCheckoutSession(kOwner, "acme", v1::PLAN_PRO, "", "");
 
   this->clock_.Advance(std::chrono::seconds(300));  // a later, different request
-  EXPECT_CALL(this->stripe_, Get("/v1/checkout/sessions/cs_old", _))
+  EXPECT_CALL(this->stripe_, Get("/v1/checkout/sessions/cs_old", _, _))
       .WillOnce(Return(nlohmann::json{{"id", "cs_old"}, {"status", "open"}}));
-  EXPECT_CALL(this->stripe_, Post("/v1/checkout/sessions/cs_old/expire", _, _))
+  EXPECT_CALL(this->stripe_, Post("/v1/checkout/sessions/cs_old/expire", _, _, _))
       .WillOnce(Return(nlohmann::json{{"id", "cs_old"}, {"status", "expired"}}));
   this->service_->CreateCheckoutSession(kOwner, "acme", v1::PLAN_PRO, "", "");
   std::string old_status;
@@ -137,7 +137,7 @@ TYPED_TEST(CheckoutServiceTest, EarlierOpenSessionIsExpiredAndAPaidOneBlocks) {
   EXPECT_EQ(old_status, "expired");
 
   this->clock_.Advance(std::chrono::seconds(300));
-  EXPECT_CALL(this->stripe_, Get("/v1/checkout/sessions/cs_new", _))
+  EXPECT_CALL(this->stripe_, Get("/v1/checkout/sessions/cs_new", _, _))
       .WillOnce(Return(nlohmann::json{{"id", "cs_new"}, {"status", "complete"}}));
   EXPECT_EQ(this->CodeOf([&] {
     this->service_->CreateCheckoutSession(kOwner, "acme", v1::PLAN_PRO, "", "");
@@ -148,10 +148,10 @@ TYPED_TEST(CheckoutServiceTest, EarlierOpenSessionIsExpiredAndAPaidOneBlocks) {
 
 TYPED_TEST(CheckoutServiceTest, CouponBecomesAPromotionCode) {
   EXPECT_CALL(this->stripe_, Get("/v1/promotion_codes",
-                                 stripe::FormFields{{"code", "WELCOME10"}, {"active", "true"}}))
+                                 stripe::FormFields{{"code", "WELCOME10"}, {"active", "true"}}, _))
       .WillOnce(Return(nlohmann::json{{"data", {{{"id", "promo_1"}, {"code", "WELCOME10"}}}}}));
   stripe::FormFields form;
-  EXPECT_CALL(this->stripe_, Post("/v1/checkout/sessions", _, _))
+  EXPECT_CALL(this->stripe_, Post("/v1/checkout/sessions", _, _, _))
       .WillOnce(DoAll(SaveArg<1>(&form), Return(nlohmann::json{{"id", "cs_2"}, {"url", "u"}})));
   this->service_->CreateCheckoutSession(kOwner, "acme", v1::PLAN_PRO, "WELCOME10", "");
   const auto fields = AsMap(form);
@@ -161,7 +161,7 @@ TYPED_TEST(CheckoutServiceTest, CouponBecomesAPromotionCode) {
 }
 
 TYPED_TEST(CheckoutServiceTest, UnknownCouponIsInvalidArgument) {
-  EXPECT_CALL(this->stripe_, Get("/v1/promotion_codes", _))
+  EXPECT_CALL(this->stripe_, Get("/v1/promotion_codes", _, _))
       .WillOnce(Return(nlohmann::json{{"object", "list"}, {"data", nlohmann::json::array()}}));
   EXPECT_EQ(this->CodeOf([&] {
     this->service_->CreateCheckoutSession(kOwner, "acme", v1::PLAN_PRO, "NOPE", "");
@@ -208,7 +208,7 @@ TYPED_TEST(CheckoutServiceTest, PortalNeedsACustomer) {
 
   this->StoreSubscription("active", "cus_1");
   stripe::FormFields form;
-  EXPECT_CALL(this->stripe_, Post("/v1/billing_portal/sessions", _, _))
+  EXPECT_CALL(this->stripe_, Post("/v1/billing_portal/sessions", _, _, _))
       .WillOnce(DoAll(SaveArg<1>(&form), Return(nlohmann::json{{"url", "https://portal.test/1"}})));
   const auto portal = this->service_->GetPortalLink(kOwner, "acme", "");
   EXPECT_EQ(portal.url, "https://portal.test/1");

@@ -11,9 +11,10 @@ class MockStripeApi : public stripe::StripeApi {
  public:
   MOCK_METHOD(nlohmann::json, Post,
               (const std::string& path, const stripe::FormFields& form,
-               const std::string& idempotency_key),
+               const std::string& idempotency_key, stripe::Deadline deadline),
               (override));
-  MOCK_METHOD(nlohmann::json, Get, (const std::string& path, const stripe::FormFields& query),
+  MOCK_METHOD(nlohmann::json, Get,
+              (const std::string& path, const stripe::FormFields& query, stripe::Deadline deadline),
               (override));
 };
 

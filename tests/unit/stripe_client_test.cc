@@ -1,9 +1,13 @@
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "server/common/error.h"
@@ -16,6 +20,8 @@ namespace paybell::stripe {
 namespace {
 
 using common::ErrorCode;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -132,6 +138,40 @@ TEST(RedactStripeKeysTest, HidesEveryKeyShapeAndKeepsTheRest) {
   for (const auto& c : kCases) {
     EXPECT_EQ(RedactStripeKeys(c.in), c.out) << c.in;
   }
+}
+
+// How far `deadline` lies ahead of now, in milliseconds (negative when it has passed).
+int64_t MillisecondsUntil(Deadline deadline) {
+  return std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now())
+      .count();
+}
+
+TEST(OperationDeadlineTest, CallerDeadlineLessTheMargin) {
+  const auto caller = std::chrono::system_clock::now() + std::chrono::seconds(10);
+  EXPECT_NEAR(MillisecondsUntil(OperationDeadline(caller, seconds(25), seconds(2))), 8000, 200);
+}
+
+TEST(OperationDeadlineTest, NeverLaterThanTheCap) {
+  const auto caller = std::chrono::system_clock::now() + std::chrono::seconds(60);
+  EXPECT_NEAR(MillisecondsUntil(OperationDeadline(caller, seconds(25), seconds(2))), 25000, 200);
+}
+
+TEST(OperationDeadlineTest, NoOrInfiniteCallerDeadlineGivesTheCap) {
+  EXPECT_NEAR(MillisecondsUntil(OperationDeadline(std::nullopt, seconds(25), seconds(2))), 25000,
+              200);
+  // gRPC reports "no deadline" as system_clock's maximum.
+  EXPECT_NEAR(MillisecondsUntil(OperationDeadline(std::chrono::system_clock::time_point::max(),
+                                                  seconds(25), seconds(2))),
+              25000, 200);
+}
+
+TEST(OperationDeadlineTest, CallerDeadlineWithinTheMarginHasPassedAlready) {
+  const auto now = std::chrono::system_clock::now();
+  EXPECT_LE(MillisecondsUntil(OperationDeadline(now + seconds(1), seconds(25), seconds(2))), 0);
+  EXPECT_LE(MillisecondsUntil(OperationDeadline(now - seconds(5), seconds(25), seconds(2))), 0);
+  EXPECT_LE(MillisecondsUntil(OperationDeadline(std::chrono::system_clock::time_point::min(),
+                                                seconds(25), seconds(2))),
+            0);
 }
 
 TEST(IdempotencyKeyTest, SameRequestSameWindowSameKey) {
