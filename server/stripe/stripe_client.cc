@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -72,6 +73,18 @@ struct SlistDeleter {
 };
 
 }  // namespace
+
+std::chrono::milliseconds FullJitterBackoff(int retry, std::chrono::milliseconds base,
+                                            std::chrono::milliseconds cap, double unit) {
+  // Doubling stops once the bound reaches the cap, so a large `retry` cannot overflow.
+  std::chrono::milliseconds bound = std::min(base, cap);
+  for (int i = 0; i < retry && bound < cap && bound.count() > 0; ++i) {
+    bound = std::min(bound * 2, cap);
+  }
+  unit = std::clamp(unit, 0.0, 1.0);  // an injected source that strays stays within the bound
+  return std::chrono::milliseconds(
+      static_cast<std::chrono::milliseconds::rep>(unit * static_cast<double>(bound.count())));
+}
 
 CurlStripeClient::CurlStripeClient(StripeClientOptions options) : options_(std::move(options)) {
   static std::once_flag curl_init;
@@ -161,11 +174,16 @@ bool CurlStripeClient::Retryable(const Response& response) {
   return IsRetryableStatus(response.status);
 }
 
+double CurlStripeClient::RandomUnit() const {
+  if (options_.random_unit) return options_.random_unit();
+  thread_local std::mt19937 generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
+}
+
 nlohmann::json CurlStripeClient::Perform(const std::string& method, const std::string& path,
                                          const std::string& url, const std::string& body,
                                          const std::string& idempotency_key, Deadline deadline) {
   using Clock = std::chrono::steady_clock;
-  auto backoff = options_.first_backoff;
   for (int attempt = 1;; ++attempt) {
     // Whole milliseconds only: libcurl reads a timeout of 0 as "no timeout at all".
     const auto left =
@@ -179,8 +197,13 @@ nlohmann::json CurlStripeClient::Perform(const std::string& method, const std::s
     }
     const Response response =
         PerformOnce(method, url, body, idempotency_key, std::min(options_.attempt_timeout, left));
-    const bool retry = Retryable(response) && attempt < options_.max_attempts &&
-                       Clock::now() + backoff < deadline;  // no attempt without time for it
+    std::chrono::milliseconds backoff{0};
+    bool retry = Retryable(response) && attempt < options_.max_attempts;
+    if (retry) {
+      backoff =
+          FullJitterBackoff(attempt - 1, options_.backoff_base, options_.backoff_cap, RandomUnit());
+      retry = Clock::now() + backoff < deadline;  // no point starting an attempt with no time
+    }
     if (!retry) {
       if (!response.network_error.empty()) {
         spdlog::warn("Stripe {} {} failed after {} attempt(s): {}", method, path, attempt,
@@ -203,7 +226,6 @@ nlohmann::json CurlStripeClient::Perform(const std::string& method, const std::s
                                                 : response.network_error,
                  backoff.count(), attempt, options_.max_attempts);
     std::this_thread::sleep_for(backoff);
-    backoff *= 2;
   }
 }
 

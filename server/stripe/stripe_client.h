@@ -1,8 +1,9 @@
-// StripeApi over libcurl: bearer key, pinned Stripe-Version, and retries with backoff
+// StripeApi over libcurl: bearer key, pinned Stripe-Version, and retries with jittered backoff
 // (same Idempotency-Key) on network errors, 409, 429 and 5xx, all within the caller's deadline.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -21,8 +22,20 @@ struct StripeClientOptions {
   // One attempt, shortened to the time left before the operation's deadline.
   std::chrono::milliseconds attempt_timeout{15000};
   int max_attempts = 4;
-  std::chrono::milliseconds first_backoff{250};  // doubled per retry
+  // Full-jitter backoff (see FullJitterBackoff): the bound starts at backoff_base, doubles per
+  // retry and stops growing at backoff_cap.
+  std::chrono::milliseconds backoff_base{250};
+  std::chrono::milliseconds backoff_cap{4000};
+  // Uniform in [0, 1); spreads the replicas' retries. Empty: a per-thread generator seeded
+  // from std::random_device. Tests inject a fixed sequence.
+  std::function<double()> random_unit;
 };
+
+// How long to wait before retry number `retry` (0 for the first retry): uniform in
+// [0, min(cap, base * 2^retry)] for `unit` uniform in [0, 1) ("full jitter"). Replicas that
+// failed together then retry apart, instead of hitting a recovering Stripe in lockstep.
+std::chrono::milliseconds FullJitterBackoff(int retry, std::chrono::milliseconds base,
+                                            std::chrono::milliseconds cap, double unit);
 
 class CurlStripeClient final : public StripeApi {
  public:
@@ -46,6 +59,7 @@ class CurlStripeClient final : public StripeApi {
   nlohmann::json Perform(const std::string& method, const std::string& path, const std::string& url,
                          const std::string& body, const std::string& idempotency_key,
                          Deadline deadline);
+  double RandomUnit() const;
 
   StripeClientOptions options_;
   std::string ca_bundle_;  // system CAs + extra_ca_file, when an extra file is configured

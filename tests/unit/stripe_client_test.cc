@@ -1,13 +1,18 @@
+#include "server/stripe/stripe_client.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
+#include <random>
+#include <set>
 #include <sstream>
 
 #include "server/common/error.h"
@@ -138,6 +143,52 @@ TEST(RedactStripeKeysTest, HidesEveryKeyShapeAndKeepsTheRest) {
   for (const auto& c : kCases) {
     EXPECT_EQ(RedactStripeKeys(c.in), c.out) << c.in;
   }
+}
+
+TEST(FullJitterBackoffTest, StaysBelowTheDoublingBoundAndNeverAboveTheCap) {
+  constexpr milliseconds kBase{250};
+  constexpr milliseconds kCap{4000};
+  const struct {
+    int retry;
+    double unit;
+    milliseconds expected;
+  } kCases[] = {
+      {0, 0.0, milliseconds(0)},
+      {0, 0.999, milliseconds(249)},
+      {1, 0.999, milliseconds(499)},
+      {2, 0.5, milliseconds(500)},
+      {3, 0.999, milliseconds(1998)},
+      {4, 0.999, milliseconds(3996)},
+      {5, 0.999, milliseconds(3996)},
+      {1'000'000, 0.999, milliseconds(3996)},
+      {std::numeric_limits<int>::max(), 1.0, kCap},
+      {3, 7.0, milliseconds(2000)},  // a stray random source is held to the bound
+      {3, -1.0, milliseconds(0)},
+  };
+  for (const auto& c : kCases) {
+    EXPECT_EQ(FullJitterBackoff(c.retry, kBase, kCap, c.unit), c.expected)
+        << "retry " << c.retry << " unit " << c.unit;
+  }
+}
+
+TEST(FullJitterBackoffTest, ReplicasDrawSleepsSpreadOverTheWholeRange) {
+  std::mt19937 generator(42);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::set<int64_t> distinct;
+  int64_t low = 1000, high = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const int64_t sleep =
+        FullJitterBackoff(2, milliseconds(250), milliseconds(4000), unit(generator)).count();
+    ASSERT_GE(sleep, 0);
+    ASSERT_LE(sleep, 1000);
+    distinct.insert(sleep);
+    low = std::min(low, sleep);
+    high = std::max(high, sleep);
+  }
+  // Not in lockstep: the sleeps cover the range instead of clustering at one value.
+  EXPECT_LT(low, 50);
+  EXPECT_GT(high, 950);
+  EXPECT_GT(distinct.size(), 500u);
 }
 
 // How far `deadline` lies ahead of now, in milliseconds (negative when it has passed).
