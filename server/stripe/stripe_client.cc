@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -73,6 +74,18 @@ struct SlistDeleter {
 
 }  // namespace
 
+std::chrono::milliseconds FullJitterBackoff(int retry, std::chrono::milliseconds base,
+                                            std::chrono::milliseconds cap, double unit) {
+  // Doubling stops once the bound reaches the cap, so a large `retry` cannot overflow.
+  std::chrono::milliseconds bound = std::min(base, cap);
+  for (int i = 0; i < retry && bound < cap && bound.count() > 0; ++i) {
+    bound = std::min(bound * 2, cap);
+  }
+  unit = std::clamp(unit, 0.0, 1.0);  // an injected source that strays stays within the bound
+  return std::chrono::milliseconds(
+      static_cast<std::chrono::milliseconds::rep>(unit * static_cast<double>(bound.count())));
+}
+
 CurlStripeClient::CurlStripeClient(StripeClientOptions options) : options_(std::move(options)) {
   static std::once_flag curl_init;
   std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -81,23 +94,17 @@ CurlStripeClient::CurlStripeClient(StripeClientOptions options) : options_(std::
   }
 }
 
-Deadline OperationDeadline(std::chrono::system_clock::time_point caller_deadline,
-                           std::chrono::milliseconds cap, std::chrono::milliseconds margin) {
-  const auto now = std::chrono::steady_clock::now();
-  const auto left = caller_deadline - std::chrono::system_clock::now() - margin;
-  return now + std::min<std::chrono::steady_clock::duration>(
-                   cap, std::chrono::duration_cast<std::chrono::steady_clock::duration>(left));
-}
-
 nlohmann::json CurlStripeClient::Post(const std::string& path, const FormFields& form,
-                                      const std::string& idempotency_key, Deadline) {
-  return Perform("POST", path, options_.api_base + path, FormEncode(form), idempotency_key);
+                                      const std::string& idempotency_key, Deadline deadline) {
+  return Perform("POST", path, options_.api_base + path, FormEncode(form), idempotency_key,
+                 deadline);
 }
 
-nlohmann::json CurlStripeClient::Get(const std::string& path, const FormFields& query, Deadline) {
+nlohmann::json CurlStripeClient::Get(const std::string& path, const FormFields& query,
+                                     Deadline deadline) {
   std::string url = options_.api_base + path;
   if (!query.empty()) url += "?" + FormEncode(query);
-  return Perform("GET", path, url, "", "");
+  return Perform("GET", path, url, "", "", deadline);
 }
 
 CurlStripeClient::Response CurlStripeClient::PerformOnce(const std::string& method,
@@ -167,19 +174,37 @@ bool CurlStripeClient::Retryable(const Response& response) {
   return IsRetryableStatus(response.status);
 }
 
+double CurlStripeClient::RandomUnit() const {
+  if (options_.random_unit) return options_.random_unit();
+  thread_local std::mt19937 generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
+}
+
 nlohmann::json CurlStripeClient::Perform(const std::string& method, const std::string& path,
                                          const std::string& url, const std::string& body,
-                                         const std::string& idempotency_key) {
+                                         const std::string& idempotency_key, Deadline deadline) {
   using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + options_.call_budget;
-  auto backoff = options_.first_backoff;
   for (int attempt = 1;; ++attempt) {
+    // Whole milliseconds only: libcurl reads a timeout of 0 as "no timeout at all".
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      // Before the first attempt: an earlier call of the operation used up its time. Later:
+      // only when the deadline fell between deciding to retry and retrying.
+      spdlog::warn("Stripe {} {}: the operation's deadline passed before attempt {}", method, path,
+                   attempt);
+      throw Error(ErrorCode::kUnavailable, "Stripe operation ran out of time");
+    }
     const Response response =
         PerformOnce(method, url, body, idempotency_key, std::min(options_.attempt_timeout, left));
-    const bool out_of_time = Clock::now() + backoff >= deadline;
-    if (!Retryable(response) || attempt >= options_.max_attempts || out_of_time) {
+    std::chrono::milliseconds backoff{0};
+    bool retry = Retryable(response) && attempt < options_.max_attempts;
+    if (retry) {
+      backoff =
+          FullJitterBackoff(attempt - 1, options_.backoff_base, options_.backoff_cap, RandomUnit());
+      retry = Clock::now() + backoff < deadline;  // no point starting an attempt with no time
+    }
+    if (!retry) {
       if (!response.network_error.empty()) {
         spdlog::warn("Stripe {} {} failed after {} attempt(s): {}", method, path, attempt,
                      response.network_error);
@@ -201,7 +226,6 @@ nlohmann::json CurlStripeClient::Perform(const std::string& method, const std::s
                                                 : response.network_error,
                  backoff.count(), attempt, options_.max_attempts);
     std::this_thread::sleep_for(backoff);
-    backoff *= 2;
   }
 }
 

@@ -1,8 +1,9 @@
-// StripeApi over libcurl: bearer key, pinned Stripe-Version, timeouts, and retries with backoff
-// (same Idempotency-Key) on network errors, 429 and 5xx.
+// StripeApi over libcurl: bearer key, pinned Stripe-Version, and retries with jittered backoff
+// (same Idempotency-Key) on network errors, 409, 429 and 5xx, all within the caller's deadline.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -18,21 +19,30 @@ struct StripeClientOptions {
   std::string secret_key;     // STRIPE_SECRET_KEY; never logged
   std::string extra_ca_file;  // PAYBELL_CA_FILE: trusted besides the system's CAs
   std::chrono::milliseconds connect_timeout{5000};
+  // One attempt, shortened to the time left before the operation's deadline.
   std::chrono::milliseconds attempt_timeout{15000};
-  // All attempts of one call together, backoff included: below the adapter's 30 s gRPC
-  // deadline, so a caller never gives up while Paybell is still talking to Stripe.
-  std::chrono::milliseconds call_budget{25000};
   int max_attempts = 4;
-  std::chrono::milliseconds first_backoff{250};  // doubled per retry
+  // Full-jitter backoff (see FullJitterBackoff): the bound starts at backoff_base, doubles per
+  // retry and stops growing at backoff_cap.
+  std::chrono::milliseconds backoff_base{250};
+  std::chrono::milliseconds backoff_cap{4000};
+  // Uniform in [0, 1); spreads the replicas' retries. Empty: a per-thread generator seeded
+  // from std::random_device. Tests inject a fixed sequence.
+  std::function<double()> random_unit;
 };
+
+// How long to wait before retry number `retry` (0 for the first retry): uniform in
+// [0, min(cap, base * 2^retry)] for `unit` uniform in [0, 1) ("full jitter"). Replicas that
+// failed together then retry apart, instead of hitting a recovering Stripe in lockstep.
+std::chrono::milliseconds FullJitterBackoff(int retry, std::chrono::milliseconds base,
+                                            std::chrono::milliseconds cap, double unit);
 
 class CurlStripeClient final : public StripeApi {
  public:
   explicit CurlStripeClient(StripeClientOptions options);
   nlohmann::json Post(const std::string& path, const FormFields& form,
                       const std::string& idempotency_key, Deadline deadline) override;
-  nlohmann::json Get(const std::string& path, const FormFields& query,
-                     Deadline deadline) override;
+  nlohmann::json Get(const std::string& path, const FormFields& query, Deadline deadline) override;
 
  private:
   struct Response {
@@ -47,7 +57,9 @@ class CurlStripeClient final : public StripeApi {
   Response PerformOnce(const std::string& method, const std::string& url, const std::string& body,
                        const std::string& idempotency_key, std::chrono::milliseconds timeout) const;
   nlohmann::json Perform(const std::string& method, const std::string& path, const std::string& url,
-                         const std::string& body, const std::string& idempotency_key);
+                         const std::string& body, const std::string& idempotency_key,
+                         Deadline deadline);
+  double RandomUnit() const;
 
   StripeClientOptions options_;
   std::string ca_bundle_;  // system CAs + extra_ca_file, when an extra file is configured

@@ -8,9 +8,10 @@
 namespace paybell::stripe {
 
 // For a non-2xx answer that will not be retried. 400 invalid_request_error → INVALID_ARGUMENT
-// with Stripe's message; 401 → FAILED_PRECONDITION "Stripe key rejected"; 402 card errors and
-// 403 → FAILED_PRECONDITION; 404 → NOT_FOUND; 409, 429 and 5xx → UNAVAILABLE;
-// idempotency_error → INTERNAL (Paybell's bug). Never contains the key.
+// with Stripe's message; 401 and 403 → FAILED_PRECONDITION with a fixed message (Stripe's,
+// keys redacted, only in the log); 402 card errors → FAILED_PRECONDITION; 404 → NOT_FOUND;
+// 409, 429 and 5xx → UNAVAILABLE; idempotency_error → INTERNAL (Paybell's bug). Never contains
+// the key or a fragment of it.
 common::Error ErrorFromStripeResponse(long http_status, const std::string& body);
 
 // Whether an answer is worth retrying with the same Idempotency-Key.

@@ -14,8 +14,7 @@ class MockStripeApi : public stripe::StripeApi {
                const std::string& idempotency_key, stripe::Deadline deadline),
               (override));
   MOCK_METHOD(nlohmann::json, Get,
-              (const std::string& path, const stripe::FormFields& query,
-               stripe::Deadline deadline),
+              (const std::string& path, const stripe::FormFields& query, stripe::Deadline deadline),
               (override));
 };
 
