@@ -97,7 +97,7 @@ bool ServerApp::DatabaseReachable() { return database_->Ping(); }
 
 void ServerApp::WatchDatabase() {
   // Short enough that health follows a database restart within a few seconds.
-  constexpr auto kInterval = std::chrono::seconds(2);
+  constexpr auto kInterval = std::chrono::seconds(1);
   bool serving = true;
   std::unique_lock<std::mutex> lock(stop_mu_);
   while (!stop_cv_.wait_for(lock, kInterval, [this] { return stopping_; })) {

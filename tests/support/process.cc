@@ -47,6 +47,9 @@ ChildProcess::ChildProcess(const std::string& binary, const std::vector<std::str
   if (pid_ == 0) {
     dup2(pipe_fds[1], STDOUT_FILENO);
     dup2(pipe_fds[1], STDERR_FILENO);
+    // Nothing else of the test's: its sockets (cpp-httplib's are not close-on-exec) would stay
+    // open in a daemon the child leaves behind, such as the postmaster pg_ctl starts.
+    close_range(3, ~0U, 0);
     // Unblock signals the test runner may have blocked, so SIGTERM reaches the server's sigwait.
     // Die with the test runner, so a killed ctest leaves no server behind.
     prctl(PR_SET_PDEATHSIG, SIGKILL);

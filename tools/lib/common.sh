@@ -9,7 +9,7 @@ PAYBELL_BUILD_PACKAGES=(
   cmake g++ make pkg-config libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev
   protobuf-compiler libsoci-dev libboost-dev libpq-dev libsqlite3-dev libcpp-httplib-dev
   libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libjwt-dev
-  libmstch-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libmstch-dev libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
 )
 # Further packages the tests need: a PostgreSQL server to throw away.
 PAYBELL_TEST_PACKAGES=(postgresql)
