@@ -1,4 +1,5 @@
-// The real server (ServerApp) on a loopback port, called through generated gRPC stubs.
+// The real server (ServerApp) in this process on a loopback port, called through generated gRPC
+// stubs.
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
