@@ -8,12 +8,15 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "db/migrations.h"
 #include "db/soci_database.h"
 #include "server/common/error.h"
+#include "server/webhooks/event_ingestor.h"
 #include "tests/support/db_backends.h"
+#include "tests/support/stripe_events.h"
 
 namespace paybell::db {
 namespace {
@@ -169,6 +172,51 @@ TEST_F(PostgresPoolTest, ADeadlockedTransactionIsRunAgain) {
   EXPECT_FALSE(failure_a);
   EXPECT_FALSE(failure_b);
   EXPECT_EQ(runs.load(), 3);  // one of the two ran twice
+}
+
+// The webhook's statements are prepared once per connection and kept: later events reuse them
+// (one round trip each) instead of preparing, executing and deallocating every statement.
+TEST_F(PostgresPoolTest, WebhookStatementsArePreparedOnceAndReused) {
+  SociDatabase db(pg().parsed(), 1);  // one connection, so every unit below shares it
+  ApplyMigrations(db.pool(), BuiltinMigrations(), 1'800'000'000);
+  common::Config config;
+  config.stripe_webhook_secrets = {"whsec_prepared"};
+  common::FakeClock clock(1'800'001'000);
+  webhooks::LogOnlyPaymentFailedSink sink;
+  webhooks::EventIngestor ingestor(db, config, clock, sink);
+  auto deliver = [&](int i) {
+    testing::SubscriptionSpec spec;
+    const std::string payload =
+        testing::EventPayload("evt_" + std::to_string(i), "customer.subscription.updated",
+                              100 + i, testing::SubscriptionObject(spec, testing::ApiShape::kCurrent));
+    ingestor.Ingest(payload, testing::SignatureHeader("whsec_prepared", clock.NowUnix(), payload),
+                    "");
+  };
+  auto prepared = [&] {
+    std::set<std::string> names;
+    db.Read("list prepared statements", [&](UnitOfWork& unit) {
+      soci::rowset<soci::row> rows =
+          (static_cast<SociUnitOfWork&>(unit).session().prepare
+           << "SELECT name, statement FROM pg_prepared_statements");
+      for (const soci::row& row : rows) {
+        const std::string statement = row.get<std::string>(1);
+        // This query is itself a one-shot prepared statement, under a new name each time.
+        if (statement.find("pg_prepared_statements") != std::string::npos) continue;
+        names.insert(row.get<std::string>(0) + " " + statement.substr(0, 40));
+      }
+    });
+    return names;
+  };
+  deliver(0);
+  const std::set<std::string> after_first = prepared();
+  for (int i = 1; i <= 10; ++i) deliver(i);
+  const std::set<std::string> after_eleven = prepared();
+  EXPECT_EQ(after_eleven, after_first);
+  bool insert_event_kept = false;
+  for (const std::string& s : after_first) {
+    insert_event_kept |= s.find("INSERT INTO billing_events") != std::string::npos;
+  }
+  EXPECT_TRUE(insert_event_kept) << "prepared: " << ::testing::PrintToString(after_first);
 }
 
 TEST(PostgresStartupTest, UnreachableServerNamesTheHostButNotThePassword) {
