@@ -35,13 +35,14 @@ ORDER BY created_at DESC LIMIT 1)sql";
 constexpr std::string_view kSetStatus =
     "UPDATE checkout_sessions SET status = :status WHERE session_id = :session_id";
 
-// Takes a free or expired claim; a live claim of someone else stays (0 rows changed).
+// Takes a free or expired claim, or renews this holder's own (a unit of work run again after
+// its commit's answer was lost); a live claim of someone else stays (0 rows changed).
 constexpr std::string_view kTryClaim = R"sql(
 INSERT INTO checkout_claims (tenant_id, claim_id, claimed_until)
 VALUES (:tenant_id, :claim_id, :until)
 ON CONFLICT (tenant_id) DO UPDATE SET claim_id = excluded.claim_id,
   claimed_until = excluded.claimed_until
-WHERE checkout_claims.claimed_until < :now)sql";
+WHERE checkout_claims.claimed_until < :now OR checkout_claims.claim_id = excluded.claim_id)sql";
 
 constexpr std::string_view kReleaseClaim =
     "DELETE FROM checkout_claims WHERE tenant_id = :tenant_id AND claim_id = :claim_id";

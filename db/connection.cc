@@ -115,11 +115,19 @@ bool Connection::IsBroken() {
   return conn == nullptr || PQstatus(conn) == CONNECTION_BAD;
 }
 
+bool Connection::InTransaction() {
+  if (!session_ || url_.kind != DatabaseKind::kPostgres) return false;
+  PGconn* conn = PostgresConnection(*session_);
+  return conn != nullptr && PQtransactionStatus(conn) != PQTRANS_IDLE;
+}
+
 void Connection::EnsureUsable() {
   // A failed soci::session::reconnect() leaves a session without a backend, whose every use
   // throws "Session is not connected." outside SOCI's connection-error category: so Paybell
   // never calls reconnect() and opens a new session instead.
-  if (session_ && session_->get_backend() != nullptr && !IsBroken()) return;
+  // A connection still inside a transaction (its rollback failed) would answer every
+  // statement with "current transaction is aborted": start afresh too.
+  if (session_ && session_->get_backend() != nullptr && !IsBroken() && !InTransaction()) return;
   Discard();
   spdlog::info("opening a new database connection to {}", url_.HostForErrors());
   session_ = OpenSession(url_);

@@ -41,6 +41,8 @@ class Connection {
 
   // Whether libpq says the connection is dead (PostgreSQL; always false on SQLite).
   bool IsBroken();
+  // Whether libpq says a transaction is still open or failed on it (PostgreSQL only).
+  bool InTransaction();
 
   // Valid after EnsureUsable().
   soci::session& session() { return *session_; }

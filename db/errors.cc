@@ -26,19 +26,34 @@ DatabaseFailure ClassifyFailure(const std::exception& e, Connection& connection)
   if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
     const std::string state = pg->sqlstate();
     if (state == "40001" || state == "40P01") return DatabaseFailure::kConflict;
-    // Class 08 (connection exception) and the server shutting down or starting up.
-    if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03") {
+    // Class 08 (connection exception), the server shutting down or starting up, and a
+    // read-only standby (a failover moved the primary: a new connection finds it, when
+    // DATABASE_URL lists the hosts with target_session_attrs=read-write).
+    if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03" ||
+        state == "25006") {
       return DatabaseFailure::kConnectionLost;
     }
+    // Class 53 (out of memory, disk, connections) and a statement the server cancelled.
+    if (state.rfind("53", 0) == 0 || state == "57014") return DatabaseFailure::kUnavailable;
   }
   return DatabaseFailure::kOther;
 }
 
 std::string ErrorMessage(const std::exception& e) {
-  if (const auto* soci_error = dynamic_cast<const soci::soci_error*>(&e)) {
-    return soci_error->get_error_message();
+  const auto* soci_error = dynamic_cast<const soci::soci_error*>(&e);
+  if (soci_error == nullptr) return e.what();
+  std::string message = soci_error->get_error_message();
+  for (const char* field : {"\nDETAIL:", "\nHINT:", "\nCONTEXT:"}) {
+    const size_t at = message.find(field);
+    if (at != std::string::npos) message.resize(at);
   }
-  return e.what();
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+    message.pop_back();
+  }
+  if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+    message += " (SQLSTATE " + pg->sqlstate() + ")";
+  }
+  return message;
 }
 
 void RethrowAsDomainError(std::string_view what) {
@@ -47,7 +62,7 @@ void RethrowAsDomainError(std::string_view what) {
   } catch (const Error&) {
     throw;
   } catch (const soci::soci_error& e) {
-    const std::string message = e.get_error_message();
+    const std::string message = ErrorMessage(e);
     switch (e.get_error_category()) {
       case soci::soci_error::constraint_violation:
         // Only a unique key means "already exists". CHECK, NOT NULL and foreign keys guard

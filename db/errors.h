@@ -10,8 +10,10 @@ namespace paybell::db {
 class Connection;
 
 enum class DatabaseFailure {
-  kConnectionLost,  // the server went away: reconnect, the unit may run again
+  kConnectionLost,  // the server went away (or became a read-only standby): reconnect, the
+                    // unit may run again
   kConflict,        // serialization failure or deadlock: run the unit again
+  kUnavailable,     // the server is out of resources or cancelled the statement: retry later
   kOther,           // anything else: map with RethrowAsDomainError
 };
 
@@ -20,8 +22,10 @@ enum class DatabaseFailure {
 // connected.", which it throws outside its connection-error category.
 DatabaseFailure ClassifyFailure(const std::exception& e, Connection& connection);
 
-// The error's own message, without the statement and bound values SOCI appends to what():
-// those may hold payloads and personal data, which logs must not.
+// The error's own message, without the statement and bound values SOCI appends to what() and
+// without PostgreSQL's DETAIL, HINT and CONTEXT lines ("Failing row contains (…)" is a whole
+// row): those may hold payloads and personal data, which logs must not. PostgreSQL's SQLSTATE
+// is appended instead.
 std::string ErrorMessage(const std::exception& e);
 
 // Call from a catch block: rethrows the current exception as common::Error. Unique-key

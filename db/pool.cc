@@ -50,7 +50,7 @@ size_t ConnectionPool::Acquire(std::chrono::milliseconds wait) {
     }
     return false;
   });
-  if (!got) throw Error(ErrorCode::kUnavailable, "all database connections are busy");
+  if (!got) throw PoolExhausted();
   busy_[index] = true;
   return index;
 }
@@ -111,6 +111,9 @@ void ConnectionPool::Run(std::string_view what, const std::function<void(Connect
                        ErrorMessage(e));
           throw Error(ErrorCode::kUnavailable,
                       std::string(what) + ": conflicting with concurrent updates; try again");
+        case DatabaseFailure::kUnavailable:
+          spdlog::warn("database unavailable during {}: {}", what, ErrorMessage(e));
+          throw Error(ErrorCode::kUnavailable, std::string(what) + ": database unavailable");
         case DatabaseFailure::kOther:
           RethrowAsDomainError(what);
       }

@@ -14,4 +14,8 @@ void PreparedStatement::ForgetOnServer(bool postgres) {
   statement_.reset();
 }
 
+void PreparedStatement::DropIfSqlite(soci::session& session) {
+  if (session.get_backend_name() == "sqlite3") statement_.reset();
+}
+
 }  // namespace paybell::db

@@ -25,21 +25,31 @@ class PreparedStatement {
   template <typename Prepare, typename Read>
   bool QueryOne(soci::session& session, Prepare&& prepare, Read&& read) {
     soci::statement& st = Get(session, prepare);
-    if (!st.execute(true)) return false;
-    read();
-    while (st.fetch()) {
+    try {
+      if (!st.execute(true)) return false;
+      read();
+      while (st.fetch()) {
+      }
+      return true;
+    } catch (...) {
+      DropIfSqlite(session);
+      throw;
     }
-    return true;
   }
 
   // Executes a statement that reads any number of rows, calling `read` for each.
   template <typename Prepare, typename Read>
   void QueryAll(soci::session& session, Prepare&& prepare, Read&& read) {
     soci::statement& st = Get(session, prepare);
-    if (!st.execute(true)) return;
-    do {
-      read();
-    } while (st.fetch());
+    try {
+      if (!st.execute(true)) return;
+      do {
+        read();
+      } while (st.fetch());
+    } catch (...) {
+      DropIfSqlite(session);
+      throw;
+    }
   }
 
   // Executes a statement that reads nothing; returns the rows it changed.
@@ -58,6 +68,10 @@ class PreparedStatement {
   void ForgetOnServer(bool postgres);
 
  private:
+  // A SQLite statement left between rows keeps its read snapshot (and blocks checkpoints)
+  // until its next execution: finalize it. PostgreSQL has fetched the whole result already.
+  void DropIfSqlite(soci::session& session);
+
   soci::row row_;  // declared before the statement, so it outlives it
   std::unique_ptr<soci::statement> statement_;
 };

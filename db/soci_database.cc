@@ -68,7 +68,13 @@ void SociDatabase::Read(std::string_view what, const std::function<void(UnitOfWo
 
 bool SociDatabase::Ping() {
   try {
-    pool_.Run("ping", [](Connection& connection) { connection.repositories().Ping(); });
+    pool_.Run(
+        "ping", [](Connection& connection) { connection.repositories().Ping(); },
+        std::chrono::milliseconds(200));
+    return true;
+  } catch (const PoolExhausted&) {
+    // Every connection is at work: the database answers, it is only busy. Reporting it down
+    // would take every replica out of the load balancer at once under a load spike.
     return true;
   } catch (const std::exception&) {
     return false;

@@ -74,9 +74,10 @@ class SociCheckoutRepository final : public CheckoutRepository {
 
  private:
   soci::session& session_;
-  PreparedStatement try_claim_, release_claim_;
+  // Bound by the statements below, so declared (and destroyed) around them.
   std::string tenant_, claim_;
   long long now_ = 0, until_ = 0;
+  PreparedStatement try_claim_, release_claim_;
 };
 
 class SociAuditLog final : public AuditLog {

@@ -61,7 +61,7 @@ std::string PriceVariable(domain::Plan plan) {
 
 void RequireNoLiveSubscription(const std::string& tenant_id,
                                const std::optional<domain::Subscription>& current) {
-  if (!current || !domain::IsLive(current->status)) return;
+  if (!domain::HasLiveSubscription(current)) return;
   const std::string status(domain::StatusWord(current->status));
   std::string what;
   switch (current->status) {
@@ -167,6 +167,11 @@ std::string CheckoutService::ResolvePromotionCode(const std::string& coupon_code
 // One open checkout per tenant: paying two (Pro in one tab, Firm in another) would bill two
 // subscriptions, and Paybell follows only one. Sessions of this same request (same
 // Idempotency-Key: a double click) are left alone, since Stripe answers it with that session.
+std::optional<CheckoutStatus> CheckoutService::StatusAtStripe(const std::string& path,
+                                                              stripe::Deadline deadline) {
+  return domain::CheckoutStatusFromWord(StringField(stripe_->Get(path, {}, deadline), "status"));
+}
+
 void CheckoutService::CloseOtherCheckouts(const std::string& tenant_id,
                                           const std::string& idempotency_key,
                                           stripe::Deadline deadline) {
@@ -183,25 +188,23 @@ void CheckoutService::CloseOtherCheckouts(const std::string& tenant_id,
   for (const db::OpenCheckout& session : open) {
     if (session.idempotency_key == idempotency_key) continue;
     const std::string path = "/v1/checkout/sessions/" + stripe::PercentEncode(session.session_id);
-    std::string status;
+    std::optional<CheckoutStatus> status;
     try {
-      status = StringField(stripe_->Get(path, {}, deadline), "status");
-      if (status == "complete") {
-        record(session.session_id, CheckoutStatus::kComplete);
-        throw Error(ErrorCode::kFailedPrecondition,
-                    "checkout " + session.session_id + " of tenant " + tenant_id +
-                        " was just paid; its subscription is being activated");
-      }
-      if (status == "open") {
+      status = StatusAtStripe(path, deadline);
+      if (status == CheckoutStatus::kOpen) {
         // The same bounded window as the create key: a 5xx Stripe stored for this key is
         // replayed only until the window turns, not for Stripe's 24 hours.
-        status = StringField(
-            stripe_->Post(path + "/expire", {},
-                          stripe::DeriveIdempotencyKey("expire", {session.session_id},
-                                                       clock_.NowUnix(),
-                                                       kCheckoutIdempotencyWindowS),
-                          deadline),
-            "status");
+        const std::string key = stripe::DeriveIdempotencyKey(
+            "expire", {session.session_id}, clock_.NowUnix(), kCheckoutIdempotencyWindowS);
+        try {
+          status = domain::CheckoutStatusFromWord(
+              StringField(stripe_->Post(path + "/expire", {}, key, deadline), "status"));
+        } catch (const Error& e) {
+          // Stripe refuses to expire a session that is no longer open: it was paid (or
+          // expired) since it was read. Read it again to know which.
+          if (e.code() != ErrorCode::kInvalidArgument) throw;
+          status = StatusAtStripe(path, deadline);
+        }
       }
     } catch (const Error& e) {
       // Stripe does not know the session (a key switched between test and live mode, or the
@@ -209,10 +212,19 @@ void CheckoutService::CloseOtherCheckouts(const std::string& tenant_id,
       if (e.code() != ErrorCode::kNotFound) throw;
       spdlog::info("checkout {} of tenant {} is unknown to Stripe; recorded as expired",
                    session.session_id, tenant_id);
-      status = "expired";
+      status = CheckoutStatus::kExpired;
     }
-    record(session.session_id, domain::CheckoutStatusFromWord(status).value_or(
-                                   CheckoutStatus::kExpired));
+    if (!status || *status == CheckoutStatus::kOpen) {
+      // Recording it closed while it may still be payable would allow a second open session.
+      throw Error(ErrorCode::kUnavailable, "Stripe did not confirm that checkout " +
+                                               session.session_id + " is closed; try again");
+    }
+    record(session.session_id, *status);
+    if (*status == CheckoutStatus::kComplete) {
+      throw Error(ErrorCode::kFailedPrecondition,
+                  "checkout " + session.session_id + " of tenant " + tenant_id +
+                      " was just paid; its subscription is being activated");
+    }
   }
 }
 
@@ -317,10 +329,10 @@ CheckoutResult CheckoutService::CreateCheckoutSession(const auth::Principal& cal
     }
     CloseOtherCheckouts(tenant_id, record.idempotency_key, deadline);
     // A session made under this key was closed since (another tab's checkout expired it):
-    // Stripe would replay that closed session for the key, so this request needs its own.
+    // Stripe would replay that closed session for the key, so this request needs another one,
+    // derived from the closed session so that a retry of this request reuses it.
     const std::string stripe_key =
-        same ? record.idempotency_key + "-" + common::NewRequestId().substr(0, 8)
-             : record.idempotency_key;
+        same ? record.idempotency_key + "-after-" + same->session_id : record.idempotency_key;
     const nlohmann::json session =
         stripe_->Post("/v1/checkout/sessions", form, stripe_key, deadline);
     record.session_id = StringField(session, "id");

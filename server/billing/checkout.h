@@ -11,6 +11,7 @@
 #include "server/auth/principal.h"
 #include "server/common/clock.h"
 #include "server/common/config.h"
+#include "server/domain/checkout_status.h"
 #include "server/domain/plan.h"
 #include "server/domain/subscription.h"
 #include "server/stripe/stripe_api.h"
@@ -61,6 +62,9 @@ class CheckoutService {
  private:
   class Claim;
   std::optional<domain::Subscription> FindSubscription(const std::string& tenant_id);
+  // What Stripe says the session is now; nullopt for a status Paybell does not know.
+  std::optional<domain::CheckoutStatus> StatusAtStripe(const std::string& path,
+                                                       stripe::Deadline deadline);
   std::string ResolvePromotionCode(const std::string& coupon_code, stripe::Deadline deadline);
   // Expires the tenant's other open checkout sessions; FAILED_PRECONDITION when one of them was
   // paid already.

@@ -14,4 +14,8 @@ bool Subscription::operator==(const Subscription& o) const {
   return fields(*this) == fields(o);
 }
 
+bool HasLiveSubscription(const std::optional<Subscription>& current) {
+  return current && !current->stripe_subscription_id.empty() && IsLive(current->status);
+}
+
 }  // namespace paybell::domain

@@ -32,4 +32,9 @@ struct Subscription {
   bool operator!=(const Subscription& other) const { return !(*this == other); }
 };
 
+// Whether the tenant has a subscription that still bills or can come back (IsLive) recorded
+// with its Stripe id: the one question checkout (refuse a new purchase) and the webhook rules
+// (refuse a replacement) both ask.
+bool HasLiveSubscription(const std::optional<Subscription>& current);
+
 }  // namespace paybell::domain

@@ -156,7 +156,7 @@ EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& eve
       unit.LockTenant(tenant_id);
       current = unit.subscriptions().Find(tenant_id);
     }
-    decision = DecideEvent(event, tenant_id, current, prices_, now);
+    decision = DecideEvent(event, tenant_id, current, prices_, now, replay);
   }
 
   if (decision.write) unit.subscriptions().Upsert(*decision.write);
@@ -174,6 +174,13 @@ EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& eve
           "from metadata.plan ({})",
           event.id, event.subscription_id, event.metadata_plan);
     }
+    if (decision.write && decision.write->plan == domain::Plan::kNone &&
+        domain::IsEntitled(decision.write->status)) {
+      spdlog::warn(
+          "Stripe event {}: tenant {} is entitled but its plan is unknown (price of subscription "
+          "{} is not one of STRIPE_PRICE_* and it has no metadata.plan)",
+          event.id, tenant_id, event.subscription_id);
+    }
     audit.action = "billing.event.applied";
     audit.detail = AuditDetail(event, current, decision.write);
     unit.audit().Append(audit);
@@ -184,6 +191,9 @@ EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& eve
   } else if (decision.second_live_subscription) {
     spdlog::error("Stripe event {}: {}", event.id, decision.error);
     audit.action = "billing.subscription.conflict";
+    if (!event.checkout_session_id.empty()) {
+      unit.checkouts().MarkComplete(event.checkout_session_id, now);  // it was paid
+    }
     audit.detail = nlohmann::json{{"type", event.type},
                                   {"subscription", event.subscription_id},
                                   {"live_subscription", current->stripe_subscription_id},

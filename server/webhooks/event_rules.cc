@@ -14,12 +14,6 @@ EventDecision Outcome(EventOutcome outcome, std::string error) {
   return d;
 }
 
-// Whether the tenant's recorded subscription still bills or can come back, so that no other
-// subscription may take its place.
-bool HasLiveSubscription(const std::optional<Subscription>& current) {
-  return current && !current->stripe_subscription_id.empty() && domain::IsLive(current->status);
-}
-
 // Two subscriptions would bill the tenant while Paybell follows one: refused loudly.
 EventDecision SecondLiveSubscription(const StripeEvent& e, const Subscription& current,
                                      const std::string& what) {
@@ -29,7 +23,7 @@ EventDecision SecondLiveSubscription(const StripeEvent& e, const Subscription& c
           ", which already has live subscription " + current.stripe_subscription_id + " (" +
           std::string(domain::StatusWord(current.status)) +
           "): the customer may be billed twice. Cancel (and refund) one of the two in the Stripe "
-          "dashboard, then replay this event.");
+          "dashboard, then replay the newest event of the one kept.");
   d.second_live_subscription = true;
   return d;
 }
@@ -55,9 +49,14 @@ EventDecision LinkCheckout(const StripeEvent& e, const std::string& tenant_id,
   const bool same_subscription =
       current && !e.subscription_id.empty() && current->stripe_subscription_id == e.subscription_id;
   Subscription row;
+  if (!current && e.subscription_id.empty()) {
+    // A checkout that created no subscription (payment mode): nothing to follow.
+    return Outcome(EventOutcome::kIgnored, "checkout " + e.checkout_session_id +
+                                               " created no subscription");
+  }
   if (current && (same_subscription || e.subscription_id.empty())) {
     row = *current;
-  } else if (HasLiveSubscription(current)) {
+  } else if (domain::HasLiveSubscription(current)) {
     return SecondLiveSubscription(e, *current, "checkout " + e.checkout_session_id +
                                                    " was paid and created subscription");
   } else {
@@ -80,7 +79,7 @@ EventDecision LinkCheckout(const StripeEvent& e, const std::string& tenant_id,
 
 EventDecision ApplySubscription(const StripeEvent& e, const std::string& tenant_id,
                                 const std::optional<Subscription>& current,
-                                const PlanPrices& prices, int64_t now) {
+                                const PlanPrices& prices, int64_t now, bool operator_replay) {
   const SubscriptionState& s = *e.state;
   if (e.subscription_id.empty()) return Outcome(EventOutcome::kFailed, "subscription object has no id");
   const auto status = domain::StatusFromWord(s.status);
@@ -105,7 +104,7 @@ EventDecision ApplySubscription(const StripeEvent& e, const std::string& tenant_
                                                " is canceled; a canceled subscription is final");
     }
     row = *current;
-  } else if (HasLiveSubscription(current)) {
+  } else if (domain::HasLiveSubscription(current)) {
     if (domain::IsLive(*status)) {
       return SecondLiveSubscription(e, *current, "event for live subscription");
     }
@@ -115,8 +114,11 @@ EventDecision ApplySubscription(const StripeEvent& e, const std::string& tenant_
                                              current->stripe_subscription_id);
   } else {
     // Replacing a finished subscription: only with something newer than what was applied, so a
-    // retried event of an even older subscription cannot take over.
-    if (current && current->last_event_created && e.created < *current->last_event_created) {
+    // retried event of an even older subscription cannot take over. An operator replaying an
+    // event chose it (after a two-subscription conflict, the one kept started before the other
+    // ended), so the replay is not held to the other subscription's clock.
+    if (!operator_replay && current && current->last_event_created &&
+        e.created < *current->last_event_created) {
       return Outcome(EventOutcome::kStale, "event for subscription " + e.subscription_id +
                                                " is older than the last applied event " +
                                                current->last_event_id);
@@ -181,7 +183,7 @@ std::optional<domain::Plan> PlanPrices::PlanForPrice(const std::string& price_id
 
 EventDecision DecideEvent(const StripeEvent& event, const std::string& tenant_id,
                           const std::optional<Subscription>& current, const PlanPrices& prices,
-                          int64_t now) {
+                          int64_t now, bool operator_replay) {
   if (event.kind == EventKind::kUnhandled) {
     return Outcome(EventOutcome::kIgnored, "event type " + event.type + " is not handled");
   }
@@ -196,7 +198,7 @@ EventDecision DecideEvent(const StripeEvent& event, const std::string& tenant_id
     case EventKind::kCheckoutCompleted:
       return LinkCheckout(event, tenant_id, current, now);
     case EventKind::kSubscriptionChange:
-      return ApplySubscription(event, tenant_id, current, prices, now);
+      return ApplySubscription(event, tenant_id, current, prices, now, operator_replay);
     case EventKind::kInvoicePaymentFailed:
     case EventKind::kInvoicePaid:
       return ApplyInvoice(event, current, now);

@@ -42,10 +42,11 @@ struct EventDecision {
 // `current`. Ordering: a subscription event older (by Stripe's `created`) than the last one
 // applied to the same subscription is stale; one with the same `created` arrived later and
 // applies. A canceled subscription is final in Stripe, so no later event revives it. A new
-// subscription (new id) replaces only one that is no longer live (domain::IsLive), the same
-// rule checkout uses to refuse a second purchase.
+// subscription (new id) replaces only one that is no longer live (domain::HasLiveSubscription),
+// the same rule checkout uses to refuse a second purchase, and only with an event newer than
+// the last one applied, unless `operator_replay` (an operator picked the event to replay).
 EventDecision DecideEvent(const StripeEvent& event, const std::string& tenant_id,
                           const std::optional<domain::Subscription>& current,
-                          const PlanPrices& prices, int64_t now);
+                          const PlanPrices& prices, int64_t now, bool operator_replay = false);
 
 }  // namespace paybell::webhooks

@@ -244,6 +244,16 @@ TYPED_TEST(CheckoutServiceTest, AClaimHeldByAnotherRequestMakesTheNextOneWaitThe
     unit.Commit();
   });
   ASSERT_TRUE(taken);
+  // Its holder taking it again (a unit of work run again after its commit's answer was lost)
+  // keeps it; anyone else does not get it.
+  bool again = false, other = true;
+  this->db_->Transact("t", [&](db::UnitOfWork& unit) {
+    again = unit.checkouts().TryClaim("acme", "someone-else", kNow, kNow + 60);
+    other = unit.checkouts().TryClaim("acme", "another", kNow, kNow + 60);
+    unit.Commit();
+  });
+  EXPECT_TRUE(again);
+  EXPECT_FALSE(other);
   // The other holder never finishes: this request waits (bounded by its deadline) and is told
   // to try again; Stripe is not called.
   EXPECT_EQ(this->CodeOf([&] {

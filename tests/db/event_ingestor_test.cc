@@ -396,6 +396,29 @@ TYPED_TEST(EventIngestorTest, APaidCheckoutOnALiveTenantIsFailedAndAudited) {
   EXPECT_THAT(audit.front().detail, HasSubstr("sub_2"));
 }
 
+// What the conflict's error tells the operator to do works: cancel one, replay the other's
+// newest event.
+TYPED_TEST(EventIngestorTest, AfterAConflictTheOperatorCancelsOneAndReplaysTheOther) {
+  SubscriptionSpec first;
+  ASSERT_EQ(this->DeliverSubscription("evt_1", "customer.subscription.created", 100, first),
+            "applied");
+  SubscriptionSpec second;
+  second.id = "sub_2";
+  second.price = "price_firm_1";
+  ASSERT_EQ(this->DeliverSubscription("evt_2", "customer.subscription.created", 200, second),
+            "failed");
+  SubscriptionSpec canceled = first;
+  canceled.status = "canceled";
+  ASSERT_EQ(this->DeliverSubscription("evt_3", "customer.subscription.deleted", 300, canceled),
+            "applied");
+  const db::EventRecord replayed = this->ingestor_->Replay("evt_2", {"ops", "operator", ""});
+  EXPECT_EQ(Word(replayed.outcome), "applied") << replayed.error;
+  const auto row = this->Subscription("acme");
+  EXPECT_EQ(row->stripe_subscription_id, "sub_2");
+  EXPECT_EQ(row->status, "active");
+  EXPECT_EQ(row->plan, "firm");
+}
+
 TYPED_TEST(EventIngestorTest, APortalUpgradeChangesThePlan) {
   SubscriptionSpec starter;
   starter.plan = "starter";

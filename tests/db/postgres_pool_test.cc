@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "db/errors.h"
 #include "db/migrations.h"
 #include "db/soci_database.h"
 #include "server/common/error.h"
@@ -85,6 +86,7 @@ TEST_F(PostgresPoolTest, HealsAfterReconnectsFailedWhileTheServerRefusedConnecti
 
   std::string url = pg().url();
   url.replace(url.find("paybell@"), 8, role + "@");
+  url += "%20-c%20default_transaction_isolation%3Dserializable";  // pinned back on every session
   SociDatabase db(common::ParseDatabaseUrl(url + "&application_name=" + role), 2);
   ApplyMigrations(db.pool(), BuiltinMigrations(), 1'800'000'000);
   ASSERT_FALSE(Find(db, "t1").has_value());
@@ -113,6 +115,38 @@ TEST_F(PostgresPoolTest, HealsAfterReconnectsFailedWhileTheServerRefusedConnecti
     unit.Commit();
   });
   EXPECT_TRUE(Find(db, "t1").has_value());
+  // The healed connections are new sessions, set up as at start-up (SOCI's own reconnect()
+  // would not pin the isolation level again).
+  std::string level;
+  db.Transact("show", [&](UnitOfWork& unit) {
+    static_cast<SociUnitOfWork&>(unit).session() << "SHOW default_transaction_isolation",
+        soci::into(level);
+  });
+  EXPECT_EQ(level, "read committed");
+}
+
+// Errors that mean "this connection is gone" whatever SOCI's category says.
+TEST_F(PostgresPoolTest, ClassifiesLostConnectionsWhateverTheirCategory) {
+  const std::string app_name = "paybell_c_" + pg().schema();
+  Connection connection(common::ParseDatabaseUrl(pg().url() + "&application_name=" + app_name));
+  // What SOCI throws for a session that a failed reconnect() left without a backend.
+  EXPECT_EQ(ClassifyFailure(soci::soci_error("Session is not connected."), connection),
+            DatabaseFailure::kConnectionLost);
+  EXPECT_EQ(ClassifyFailure(soci::soci_error("syntax error"), connection),
+            DatabaseFailure::kOther);
+  soci::session admin = Admin();
+  admin << "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :n",
+      soci::use(app_name);
+  try {
+    int one = 0;
+    connection.session() << "SELECT 1", soci::into(one);
+    ADD_FAILURE() << "a terminated connection answered";
+  } catch (const soci::soci_error&) {
+  }
+  // libpq now knows the connection is dead: any error on it means a lost connection.
+  EXPECT_TRUE(connection.IsBroken());
+  EXPECT_EQ(ClassifyFailure(soci::soci_error("Cannot execute query."), connection),
+            DatabaseFailure::kConnectionLost);
 }
 
 TEST_F(PostgresPoolTest, TransactionsRunAtReadCommittedWhateverTheServerDefault) {
@@ -217,6 +251,27 @@ TEST_F(PostgresPoolTest, WebhookStatementsArePreparedOnceAndReused) {
     insert_event_kept |= s.find("INSERT INTO billing_events") != std::string::npos;
   }
   EXPECT_TRUE(insert_event_kept) << "prepared: " << ::testing::PrintToString(after_first);
+}
+
+// PostgreSQL's DETAIL line of a constraint violation holds the whole failing row: an event's
+// payload, an email. What Paybell logs of a database error keeps the message and the SQLSTATE.
+TEST_F(PostgresPoolTest, LoggedErrorsLeaveOutTheFailingRow) {
+  SociDatabase db(pg().parsed(), 1);
+  ApplyMigrations(db.pool(), BuiltinMigrations(), 1'800'000'000);
+  std::string logged;
+  db.pool().Run("t", [&](Connection& c) {
+    try {
+      c.session() << "INSERT INTO billing_subscriptions (tenant_id, status, created_at, "
+                     "updated_at) VALUES ('ann.secret@example.com', 'bogus', 1, 1)";
+      ADD_FAILURE() << "the CHECK constraint let a bad status in";
+    } catch (const soci::soci_error& e) {
+      EXPECT_THAT(e.get_error_message(), HasSubstr("ann.secret@example.com"));  // libpq's DETAIL
+      logged = ErrorMessage(e);
+    }
+  });
+  EXPECT_THAT(logged, HasSubstr("check constraint"));
+  EXPECT_THAT(logged, HasSubstr("SQLSTATE 23514"));
+  EXPECT_THAT(logged, Not(HasSubstr("ann.secret")));
 }
 
 TEST(PostgresStartupTest, UnreachableServerNamesTheHostButNotThePassword) {

@@ -162,6 +162,40 @@ TEST_F(CheckoutRulesTest, AClosedSessionUnderTheSameKeyMeansAFreshStripeKey) {
   EXPECT_NE(sent, looked_up);
 }
 
+TEST_F(CheckoutRulesTest, AnEarlierSessionPaidWhileBeingExpiredRefusesTheNewOne) {
+  EXPECT_CALL(checkouts(), ListOpen("acme", _))
+      .WillOnce(Return(std::vector<db::OpenCheckout>{{"cs_old", "other-key"}}));
+  EXPECT_CALL(stripe_, Get("/v1/checkout/sessions/cs_old", _, _))
+      .WillOnce(Return(nlohmann::json{{"id", "cs_old"}, {"status", "open"}}))
+      .WillOnce(Return(nlohmann::json{{"id", "cs_old"}, {"status", "complete"}}));
+  // Stripe refuses to expire a session that is not open any more.
+  EXPECT_CALL(stripe_, Post("/v1/checkout/sessions/cs_old/expire", _, _, _))
+      .WillOnce(::testing::Throw(common::Error(common::ErrorCode::kInvalidArgument,
+                                               "Stripe: Only open sessions can be expired")));
+  EXPECT_CALL(checkouts(), SetStatus("cs_old", domain::CheckoutStatus::kComplete));
+  try {
+    Create();
+    FAIL() << "a second checkout was created beside a paid one";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.code(), common::ErrorCode::kFailedPrecondition);
+    EXPECT_THAT(e.what(), HasSubstr("just paid"));
+  }
+}
+
+TEST_F(CheckoutRulesTest, ASessionStripeDoesNotSayIsClosedIsNotRecordedClosed) {
+  EXPECT_CALL(checkouts(), ListOpen("acme", _))
+      .WillOnce(Return(std::vector<db::OpenCheckout>{{"cs_old", "other-key"}}));
+  EXPECT_CALL(stripe_, Get("/v1/checkout/sessions/cs_old", _, _))
+      .WillOnce(Return(nlohmann::json{{"id", "cs_old"}}));  // no status
+  EXPECT_CALL(checkouts(), SetStatus(_, _)).Times(0);
+  try {
+    Create();
+    FAIL() << "a second checkout was created beside one that may be open";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.code(), common::ErrorCode::kUnavailable);
+  }
+}
+
 TEST_F(CheckoutRulesTest, AnOperatorActingForTheOwnerIsOnRecord) {
   auth::Principal via_paybellctl = Owner();
   via_paybellctl.subject = "paybellctl";

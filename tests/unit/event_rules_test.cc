@@ -259,7 +259,10 @@ TEST(EventRulesTest, ASecondSubscriptionReplacesOnlyAFinishedOne) {
         testing::EventPayload("evt_cs", "checkout.session.completed", 200,
                               testing::CheckoutSessionObject("cs_2", "acme", "cus_1", "sub_2")));
     const EventDecision paid = DecideEvent(checkout, "acme", current, kPrices, kNow);
-    if (domain::IsLive(status)) {
+    // Written out rather than asking domain::IsLive, so a change to that rule shows here.
+    const bool live = status != SubscriptionStatus::kCanceled &&
+                      status != SubscriptionStatus::kIncompleteExpired;
+    if (live) {
       EXPECT_EQ(Word(event.outcome), "failed");
       EXPECT_TRUE(event.second_live_subscription);
       EXPECT_EQ(Word(paid.outcome), "failed");
@@ -276,6 +279,37 @@ TEST(EventRulesTest, ASecondSubscriptionReplacesOnlyAFinishedOne) {
       EXPECT_EQ(paid.write->stripe_subscription_id, "sub_2");
     }
   }
+}
+
+// After a two-subscription conflict the operator cancels the first one and replays an event of
+// the one kept, which started before the other ended: the replay applies.
+TEST(EventRulesTest, AReplayAfterAConflictInstallsTheSubscriptionKept) {
+  Subscription current;
+  current.tenant_id = "acme";
+  current.stripe_subscription_id = "sub_1";
+  current.status = SubscriptionStatus::kCanceled;  // canceled by the operator at 300
+  current.last_event_created = 300;
+  current.last_event_id = "evt_del_1";
+  SubscriptionSpec kept;
+  kept.id = "sub_2";
+  const StripeEvent created = SubscriptionEvent("evt_2", "customer.subscription.created", 200, kept);
+  EXPECT_EQ(Word(DecideEvent(created, "acme", current, kPrices, kNow).outcome), "stale");
+  const EventDecision replayed =
+      DecideEvent(created, "acme", current, kPrices, kNow, /*operator_replay=*/true);
+  EXPECT_EQ(Word(replayed.outcome), "applied") << replayed.error;
+  ASSERT_TRUE(replayed.write.has_value());
+  EXPECT_EQ(replayed.write->stripe_subscription_id, "sub_2");
+  EXPECT_EQ(Word(replayed.write->status), "active");
+  EXPECT_EQ(Word(replayed.write->plan), "pro");
+}
+
+TEST(EventRulesTest, ACheckoutWithoutASubscriptionRecordsNothing) {
+  const StripeEvent payment = ParseStripeEvent(
+      testing::EventPayload("evt_cs", "checkout.session.completed", 50,
+                            testing::CheckoutSessionObject("cs_1", "acme", "cus_1", "")));
+  const EventDecision d = DecideEvent(payment, "acme", std::nullopt, kPrices, kNow);
+  EXPECT_EQ(Word(d.outcome), "ignored");
+  EXPECT_FALSE(d.write.has_value());
 }
 
 TEST(EventRulesTest, AFinishedSecondSubscriptionIsOnlyStale) {
