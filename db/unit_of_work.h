@@ -37,10 +37,12 @@ class Database {
   // IMMEDIATE). `work` calls Commit() when done; returning without it, or throwing, rolls
   // back. `work` may run more than once: after a lost connection (once, on a healed
   // connection) and after a serialization failure or deadlock (a few times), so it must only
-  // touch the database and its own locals. Database errors come out as common::Error:
-  // kUnavailable when the database is down, busy or keeps conflicting (the caller may retry),
-  // kAlreadyExists for a unique key, kInternal otherwise. `what` names the operation in
-  // messages ("ingest Stripe event").
+  // touch the database and its own locals. When the connection is lost while the COMMIT's
+  // answer is on its way, the unit runs again although its first run may have committed: its
+  // writes are idempotent (keys, ON CONFLICT), but an audit row may then be written twice.
+  // Database errors come out as common::Error: kUnavailable when the database is down, busy or
+  // keeps conflicting (the caller may retry), kAlreadyExists for a unique key, kInternal
+  // otherwise. `what` names the operation in messages ("ingest Stripe event").
   virtual void Transact(std::string_view what, const std::function<void(UnitOfWork&)>& work) = 0;
 
   // Like Transact for reads: no transaction is opened, each statement sees the latest
