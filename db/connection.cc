@@ -85,6 +85,14 @@ std::unique_ptr<soci::session> OpenSession(const common::DatabaseUrl& url) {
     if (conninfo.find("application_name=") == std::string::npos) {
       conninfo += " application_name='paybell'";
     }
+    // A database host that vanishes from the network (no RST) would otherwise hold a pooled
+    // connection in a read for the kernel's default of minutes: probe idle connections and
+    // give up on unacknowledged sends after 15 s. DATABASE_URL may set its own values.
+    for (const char* setting : {"keepalives=1", "keepalives_idle=30", "keepalives_interval=10",
+                                "keepalives_count=3", "tcp_user_timeout=15000"}) {
+      const std::string key = std::string(setting).substr(0, std::string(setting).find('=') + 1);
+      if (conninfo.find(key) == std::string::npos) conninfo += " " + std::string(setting);
+    }
     auto session = std::make_unique<soci::session>(soci::postgresql, conninfo);
     // The rules take the tenant's lock and then read: READ COMMITTED makes each statement see
     // what the previous lock holder committed. Pinned here, so a server or database whose
@@ -116,7 +124,11 @@ bool Connection::IsBroken() {
 }
 
 bool Connection::InTransaction() {
-  if (!session_ || url_.kind != DatabaseKind::kPostgres) return false;
+  if (!session_ || session_->get_backend() == nullptr) return false;
+  if (url_.kind == DatabaseKind::kSqlite) {
+    auto* backend = static_cast<soci::sqlite3_session_backend*>(session_->get_backend());
+    return backend->conn_ != nullptr && sqlite_api::sqlite3_get_autocommit(backend->conn_) == 0;
+  }
   PGconn* conn = PostgresConnection(*session_);
   return conn != nullptr && PQtransactionStatus(conn) != PQTRANS_IDLE;
 }

@@ -41,7 +41,7 @@ class Connection {
 
   // Whether libpq says the connection is dead (PostgreSQL; always false on SQLite).
   bool IsBroken();
-  // Whether libpq says a transaction is still open or failed on it (PostgreSQL only).
+  // Whether a transaction is still open on the connection (or failed on it).
   bool InTransaction();
 
   // Valid after EnsureUsable().

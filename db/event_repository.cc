@@ -47,6 +47,10 @@ WHERE (:tenant_any = 1 OR tenant_id = :tenant_id)
 ORDER BY received_at DESC, event_id DESC
 LIMIT :limit)sql";
 
+constexpr std::string_view kNewestSubscriptionEvent = R"sql(
+SELECT MAX(created) FROM billing_events
+WHERE stripe_subscription_id = :subscription AND type LIKE 'customer.subscription.%')sql";
+
 EventRecord FromRow(const soci::row& row, bool with_payload) {
   EventRecord e;
   e.event_id = GetString(row, "event_id");
@@ -148,6 +152,17 @@ std::vector<EventRecord> SociEventRepository::List(const EventFilter& f) {
   std::vector<EventRecord> out;
   for (const soci::row& row : rows) out.push_back(FromRow(row, false));
   return out;
+}
+
+std::optional<int64_t> SociEventRepository::NewestSubscriptionEventCreated(
+    const std::string& stripe_subscription_id) {
+  // Operators' replays only: a one-shot statement is fine.
+  long long newest = 0;
+  soci::indicator ind = soci::i_null;
+  session_ << kNewestSubscriptionEvent, soci::use(stripe_subscription_id),
+      soci::into(newest, ind);
+  if (!session_.got_data() || ind != soci::i_ok) return std::nullopt;
+  return newest;
 }
 
 void SociEventRepository::ForgetServerStatements(bool postgres) {

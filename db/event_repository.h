@@ -54,6 +54,10 @@ class EventRepository {
   virtual std::optional<EventRecord> Find(const std::string& event_id, bool with_payload) = 0;
   // Newest first (received_at, event_id).
   virtual std::vector<EventRecord> List(const EventFilter& filter) = 0;
+  // The newest Stripe `created` among the stored customer.subscription.* events of this
+  // subscription, whatever their outcome; nullopt when none is stored.
+  virtual std::optional<int64_t> NewestSubscriptionEventCreated(
+      const std::string& stripe_subscription_id) = 0;
 };
 
 }  // namespace paybell::db

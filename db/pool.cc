@@ -83,6 +83,7 @@ void ConnectionPool::Run(std::string_view what, const std::function<void(Connect
     }
     try {
       unit(connection);
+      last_success_.store(std::chrono::steady_clock::now().time_since_epoch().count());
       return;
     } catch (const Error&) {
       throw;  // the unit's own domain error

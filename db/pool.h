@@ -2,6 +2,7 @@
 // database went away, and the one place where database failures are retried or classified.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -42,6 +43,12 @@ class ConnectionPool {
   void Run(std::string_view what, const std::function<void(Connection&)>& unit,
            std::chrono::milliseconds wait = std::chrono::seconds(5));
 
+  // When a unit of work last succeeded on any connection.
+  std::chrono::steady_clock::time_point last_success() const {
+    return std::chrono::steady_clock::time_point(
+        std::chrono::steady_clock::duration(last_success_.load()));
+  }
+
  private:
   size_t Acquire(std::chrono::milliseconds wait);
   void Release(size_t index);
@@ -51,6 +58,7 @@ class ConnectionPool {
   std::vector<bool> busy_;
   std::mutex mu_;
   std::condition_variable released_;
+  std::atomic<std::chrono::steady_clock::rep> last_success_{0};
 };
 
 }  // namespace paybell::db

@@ -73,9 +73,11 @@ bool SociDatabase::Ping() {
         std::chrono::milliseconds(200));
     return true;
   } catch (const PoolExhausted&) {
-    // Every connection is at work: the database answers, it is only busy. Reporting it down
-    // would take every replica out of the load balancer at once under a load spike.
-    return true;
+    // Every connection is at work. If work still completes, the database answers and is only
+    // busy: reporting it down would take every replica out of the load balancer at once under
+    // a load spike. If nothing completed for a while, the connections hang on a database that
+    // stopped answering, and it is down.
+    return std::chrono::steady_clock::now() - pool_.last_success() < std::chrono::seconds(5);
   } catch (const std::exception&) {
     return false;
   }

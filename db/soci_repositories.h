@@ -45,6 +45,8 @@ class SociEventRepository final : public EventRepository {
                   bool replayed) override;
   std::optional<EventRecord> Find(const std::string& event_id, bool with_payload) override;
   std::vector<EventRecord> List(const EventFilter& filter) override;
+  std::optional<int64_t> NewestSubscriptionEventCreated(
+      const std::string& stripe_subscription_id) override;
   void ForgetServerStatements(bool postgres);
 
  private:

@@ -156,7 +156,14 @@ EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& eve
       unit.LockTenant(tenant_id);
       current = unit.subscriptions().Find(tenant_id);
     }
-    decision = DecideEvent(event, tenant_id, current, prices_, now, replay);
+    // An operator's replay may install a subscription against another's clock (the way out of
+    // a two-subscription conflict), but only with that subscription's newest stored state:
+    // an older event of it would bring back what later events (perhaps stored stale) undid.
+    const bool newest_of_its_subscription =
+        replay && event.kind == EventKind::kSubscriptionChange &&
+        unit.events().NewestSubscriptionEventCreated(event.subscription_id).value_or(0) <=
+            event.created;
+    decision = DecideEvent(event, tenant_id, current, prices_, now, newest_of_its_subscription);
   }
 
   if (decision.write) unit.subscriptions().Upsert(*decision.write);

@@ -44,7 +44,8 @@ struct EventDecision {
 // applies. A canceled subscription is final in Stripe, so no later event revives it. A new
 // subscription (new id) replaces only one that is no longer live (domain::HasLiveSubscription),
 // the same rule checkout uses to refuse a second purchase, and only with an event newer than
-// the last one applied, unless `operator_replay` (an operator picked the event to replay).
+// the last one applied, unless `operator_replay`: an operator replays the newest stored event
+// of that subscription (the way out of a two-subscription conflict).
 EventDecision DecideEvent(const StripeEvent& event, const std::string& tenant_id,
                           const std::optional<domain::Subscription>& current,
                           const PlanPrices& prices, int64_t now, bool operator_replay = false);

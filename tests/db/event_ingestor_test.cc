@@ -419,6 +419,30 @@ TYPED_TEST(EventIngestorTest, AfterAConflictTheOperatorCancelsOneAndReplaysTheOt
   EXPECT_EQ(row->plan, "firm");
 }
 
+// A replay is not a way to bring back an old subscription: an event that is not the newest
+// stored one of its subscription is held to the usual ordering.
+TYPED_TEST(EventIngestorTest, ReplayingAnOldEventOfAFinishedSubscriptionChangesNothing) {
+  SubscriptionSpec old_one;
+  old_one.id = "sub_0";
+  ASSERT_EQ(this->DeliverSubscription("evt_0a", "customer.subscription.created", 100, old_one),
+            "applied");
+  old_one.status = "canceled";
+  ASSERT_EQ(this->DeliverSubscription("evt_0b", "customer.subscription.deleted", 150, old_one),
+            "applied");
+  SubscriptionSpec later;
+  later.id = "sub_2";
+  ASSERT_EQ(this->DeliverSubscription("evt_2a", "customer.subscription.created", 200, later),
+            "applied");
+  later.status = "canceled";
+  ASSERT_EQ(this->DeliverSubscription("evt_2b", "customer.subscription.deleted", 250, later),
+            "applied");
+  const db::EventRecord replayed = this->ingestor_->Replay("evt_0a", {"ops", "operator", ""});
+  EXPECT_THAT(replayed.error, HasSubstr("stale"));
+  const auto row = this->Subscription("acme");
+  EXPECT_EQ(row->stripe_subscription_id, "sub_2");
+  EXPECT_EQ(row->status, "canceled");
+}
+
 TYPED_TEST(EventIngestorTest, APortalUpgradeChangesThePlan) {
   SubscriptionSpec starter;
   starter.plan = "starter";

@@ -137,13 +137,17 @@ TEST_F(PostgresPoolTest, ClassifiesLostConnectionsWhateverTheirCategory) {
   soci::session admin = Admin();
   admin << "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :n",
       soci::use(app_name);
+  bool failed = false;
   try {
     int one = 0;
     connection.session() << "SELECT 1", soci::into(one);
-    ADD_FAILURE() << "a terminated connection answered";
-  } catch (const soci::soci_error&) {
+  } catch (const soci::soci_error& e) {
+    failed = true;
+    EXPECT_EQ(ClassifyFailure(e, connection), DatabaseFailure::kConnectionLost) << e.what();
   }
-  // libpq now knows the connection is dead: any error on it means a lost connection.
+  EXPECT_TRUE(failed) << "a terminated connection answered";
+  // libpq now knows the connection is dead: any error on it means a lost connection, whatever
+  // its message or category.
   EXPECT_TRUE(connection.IsBroken());
   EXPECT_EQ(ClassifyFailure(soci::soci_error("Cannot execute query."), connection),
             DatabaseFailure::kConnectionLost);

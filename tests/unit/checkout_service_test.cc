@@ -160,6 +160,15 @@ TEST_F(CheckoutRulesTest, AClosedSessionUnderTheSameKeyMeansAFreshStripeKey) {
   EXPECT_EQ(Create().session_id, "cs_2");
   EXPECT_THAT(sent, StartsWith(looked_up));
   EXPECT_NE(sent, looked_up);
+
+  // Recording cs_2 failed (say), so the client retries: the same key goes to Stripe, which
+  // answers with cs_2 instead of creating a second session nobody would expire.
+  EXPECT_CALL(checkouts(), FindByIdempotencyKey("acme", _)).WillOnce(Return(closed));
+  std::string resent;
+  EXPECT_CALL(stripe_, Post("/v1/checkout/sessions", _, _, _))
+      .WillOnce(DoAll(SaveArg<2>(&resent), Return(nlohmann::json{{"id", "cs_2"}, {"url", "u"}})));
+  Create();
+  EXPECT_EQ(resent, sent);
 }
 
 TEST_F(CheckoutRulesTest, AnEarlierSessionPaidWhileBeingExpiredRefusesTheNewOne) {
