@@ -109,8 +109,8 @@ std::optional<CheckoutSessionRecord> SociCheckoutRepository::FindByIdempotencyKe
     r.idempotency_key = GetString(row, "idempotency_key");
     r.created_by = GetString(row, "created_by");
     r.created_at = GetInt(row, "created_at");
-    r.status =
-        domain::CheckoutStatusFromWord(GetString(row, "status")).value_or(domain::CheckoutStatus::kOpen);
+    r.status = domain::CheckoutStatusFromWord(GetString(row, "status"))
+                   .value_or(domain::CheckoutStatus::kOpen);
     return r;
   }
   return std::nullopt;
@@ -123,9 +123,9 @@ bool SociCheckoutRepository::TryClaim(const std::string& tenant_id, const std::s
   now_ = now;
   until_ = lease_until;
   return try_claim_.Execute(session_, [&](soci::session& s) {
-           return (s.prepare << kTryClaim, soci::use(tenant_), soci::use(claim_),
-                   soci::use(until_), soci::use(now_));
-         }) == 1;
+    return (s.prepare << kTryClaim, soci::use(tenant_), soci::use(claim_), soci::use(until_),
+            soci::use(now_));
+  }) == 1;
 }
 
 void SociCheckoutRepository::ReleaseClaim(const std::string& tenant_id,

@@ -28,10 +28,10 @@ constexpr std::string_view kSelectColumns = R"sql(
 SELECT event_id, type, created, livemode, tenant_id, stripe_customer_id, stripe_subscription_id,
   outcome, error, duplicate_deliveries, replay_count, received_at, processed_at)sql";
 
-const std::string kFind = std::string(kSelectColumns) +
-                          " FROM billing_events WHERE event_id = :event_id";
-const std::string kFindWithPayload = std::string(kSelectColumns) +
-                                     ", payload FROM billing_events WHERE event_id = :event_id";
+const std::string kFind =
+    std::string(kSelectColumns) + " FROM billing_events WHERE event_id = :event_id";
+const std::string kFindWithPayload =
+    std::string(kSelectColumns) + ", payload FROM billing_events WHERE event_id = :event_id";
 
 // Optional filters are written as "(:x_any = 1 OR column = :x)", so one fixed statement serves
 // every combination without building SQL from values.
@@ -63,8 +63,7 @@ EventRecord FromRow(const soci::row& row, bool with_payload) {
   const std::string outcome = GetString(row, "outcome");
   const auto parsed = domain::OutcomeFromWord(outcome);
   if (!parsed) {
-    throw std::runtime_error("billing_events row " + e.event_id + " has outcome '" + outcome +
-                             "'");
+    throw std::runtime_error("billing_events row " + e.event_id + " has outcome '" + outcome + "'");
   }
   e.outcome = *parsed;
   e.error = GetString(row, "error");
@@ -85,19 +84,18 @@ bool SociEventRepository::InsertIfNew(const EventRecord& e) {
   received_at_ = e.received_at;
   livemode_ = e.livemode ? 1 : 0;
   return insert_.Execute(session_, [&](soci::session& s) {
-           return (s.prepare << kInsertEvent, soci::use(event_.event_id), soci::use(event_.type),
-                   soci::use(created_), soci::use(livemode_), soci::use(event_.tenant_id),
-                   soci::use(event_.stripe_customer_id),
-                   soci::use(event_.stripe_subscription_id), soci::use(event_.payload),
-                   soci::use(outcome_), soci::use(event_.error), soci::use(received_at_));
-         }) == 1;
+    return (s.prepare << kInsertEvent, soci::use(event_.event_id), soci::use(event_.type),
+            soci::use(created_), soci::use(livemode_), soci::use(event_.tenant_id),
+            soci::use(event_.stripe_customer_id), soci::use(event_.stripe_subscription_id),
+            soci::use(event_.payload), soci::use(outcome_), soci::use(event_.error),
+            soci::use(received_at_));
+  }) == 1;
 }
 
 void SociEventRepository::CountDuplicateDelivery(const std::string& event_id) {
   key_ = event_id;
-  count_duplicate_.Execute(session_, [&](soci::session& s) {
-    return (s.prepare << kCountDuplicate, soci::use(key_));
-  });
+  count_duplicate_.Execute(
+      session_, [&](soci::session& s) { return (s.prepare << kCountDuplicate, soci::use(key_)); });
 }
 
 void SociEventRepository::SetOutcome(const std::string& event_id, const std::string& tenant_id,
@@ -159,8 +157,7 @@ std::optional<int64_t> SociEventRepository::NewestSubscriptionEventCreated(
   // Operators' replays only: a one-shot statement is fine.
   long long newest = 0;
   soci::indicator ind = soci::i_null;
-  session_ << kNewestSubscriptionEvent, soci::use(stripe_subscription_id),
-      soci::into(newest, ind);
+  session_ << kNewestSubscriptionEvent, soci::use(stripe_subscription_id), soci::into(newest, ind);
   if (!session_.got_data() || ind != soci::i_ok) return std::nullopt;
   return newest;
 }

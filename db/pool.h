@@ -20,7 +20,8 @@ namespace paybell::db {
 // Every connection was leased for the whole wait: the database is busy, not necessarily down.
 class PoolExhausted : public common::Error {
  public:
-  PoolExhausted() : common::Error(common::ErrorCode::kUnavailable, "all database connections are busy") {}
+  PoolExhausted()
+      : common::Error(common::ErrorCode::kUnavailable, "all database connections are busy") {}
 };
 
 class ConnectionPool {
@@ -39,7 +40,8 @@ class ConnectionPool {
   // once more on a new one; a PostgreSQL serialization failure or deadlock (40001, 40P01) runs
   // it again up to a few times. So a unit must be safe to repeat: one transaction, or reads.
   // Database errors come out as common::Error (see errors.h); no free connection within
-  // `wait` is PoolExhausted (kUnavailable). `what` names the operation in messages ("read subscription").
+  // `wait` is PoolExhausted (kUnavailable). `what` names the operation in messages ("read
+  // subscription").
   void Run(std::string_view what, const std::function<void(Connection&)>& unit,
            std::chrono::milliseconds wait = std::chrono::seconds(5));
 

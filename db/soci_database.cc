@@ -51,8 +51,7 @@ void SociUnitOfWork::Commit() {
 SociDatabase::SociDatabase(const common::DatabaseUrl& url, size_t connections)
     : pool_(url, connections) {}
 
-void SociDatabase::Transact(std::string_view what,
-                            const std::function<void(UnitOfWork&)>& work) {
+void SociDatabase::Transact(std::string_view what, const std::function<void(UnitOfWork&)>& work) {
   pool_.Run(what, [&](Connection& connection) {
     SociUnitOfWork unit(connection, /*write=*/true);
     work(unit);

@@ -61,8 +61,8 @@ domain::Subscription FromRow(const soci::row& row) {
   const auto parsed_status = domain::StatusFromWord(status);
   if (!parsed_plan || !parsed_status) {
     // The table's CHECK constraints make this a corrupted row, not input.
-    throw std::runtime_error("billing_subscriptions row of " + s.tenant_id +
-                             " has plan '" + plan + "' / status '" + status + "'");
+    throw std::runtime_error("billing_subscriptions row of " + s.tenant_id + " has plan '" + plan +
+                             "' / status '" + status + "'");
   }
   s.plan = *parsed_plan;
   s.status = *parsed_status;
@@ -95,8 +95,7 @@ SociSubscriptionRepository::SociSubscriptionRepository(soci::session& session)
 
 SociSubscriptionRepository::~SociSubscriptionRepository() = default;
 
-std::optional<domain::Subscription> SociSubscriptionRepository::Find(
-    const std::string& tenant_id) {
+std::optional<domain::Subscription> SociSubscriptionRepository::Find(const std::string& tenant_id) {
   key_ = tenant_id;
   std::optional<domain::Subscription> found;
   find_.QueryOne(
@@ -131,8 +130,7 @@ void SociSubscriptionRepository::Upsert(const domain::Subscription& s) {
             soci::use(v.subscription), soci::use(v.plan), soci::use(v.status),
             soci::use(v.period_start.value, v.period_start.indicator),
             soci::use(v.period_end.value, v.period_end.indicator),
-            soci::use(v.cancel_at_period_end),
-            soci::use(v.cancel_at.value, v.cancel_at.indicator),
+            soci::use(v.cancel_at_period_end), soci::use(v.cancel_at.value, v.cancel_at.indicator),
             soci::use(v.canceled_at.value, v.canceled_at.indicator),
             soci::use(v.trial_end.value, v.trial_end.indicator),
             soci::use(v.last_event_created.value, v.last_event_created.indicator),
@@ -172,8 +170,7 @@ std::optional<std::string> SociSubscriptionRepository::FindTenantByStripeIds(
 }
 
 void SociSubscriptionRepository::ForgetServerStatements(bool postgres) {
-  for (PreparedStatement* p :
-       {&find_, &upsert_, &tenant_by_subscription_, &tenant_by_customer_}) {
+  for (PreparedStatement* p : {&find_, &upsert_, &tenant_by_subscription_, &tenant_by_customer_}) {
     p->ForgetOnServer(postgres);
   }
 }

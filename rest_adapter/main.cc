@@ -5,10 +5,10 @@
 #include <csignal>
 #include <iostream>
 
-#include "server/common/config.h"
-#include "server/common/logging.h"
 #include "rest_adapter/health_probe.h"
 #include "rest_adapter/rest_adapter.h"
+#include "server/common/config.h"
+#include "server/common/logging.h"
 
 int main(int argc, char** argv) {
   CLI::App cli{"paybell-rest: Paybell's HTTP adapter in front of a remote paybell-server"};

@@ -8,8 +8,8 @@
 #include <optional>
 #include <stdexcept>
 
-#include "server/common/request_id.h"
 #include "rest_adapter/http_status.h"
+#include "server/common/request_id.h"
 
 namespace paybell::rest {
 namespace {

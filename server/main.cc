@@ -1,7 +1,7 @@
 // paybell-server: reads the configuration, builds the server, serves until SIGTERM/SIGINT.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 
@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   CLI::App cli{"paybell-server: Paybell's billing and notification gRPC server"};
   std::map<std::string, std::string> flags;
   std::string grpc_listen, http_listen, data_dir, database_url;
-  auto* grpc_opt = cli.add_option("--grpc-listen", grpc_listen, "gRPC address (PAYBELL_GRPC_LISTEN)");
+  auto* grpc_opt =
+      cli.add_option("--grpc-listen", grpc_listen, "gRPC address (PAYBELL_GRPC_LISTEN)");
   auto* http_opt = cli.add_option("--http-listen", http_listen,
                                   "HTTP adapter address, empty disables (PAYBELL_HTTP_LISTEN)");
   auto* dir_opt = cli.add_option("--data-dir", data_dir, "data directory (PAYBELL_DATA_DIR)");

@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "db/migrations.h"
 #include "server/auth/secret_file.h"
 #include "server/common/error.h"
-#include "db/migrations.h"
 
 namespace paybell::app {
 namespace {
@@ -61,8 +61,8 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
   }
   checkout_ =
       std::make_unique<billing::CheckoutService>(*database_, config_, clock_, stripe_.get());
-  billing_ = std::make_unique<billing::BillingServiceImpl>(*authenticator_, *database_,
-                                                           *checkout_, config_);
+  billing_ = std::make_unique<billing::BillingServiceImpl>(*authenticator_, *database_, *checkout_,
+                                                           config_);
   payment_failed_ = std::make_unique<webhooks::LogOnlyPaymentFailedSink>();
   ingestor_ =
       std::make_unique<webhooks::EventIngestor>(*database_, config_, clock_, *payment_failed_);

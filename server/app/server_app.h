@@ -5,18 +5,18 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
-#include <memory>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "db/soci_database.h"
 #include "server/auth/grpc_auth.h"
 #include "server/auth/jwt.h"
 #include "server/billing/billing_service.h"
 #include "server/common/clock.h"
 #include "server/common/config.h"
-#include "db/soci_database.h"
 #include "server/notifications/notification_service.h"
 #include "server/stripe/stripe_client.h"
 #include "server/webhooks/event_ingestor.h"

@@ -65,8 +65,7 @@ const Rule& RuleFor(Action action) {
 std::string Check(const Principal& principal, Action action, std::string_view tenant_id) {
   const Rule& rule = RuleFor(action);
   if ((rule.roles & Bit(principal.role)) == 0) {
-    return "role '" + std::string(RoleName(principal.role)) + "' may not " +
-           std::string(rule.name);
+    return "role '" + std::string(RoleName(principal.role)) + "' may not " + std::string(rule.name);
   }
   if (rule.scope == Scope::kTenant && !principal.all_tenants() &&
       principal.tenant_id != tenant_id) {

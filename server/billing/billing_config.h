@@ -1,8 +1,8 @@
 // What GetBillingConfig answers: Stripe's mode and which plans can be bought.
 #pragma once
 
-#include "server/common/config.h"
 #include "paybell/v1/billing.pb.h"
+#include "server/common/config.h"
 #include "server/domain/plan.h"
 
 namespace paybell::billing {

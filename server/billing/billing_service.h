@@ -1,9 +1,9 @@
 // BillingService handlers: authenticate, authorise, call the billing logic, convert.
 #pragma once
 
-#include "server/auth/grpc_auth.h"
 #include "db/unit_of_work.h"
 #include "paybell/v1/billing.grpc.pb.h"
+#include "server/auth/grpc_auth.h"
 #include "server/billing/checkout.h"
 #include "server/common/config.h"
 

@@ -66,8 +66,9 @@ void RequireNoLiveSubscription(const std::string& tenant_id,
   std::string what;
   switch (current->status) {
     case domain::SubscriptionStatus::kIncomplete:
-      what = "its first payment is not complete: pay the invoice Stripe sent, or wait until it "
-             "expires (23 hours) before starting a new checkout";
+      what =
+          "its first payment is not complete: pay the invoice Stripe sent, or wait until it "
+          "expires (23 hours) before starting a new checkout";
       break;
     case domain::SubscriptionStatus::kUnpaid:
     case domain::SubscriptionStatus::kPaused:
@@ -152,8 +153,8 @@ std::optional<domain::Subscription> CheckoutService::FindSubscription(
 
 std::string CheckoutService::ResolvePromotionCode(const std::string& coupon_code,
                                                   stripe::Deadline deadline) {
-  const nlohmann::json list = stripe_->Get(
-      "/v1/promotion_codes", {{"code", coupon_code}, {"active", "true"}}, deadline);
+  const nlohmann::json list =
+      stripe_->Get("/v1/promotion_codes", {{"code", coupon_code}, {"active", "true"}}, deadline);
   const auto data = list.find("data");
   if (data != list.end() && data->is_array()) {
     for (const auto& promo : *data) {
@@ -254,12 +255,9 @@ db::AuditEntry CheckoutService::Audit(const auth::Principal& caller, const std::
   return audit;
 }
 
-CheckoutResult CheckoutService::CreateCheckoutSession(const auth::Principal& caller,
-                                                      const std::string& tenant_id,
-                                                      domain::Plan plan,
-                                                      const std::string& coupon_code,
-                                                      const std::string& request_id,
-                                                      stripe::Deadline deadline) {
+CheckoutResult CheckoutService::CreateCheckoutSession(
+    const auth::Principal& caller, const std::string& tenant_id, domain::Plan plan,
+    const std::string& coupon_code, const std::string& request_id, stripe::Deadline deadline) {
   const std::string plan_word(domain::PlanWord(plan));
   if (plan_word.empty()) {
     throw Error(ErrorCode::kInvalidArgument, "plan must be PLAN_STARTER, PLAN_PRO or PLAN_FIRM");
@@ -287,7 +285,8 @@ CheckoutResult CheckoutService::CreateCheckoutSession(const auth::Principal& cal
       throw Error(ErrorCode::kFailedPrecondition,
                   "plan " + plan_word + " has no Stripe price: set " + PriceVariable(plan));
     }
-    if (!coupon_code.empty()) record.promotion_code_id = ResolvePromotionCode(coupon_code, deadline);
+    if (!coupon_code.empty())
+      record.promotion_code_id = ResolvePromotionCode(coupon_code, deadline);
 
     claim.emplace(*this, tenant_id);
     const auto current = claim->Take(deadline);
@@ -342,11 +341,12 @@ CheckoutResult CheckoutService::CreateCheckoutSession(const auth::Principal& cal
     }
   }
 
-  const std::string detail = nlohmann::json{{"plan", plan_word},
-                                            {"session_id", record.session_id},
-                                            {"stub", record.stub},
-                                            {"coupon_code", coupon_code}}
-                                 .dump();
+  const std::string detail = nlohmann::json{
+      {"plan", plan_word},
+      {"session_id", record.session_id},
+      {"stub", record.stub},
+      {"coupon_code",
+       coupon_code}}.dump();
   database_.Transact("record checkout session", [&](db::UnitOfWork& unit) {
     unit.checkouts().Insert(record);
     unit.audit().Append(Audit(caller, tenant_id, "billing.checkout_session.created",
@@ -373,12 +373,12 @@ PortalResult CheckoutService::GetPortalLink(const auth::Principal& caller,
                   "no subscription yet: tenant " + tenant_id + " has no Stripe customer");
     }
     const std::string& customer = current->stripe_customer_id;
-    const nlohmann::json portal = stripe_->Post(
-        "/v1/billing_portal/sessions",
-        {{"customer", customer}, {"return_url", config_.app_url + "/billing"}},
-        stripe::DeriveIdempotencyKey("portal", {tenant_id, customer}, clock_.NowUnix(),
-                                     kPortalIdempotencyWindowS),
-        deadline);
+    const nlohmann::json portal =
+        stripe_->Post("/v1/billing_portal/sessions",
+                      {{"customer", customer}, {"return_url", config_.app_url + "/billing"}},
+                      stripe::DeriveIdempotencyKey("portal", {tenant_id, customer},
+                                                   clock_.NowUnix(), kPortalIdempotencyWindowS),
+                      deadline);
     result.url = StringField(portal, "url");
     if (result.url.empty()) {
       throw Error(ErrorCode::kUnavailable, "Stripe answered a portal session without url");

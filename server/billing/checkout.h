@@ -41,8 +41,8 @@ void RequireNoLiveSubscription(const std::string& tenant_id,
 class CheckoutService {
  public:
   // `stripe` is nullptr in stub mode.
-  CheckoutService(db::Database& database, const common::Config& config,
-                  const common::Clock& clock, stripe::StripeApi* stripe);
+  CheckoutService(db::Database& database, const common::Config& config, const common::Clock& clock,
+                  stripe::StripeApi* stripe);
 
   // The caller was authorised already. Every Stripe call of the operation shares `deadline`.
   // One request at a time per tenant, across replicas, lists the open sessions, creates one and

@@ -8,8 +8,8 @@ namespace paybell::domain {
 namespace {
 
 constexpr std::pair<EventOutcome, std::string_view> kOutcomeWords[] = {
-    {EventOutcome::kApplied, "applied"}, {EventOutcome::kDuplicate, "duplicate"},
-    {EventOutcome::kStale, "stale"},     {EventOutcome::kIgnored, "ignored"},
+    {EventOutcome::kApplied, "applied"},     {EventOutcome::kDuplicate, "duplicate"},
+    {EventOutcome::kStale, "stale"},         {EventOutcome::kIgnored, "ignored"},
     {EventOutcome::kUnmatched, "unmatched"}, {EventOutcome::kFailed, "failed"},
 };
 

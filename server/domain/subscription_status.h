@@ -20,10 +20,14 @@ enum class SubscriptionStatus {
 
 // Every status, for table tests.
 inline constexpr SubscriptionStatus kAllStatuses[] = {
-    SubscriptionStatus::kActive,   SubscriptionStatus::kTrialing,
-    SubscriptionStatus::kPastDue,  SubscriptionStatus::kCanceled,
-    SubscriptionStatus::kUnpaid,   SubscriptionStatus::kIncomplete,
-    SubscriptionStatus::kIncompleteExpired, SubscriptionStatus::kPaused,
+    SubscriptionStatus::kActive,
+    SubscriptionStatus::kTrialing,
+    SubscriptionStatus::kPastDue,
+    SubscriptionStatus::kCanceled,
+    SubscriptionStatus::kUnpaid,
+    SubscriptionStatus::kIncomplete,
+    SubscriptionStatus::kIncompleteExpired,
+    SubscriptionStatus::kPaused,
 };
 
 // Stripe's word ("past_due") → status; unknown words → nullopt.

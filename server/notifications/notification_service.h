@@ -2,8 +2,8 @@
 // issue; until then every RPC checks the caller's access and answers UNIMPLEMENTED.
 #pragma once
 
-#include "server/auth/grpc_auth.h"
 #include "paybell/v1/notification.grpc.pb.h"
+#include "server/auth/grpc_auth.h"
 
 namespace paybell::notifications {
 

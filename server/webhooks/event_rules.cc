@@ -51,14 +51,14 @@ EventDecision LinkCheckout(const StripeEvent& e, const std::string& tenant_id,
   Subscription row;
   if (!current && e.subscription_id.empty()) {
     // A checkout that created no subscription (payment mode): nothing to follow.
-    return Outcome(EventOutcome::kIgnored, "checkout " + e.checkout_session_id +
-                                               " created no subscription");
+    return Outcome(EventOutcome::kIgnored,
+                   "checkout " + e.checkout_session_id + " created no subscription");
   }
   if (current && (same_subscription || e.subscription_id.empty())) {
     row = *current;
   } else if (domain::HasLiveSubscription(current)) {
-    return SecondLiveSubscription(e, *current, "checkout " + e.checkout_session_id +
-                                                   " was paid and created subscription");
+    return SecondLiveSubscription(
+        e, *current, "checkout " + e.checkout_session_id + " was paid and created subscription");
   } else {
     row = StartRow(tenant_id, current, now);
     row.status = SubscriptionStatus::kIncomplete;  // until the subscription's own events say more
@@ -81,9 +81,11 @@ EventDecision ApplySubscription(const StripeEvent& e, const std::string& tenant_
                                 const std::optional<Subscription>& current,
                                 const PlanPrices& prices, int64_t now, bool operator_replay) {
   const SubscriptionState& s = *e.state;
-  if (e.subscription_id.empty()) return Outcome(EventOutcome::kFailed, "subscription object has no id");
+  if (e.subscription_id.empty())
+    return Outcome(EventOutcome::kFailed, "subscription object has no id");
   const auto status = domain::StatusFromWord(s.status);
-  if (!status) return Outcome(EventOutcome::kFailed, "unknown subscription status '" + s.status + "'");
+  if (!status)
+    return Outcome(EventOutcome::kFailed, "unknown subscription status '" + s.status + "'");
 
   Subscription row;
   const bool same = current && current->stripe_subscription_id == e.subscription_id;
@@ -108,8 +110,7 @@ EventDecision ApplySubscription(const StripeEvent& e, const std::string& tenant_
     if (domain::IsLive(*status)) {
       return SecondLiveSubscription(e, *current, "event for live subscription");
     }
-    return Outcome(EventOutcome::kStale, "event is for finished subscription " +
-                                             e.subscription_id +
+    return Outcome(EventOutcome::kStale, "event is for finished subscription " + e.subscription_id +
                                              " but the tenant's live subscription is " +
                                              current->stripe_subscription_id);
   } else {

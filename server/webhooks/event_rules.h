@@ -29,7 +29,7 @@ enum class PlanSource {
 
 struct EventDecision {
   domain::EventOutcome outcome = domain::EventOutcome::kFailed;
-  std::string error;  // why it was not applied; empty when applied
+  std::string error;                          // why it was not applied; empty when applied
   std::optional<domain::Subscription> write;  // the row to store, when it changes
   PlanSource plan_source = PlanSource::kKept;
   // A paid checkout or a live subscription that Paybell cannot follow because the tenant

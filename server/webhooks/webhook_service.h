@@ -2,10 +2,10 @@
 // operator's view of stored events.
 #pragma once
 
-#include "server/auth/grpc_auth.h"
 #include "db/unit_of_work.h"
-#include "server/domain/event_outcome.h"
 #include "paybell/v1/webhook.grpc.pb.h"
+#include "server/auth/grpc_auth.h"
+#include "server/domain/event_outcome.h"
 #include "server/webhooks/event_ingestor.h"
 
 namespace paybell::webhooks {

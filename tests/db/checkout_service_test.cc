@@ -194,9 +194,7 @@ TYPED_TEST(CheckoutServiceTest, EarlierOpenSessionIsExpiredAndAPaidOneBlocks) {
   this->clock_.Advance(std::chrono::seconds(300));
   EXPECT_CALL(this->stripe_, Get("/v1/checkout/sessions/cs_new", _, _))
       .WillOnce(Return(nlohmann::json{{"id", "cs_new"}, {"status", "complete"}}));
-  EXPECT_EQ(this->CodeOf([&] {
-    this->Create(Plan::kPro);
-  }),
+  EXPECT_EQ(this->CodeOf([&] { this->Create(Plan::kPro); }),
             common::ErrorCode::kFailedPrecondition);
   EXPECT_THAT(this->last_error_, HasSubstr("just paid"));
 }
@@ -330,29 +328,22 @@ TYPED_TEST(CheckoutServiceTest, CouponBecomesAPromotionCode) {
 TYPED_TEST(CheckoutServiceTest, UnknownCouponIsInvalidArgument) {
   EXPECT_CALL(this->stripe_, Get("/v1/promotion_codes", _, _))
       .WillOnce(Return(nlohmann::json{{"object", "list"}, {"data", nlohmann::json::array()}}));
-  EXPECT_EQ(this->CodeOf([&] {
-    this->Create(Plan::kPro, "NOPE");
-  }),
+  EXPECT_EQ(this->CodeOf([&] { this->Create(Plan::kPro, "NOPE"); }),
             common::ErrorCode::kInvalidArgument);
   EXPECT_THAT(this->last_error_, HasSubstr("coupon not found"));
 }
 
 TYPED_TEST(CheckoutServiceTest, PlanWithoutPriceNamesTheVariable) {
-  EXPECT_EQ(this->CodeOf([&] {
-    this->Create(Plan::kFirm);
-  }),
+  EXPECT_EQ(this->CodeOf([&] { this->Create(Plan::kFirm); }),
             common::ErrorCode::kFailedPrecondition);
   EXPECT_THAT(this->last_error_, HasSubstr("STRIPE_PRICE_FIRM"));
 }
 
 TYPED_TEST(CheckoutServiceTest, LiveSubscriptionIsSentToThePortal) {
   // Every status the webhook rules would not let a new subscription replace.
-  for (const char* status :
-       {"active", "trialing", "past_due", "unpaid", "paused", "incomplete"}) {
+  for (const char* status : {"active", "trialing", "past_due", "unpaid", "paused", "incomplete"}) {
     this->StoreSubscription(status, "cus_1");
-    EXPECT_EQ(this->CodeOf([&] {
-      this->Create(Plan::kPro);
-    }),
+    EXPECT_EQ(this->CodeOf([&] { this->Create(Plan::kPro); }),
               common::ErrorCode::kFailedPrecondition)
         << status;
     EXPECT_THAT(this->last_error_, HasSubstr(status));
@@ -360,15 +351,15 @@ TYPED_TEST(CheckoutServiceTest, LiveSubscriptionIsSentToThePortal) {
 }
 
 TYPED_TEST(CheckoutServiceTest, BadPlanAndCouponAreRefusedBeforeStripe) {
-  EXPECT_EQ(this->CodeOf([&] { this->Create(Plan::kNone); }),
-            common::ErrorCode::kInvalidArgument);
+  EXPECT_EQ(this->CodeOf([&] { this->Create(Plan::kNone); }), common::ErrorCode::kInvalidArgument);
   EXPECT_EQ(this->CodeOf([&] { this->Create(Plan::kPro, "bad coupon!"); }),
             common::ErrorCode::kInvalidArgument);
 }
 
 TYPED_TEST(CheckoutServiceTest, PortalNeedsACustomer) {
-  EXPECT_EQ(this->CodeOf([&] { this->service_->GetPortalLink(kOwner, "acme", "", this->Deadline()); }),
-            common::ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(
+      this->CodeOf([&] { this->service_->GetPortalLink(kOwner, "acme", "", this->Deadline()); }),
+      common::ErrorCode::kFailedPrecondition);
   EXPECT_THAT(this->last_error_, HasSubstr("no subscription yet"));
 
   this->StoreSubscription("active", "cus_1");

@@ -3,9 +3,9 @@
 
 #include <thread>
 
-#include "server/common/error.h"
 #include "db/migrations.h"
 #include "db/pool.h"
+#include "server/common/error.h"
 #include "tests/support/db_backends.h"
 
 namespace paybell::db {
@@ -23,9 +23,10 @@ TYPED_TEST_SUITE(MigrationsDbTest, Engines, EngineNames);
 
 int CountRows(ConnectionPool& pool, const std::string& table) {
   int count = -1;
-  pool.Run("count",
-           [&](Connection& connection) {
-    soci::session& s = connection.session(); s << "SELECT COUNT(*) FROM " + table, soci::into(count); });
+  pool.Run("count", [&](Connection& connection) {
+    soci::session& s = connection.session();
+    s << "SELECT COUNT(*) FROM " + table, soci::into(count);
+  });
   return count;
 }
 

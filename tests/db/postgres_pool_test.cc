@@ -132,8 +132,7 @@ TEST_F(PostgresPoolTest, ClassifiesLostConnectionsWhateverTheirCategory) {
   // What SOCI throws for a session that a failed reconnect() left without a backend.
   EXPECT_EQ(ClassifyFailure(soci::soci_error("Session is not connected."), connection),
             DatabaseFailure::kConnectionLost);
-  EXPECT_EQ(ClassifyFailure(soci::soci_error("syntax error"), connection),
-            DatabaseFailure::kOther);
+  EXPECT_EQ(ClassifyFailure(soci::soci_error("syntax error"), connection), DatabaseFailure::kOther);
   soci::session admin = Admin();
   admin << "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :n",
       soci::use(app_name);
@@ -154,13 +153,12 @@ TEST_F(PostgresPoolTest, ClassifiesLostConnectionsWhateverTheirCategory) {
 }
 
 TEST_F(PostgresPoolTest, TransactionsRunAtReadCommittedWhateverTheServerDefault) {
-  SociDatabase db(common::ParseDatabaseUrl(
-                      pg().url() + "%20-c%20default_transaction_isolation%3Dserializable"),
-                  1);
+  SociDatabase db(
+      common::ParseDatabaseUrl(pg().url() + "%20-c%20default_transaction_isolation%3Dserializable"),
+      1);
   std::string level;
   db.Transact("show", [&](UnitOfWork& unit) {
-    static_cast<SociUnitOfWork&>(unit).session() << "SHOW transaction_isolation",
-        soci::into(level);
+    static_cast<SociUnitOfWork&>(unit).session() << "SHOW transaction_isolation", soci::into(level);
   });
   EXPECT_EQ(level, "read committed");
 }
@@ -225,17 +223,16 @@ TEST_F(PostgresPoolTest, WebhookStatementsArePreparedOnceAndReused) {
   auto deliver = [&](int i) {
     testing::SubscriptionSpec spec;
     const std::string payload =
-        testing::EventPayload("evt_" + std::to_string(i), "customer.subscription.updated",
-                              100 + i, testing::SubscriptionObject(spec, testing::ApiShape::kCurrent));
+        testing::EventPayload("evt_" + std::to_string(i), "customer.subscription.updated", 100 + i,
+                              testing::SubscriptionObject(spec, testing::ApiShape::kCurrent));
     ingestor.Ingest(payload, testing::SignatureHeader("whsec_prepared", clock.NowUnix(), payload),
                     "");
   };
   auto prepared = [&] {
     std::set<std::string> names;
     db.Read("list prepared statements", [&](UnitOfWork& unit) {
-      soci::rowset<soci::row> rows =
-          (static_cast<SociUnitOfWork&>(unit).session().prepare
-           << "SELECT name, statement FROM pg_prepared_statements");
+      soci::rowset<soci::row> rows = (static_cast<SociUnitOfWork&>(unit).session().prepare
+                                      << "SELECT name, statement FROM pg_prepared_statements");
       for (const soci::row& row : rows) {
         const std::string statement = row.get<std::string>(1);
         // This query is itself a one-shot prepared statement, under a new name each time.

@@ -14,12 +14,12 @@
 namespace paybell::db {
 namespace {
 
-using testing::EngineNames;
-using testing::Engines;
-using testing::EngineTest;
 using domain::Plan;
 using domain::Subscription;
 using domain::SubscriptionStatus;
+using testing::EngineNames;
+using testing::Engines;
+using testing::EngineTest;
 
 Subscription Active(const std::string& tenant) {
   Subscription r;
@@ -57,10 +57,11 @@ class SubscriptionRepositoryTest : public EngineTest<Engine> {
       unit.Commit();
     });
   }
-  std::vector<Subscription> List(std::optional<SubscriptionStatus> status,
-                                 const std::string& after, int limit) {
+  std::vector<Subscription> List(std::optional<SubscriptionStatus> status, const std::string& after,
+                                 int limit) {
     std::vector<Subscription> out;
-    db_->Read("list", [&](UnitOfWork& unit) { out = unit.subscriptions().List(status, after, limit); });
+    db_->Read("list",
+              [&](UnitOfWork& unit) { out = unit.subscriptions().List(status, after, limit); });
     return out;
   }
   std::unique_ptr<SociDatabase> db_;

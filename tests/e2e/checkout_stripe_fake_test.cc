@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "paybell/v1/billing.grpc.pb.h"
 #include "server/app/embedded_server.h"
 #include "server/auth/jwt.h"
-#include "paybell/v1/billing.grpc.pb.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 

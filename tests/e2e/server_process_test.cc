@@ -8,11 +8,11 @@
 #include <regex>
 #include <sstream>
 
+#include "db/soci_database.h"
+#include "paybell/v1/billing.grpc.pb.h"
 #include "server/auth/jwt.h"
 #include "server/common/clock.h"
 #include "server/common/database_url.h"
-#include "db/soci_database.h"
-#include "paybell/v1/billing.grpc.pb.h"
 #include "tests/support/db_backends.h"
 #include "tests/support/process.h"
 #include "tests/support/stripe_events.h"

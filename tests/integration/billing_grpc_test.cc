@@ -4,12 +4,12 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "server/app/server_app.h"
-#include "server/auth/jwt.h"
 #include "db/unit_of_work.h"
 #include "paybell/v1/billing.grpc.pb.h"
 #include "paybell/v1/notification.grpc.pb.h"
 #include "paybell/v1/webhook.grpc.pb.h"
+#include "server/app/server_app.h"
+#include "server/auth/jwt.h"
 #include "tests/support/temp_dir.h"
 
 namespace paybell {

@@ -60,8 +60,8 @@ class MockCheckoutRepository : public db::CheckoutRepository {
 class MockAuditLog : public db::AuditLog {
  public:
   MOCK_METHOD(void, Append, (const db::AuditEntry& entry), (override));
-  MOCK_METHOD(std::vector<db::AuditEntry>, ListForTenant,
-              (const std::string& tenant_id, int limit), (override));
+  MOCK_METHOD(std::vector<db::AuditEntry>, ListForTenant, (const std::string& tenant_id, int limit),
+              (override));
 };
 
 class MockUnitOfWork : public db::UnitOfWork {

@@ -59,8 +59,9 @@ TEST(SubscriptionRulesTest, Entitlement) {
 TEST(SubscriptionRulesTest, WhichStatusesBlockANewCheckout) {
   using S = domain::SubscriptionStatus;
   const std::pair<S, bool> kBlocks[] = {
-      {S::kActive, true},    {S::kTrialing, true},  {S::kPastDue, true},
-      {S::kUnpaid, true},    {S::kPaused, true},    {S::kIncomplete, true},
+      {S::kActive, true},    {S::kTrialing, true},
+      {S::kPastDue, true},   {S::kUnpaid, true},
+      {S::kPaused, true},    {S::kIncomplete, true},
       {S::kCanceled, false}, {S::kIncompleteExpired, false},
   };
   ASSERT_EQ(std::size(kBlocks), std::size(domain::kAllStatuses));

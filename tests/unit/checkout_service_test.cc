@@ -1,11 +1,10 @@
 // CheckoutService's rules on gMock fakes of the unit of work and of Stripe: what it refuses
 // before Stripe, what it sends, what it records, and that the tenant's claim is always given
 // back. The same service against both real databases: tests/db/checkout_service_test.cc.
-#include "server/billing/checkout.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "server/billing/checkout.h"
 #include "server/common/error.h"
 #include "tests/mocks/mock_database.h"
 #include "tests/mocks/mock_stripe_api.h"
@@ -38,9 +37,9 @@ class CheckoutRulesTest : public ::testing::Test {
   testing::MockAuditLog& audit() { return db_.unit.audit_; }
 
   CheckoutResult Create(const auth::Principal& caller = Owner()) {
-    return service_.CreateCheckoutSession(caller, "acme", domain::Plan::kPro, "", "req-1",
-                                          std::chrono::steady_clock::now() +
-                                              std::chrono::seconds(5));
+    return service_.CreateCheckoutSession(
+        caller, "acme", domain::Plan::kPro, "", "req-1",
+        std::chrono::steady_clock::now() + std::chrono::seconds(5));
   }
 
   static auth::Principal Owner() {

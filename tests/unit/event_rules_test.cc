@@ -33,8 +33,7 @@ StripeEvent SubscriptionEvent(const std::string& id, const std::string& type, in
 }
 
 // The row after applying `event` to `current`; fails the test unless it was applied.
-Subscription Applied(const StripeEvent& event,
-                               const std::optional<Subscription>& current) {
+Subscription Applied(const StripeEvent& event, const std::optional<Subscription>& current) {
   const EventDecision d = DecideEvent(event, "acme", current, kPrices, kNow);
   EXPECT_EQ(Word(d.outcome), "applied") << d.error;
   EXPECT_TRUE(d.write.has_value());
@@ -64,9 +63,9 @@ TEST(EventRulesTest, PriceDecidesThePlanAfterAPortalUpgrade) {
   EXPECT_EQ(Word(row.plan), "starter");
   SubscriptionSpec upgraded = starter;
   upgraded.price = "price_pro_1";  // the portal's change; metadata still says starter
-  const EventDecision d = DecideEvent(
-      SubscriptionEvent("evt_2", "customer.subscription.updated", 2, upgraded), "acme", row,
-      kPrices, kNow);
+  const EventDecision d =
+      DecideEvent(SubscriptionEvent("evt_2", "customer.subscription.updated", 2, upgraded), "acme",
+                  row, kPrices, kNow);
   ASSERT_TRUE(d.write.has_value());
   EXPECT_EQ(Word(d.write->plan), "pro");
   EXPECT_EQ(d.plan_source, PlanSource::kPrice);
@@ -76,9 +75,9 @@ TEST(EventRulesTest, MetadataPlanOnlyNamesAnUnknownPrice) {
   SubscriptionSpec spec;
   spec.plan = "firm";
   spec.price = "price_not_configured";
-  const EventDecision d = DecideEvent(
-      SubscriptionEvent("evt_1", "customer.subscription.created", 1, spec), "acme", std::nullopt,
-      kPrices, kNow);
+  const EventDecision d =
+      DecideEvent(SubscriptionEvent("evt_1", "customer.subscription.created", 1, spec), "acme",
+                  std::nullopt, kPrices, kNow);
   ASSERT_TRUE(d.write.has_value());
   EXPECT_EQ(Word(d.write->plan), "firm");
   EXPECT_EQ(d.plan_source, PlanSource::kMetadata);  // the ingestor logs this case
@@ -109,10 +108,10 @@ TEST(EventRulesTest, SameSecondLaterArrivalApplies) {
   const auto row = Applied(SubscriptionEvent("evt_a", "customer.subscription.updated", 200), {});
   SubscriptionSpec past_due;
   past_due.status = "past_due";
-  EXPECT_EQ(Word(Applied(SubscriptionEvent("evt_b", "customer.subscription.updated", 200, past_due),
-                         row)
-                     .status),
-            "past_due");
+  EXPECT_EQ(
+      Word(Applied(SubscriptionEvent("evt_b", "customer.subscription.updated", 200, past_due), row)
+               .status),
+      "past_due");
 }
 
 TEST(EventRulesTest, DeletedIsNotRevivedByALateUpdate) {
@@ -252,16 +251,16 @@ TEST(EventRulesTest, ASecondSubscriptionReplacesOnlyAFinishedOne) {
 
     SubscriptionSpec second;
     second.id = "sub_2";
-    const EventDecision event = DecideEvent(
-        SubscriptionEvent("evt_2", "customer.subscription.created", 200, second), "acme", current,
-        kPrices, kNow);
+    const EventDecision event =
+        DecideEvent(SubscriptionEvent("evt_2", "customer.subscription.created", 200, second),
+                    "acme", current, kPrices, kNow);
     const StripeEvent checkout = ParseStripeEvent(
         testing::EventPayload("evt_cs", "checkout.session.completed", 200,
                               testing::CheckoutSessionObject("cs_2", "acme", "cus_1", "sub_2")));
     const EventDecision paid = DecideEvent(checkout, "acme", current, kPrices, kNow);
     // Written out rather than asking domain::IsLive, so a change to that rule shows here.
-    const bool live = status != SubscriptionStatus::kCanceled &&
-                      status != SubscriptionStatus::kIncompleteExpired;
+    const bool live =
+        status != SubscriptionStatus::kCanceled && status != SubscriptionStatus::kIncompleteExpired;
     if (live) {
       EXPECT_EQ(Word(event.outcome), "failed");
       EXPECT_TRUE(event.second_live_subscription);
@@ -292,7 +291,8 @@ TEST(EventRulesTest, AReplayAfterAConflictInstallsTheSubscriptionKept) {
   current.last_event_id = "evt_del_1";
   SubscriptionSpec kept;
   kept.id = "sub_2";
-  const StripeEvent created = SubscriptionEvent("evt_2", "customer.subscription.created", 200, kept);
+  const StripeEvent created =
+      SubscriptionEvent("evt_2", "customer.subscription.created", 200, kept);
   EXPECT_EQ(Word(DecideEvent(created, "acme", current, kPrices, kNow).outcome), "stale");
   const EventDecision replayed =
       DecideEvent(created, "acme", current, kPrices, kNow, /*operator_replay=*/true);
@@ -320,9 +320,9 @@ TEST(EventRulesTest, AFinishedSecondSubscriptionIsOnlyStale) {
   SubscriptionSpec old_one;
   old_one.id = "sub_0";
   old_one.status = "canceled";
-  const EventDecision d = DecideEvent(
-      SubscriptionEvent("evt_9", "customer.subscription.deleted", 500, old_one), "acme", current,
-      kPrices, kNow);
+  const EventDecision d =
+      DecideEvent(SubscriptionEvent("evt_9", "customer.subscription.deleted", 500, old_one), "acme",
+                  current, kPrices, kNow);
   EXPECT_EQ(Word(d.outcome), "stale");
   EXPECT_FALSE(d.second_live_subscription);
 }

@@ -72,8 +72,8 @@ TEST_F(JwtTest, CarriesTheActorOfATokenUsedOnSomeoneElsesBehalf) {
   EXPECT_EQ(verifier_.Verify(SignToken(kSecret, owner, kNow)).actor, "");
   owner.actor = "dana (paybellctl)";
   EXPECT_EQ(verifier_.Verify(SignToken(kSecret, owner, kNow)).actor, "dana (paybellctl)");
-  for (const char* act : {R"("act":"dana")", R"("act":{})", R"("act":{"sub":""})",
-                          R"("act":{"sub":7})"}) {
+  for (const char* act :
+       {R"("act":"dana")", R"("act":{})", R"("act":{"sub":""})", R"("act":{"sub":7})"}) {
     EXPECT_THAT(Refusal(SignRaw(std::string(R"({"sub":"a","tenant_id":"t1","role":"owner",)") +
                                     R"("exp":1800000600,)" + act + "}",
                                 JWT_ALG_HS256, kSecret)),

@@ -7,12 +7,12 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "db/migrations.h"
+#include "db/pool.h"
 #include "server/auth/jwt.h"
 #include "server/auth/secret_file.h"
 #include "server/common/clock.h"
 #include "server/common/config.h"
-#include "db/migrations.h"
-#include "db/pool.h"
 #include "tools/paybellctl/grpc_commands.h"
 
 namespace {
