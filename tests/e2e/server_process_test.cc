@@ -208,6 +208,17 @@ TEST(ServerProcessTest, PaybellctlAsksARunningServer) {
   EXPECT_THAT(audit[0].detail, HasSubstr("\"role\":\"owner\""));
 }
 
+// The documented default: without --target, paybellctl calls PAYBELL_GRPC_LISTEN.
+TEST(ServerProcessTest, PaybellctlFindsTheServerThroughPaybellGrpcListen) {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  ChildProcess ctl(PAYBELL_CTL_BIN, {"--data-dir", dir.path(), "subscription", "--tenant", "acme"},
+                   {{"PAYBELL_GRPC_LISTEN", server.grpc_target()}});
+  EXPECT_EQ(ctl.WaitForExit(kStartTimeout), 0) << ctl.output();
+  EXPECT_THAT(ctl.output(), HasSubstr("SUBSCRIPTION_STATUS_NONE"));
+  EXPECT_EQ(server.process().Stop(), 0);
+}
+
 TEST(ServerProcessTest, SigtermStopsCleanly) {
   TempDir dir;
   ServerProcess server(dir.path());

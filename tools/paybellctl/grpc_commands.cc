@@ -66,7 +66,8 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& target) {
 
 }  // namespace
 
-void AddGrpcCommands(CLI::App& cli, std::string* target, const TokenMinter* mint, int* exit_code) {
+void AddGrpcCommands(CLI::App& cli, const TargetResolver* target, const TokenMinter* mint,
+                     int* exit_code) {
   // Options live as long as the CLI; the callbacks run after parsing.
   static std::string tenant, plan, coupon, status, type, outcome, event_id, page_token;
   static int page_size = 0;
@@ -74,7 +75,7 @@ void AddGrpcCommands(CLI::App& cli, std::string* target, const TokenMinter* mint
   auto* sub = cli.add_subcommand("subscription", "show one tenant's subscription");
   sub->add_option("--tenant", tenant, "tenant id")->required();
   sub->callback([=] {
-    auto stub = v1::BillingService::NewStub(Channel(*target));
+    auto stub = v1::BillingService::NewStub(Channel((*target)()));
     *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
       v1::GetSubscriptionRequest request;
       request.set_tenant_id(tenant);
@@ -89,7 +90,7 @@ void AddGrpcCommands(CLI::App& cli, std::string* target, const TokenMinter* mint
   subs->add_option("--page-size", page_size, "rows per page (default 50)");
   subs->add_option("--page-token", page_token, "next_page_token of the previous page");
   subs->callback([=] {
-    auto stub = v1::BillingService::NewStub(Channel(*target));
+    auto stub = v1::BillingService::NewStub(Channel((*target)()));
     *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
       v1::ListSubscriptionsRequest request;
       v1::SubscriptionStatus parsed = v1::SUBSCRIPTION_STATUS_UNSPECIFIED;
@@ -114,7 +115,7 @@ void AddGrpcCommands(CLI::App& cli, std::string* target, const TokenMinter* mint
   checkout->add_option("--plan", plan, "starter | pro | firm")->required();
   checkout->add_option("--coupon", coupon, "promotion code typed by the customer");
   checkout->callback([=] {
-    auto stub = v1::BillingService::NewStub(Channel(*target));
+    auto stub = v1::BillingService::NewStub(Channel((*target)()));
     *exit_code = Run((*mint)("owner", tenant), [&](grpc::ClientContext& context) {
       v1::CreateCheckoutSessionRequest request;
       request.set_tenant_id(tenant);
@@ -138,7 +139,7 @@ void AddGrpcCommands(CLI::App& cli, std::string* target, const TokenMinter* mint
   events->add_option("--page-size", page_size, "rows per page (default 50)");
   events->add_option("--page-token", page_token, "next_page_token of the previous page");
   events->callback([=] {
-    auto stub = v1::WebhookService::NewStub(Channel(*target));
+    auto stub = v1::WebhookService::NewStub(Channel((*target)()));
     *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
       v1::ListEventsRequest request;
       request.set_tenant_id(tenant);
@@ -160,7 +161,7 @@ void AddGrpcCommands(CLI::App& cli, std::string* target, const TokenMinter* mint
   auto* event = cli.add_subcommand("event", "show one stored Stripe event with its payload");
   event->add_option("event_id", event_id, "evt_…")->required();
   event->callback([=] {
-    auto stub = v1::WebhookService::NewStub(Channel(*target));
+    auto stub = v1::WebhookService::NewStub(Channel((*target)()));
     *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
       v1::GetEventRequest request;
       request.set_event_id(event_id);
@@ -173,7 +174,7 @@ void AddGrpcCommands(CLI::App& cli, std::string* target, const TokenMinter* mint
   auto* replay = cli.add_subcommand("replay", "apply a stored Stripe event again (audited)");
   replay->add_option("event_id", event_id, "evt_…")->required();
   replay->callback([=] {
-    auto stub = v1::WebhookService::NewStub(Channel(*target));
+    auto stub = v1::WebhookService::NewStub(Channel((*target)()));
     *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
       v1::ReplayEventRequest request;
       request.set_event_id(event_id);

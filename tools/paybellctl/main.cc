@@ -69,13 +69,18 @@ int main(int argc, char** argv) {
   std::string target;
   cli.add_option("--target", target, "paybell-server's gRPC address (default PAYBELL_GRPC_LISTEN)");
   int grpc_exit = 0;
+  // The stub and the token of a command are made after parsing, from the full configuration
+  // (PAYBELL_GRPC_LISTEN, the data dir's secret).
+  const paybell::ctl::TargetResolver resolve_target = [&] {
+    if (target.empty()) {
+      target = LoadConfigWithDataDir(data_dir).grpc_listen;
+      if (target.rfind("0.0.0.0:", 0) == 0) target = "127.0.0.1:" + target.substr(8);
+    }
+    return target;
+  };
   const paybell::ctl::TokenMinter mint = [&](const std::string& role_name,
                                              const std::string& tenant_id) {
     const Config config = LoadConfigWithDataDir(data_dir);
-    if (target.empty()) {
-      target = config.grpc_listen;
-      if (target.rfind("0.0.0.0:", 0) == 0) target = "127.0.0.1:" + target.substr(8);
-    }
     const paybell::common::SystemClock clock;
     paybell::auth::Principal principal;
     principal.subject = "paybellctl";
@@ -89,7 +94,7 @@ int main(int argc, char** argv) {
     }
     return paybell::auth::SignToken(JwtSecret(config), principal, clock.NowUnix());
   };
-  paybell::ctl::AddGrpcCommands(cli, &target, &mint, &grpc_exit);
+  paybell::ctl::AddGrpcCommands(cli, &resolve_target, &mint, &grpc_exit);
 
   try {
     cli.parse(argc, argv);
