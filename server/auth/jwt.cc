@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "server/common/encoding.h"
 #include "server/common/error.h"
 
 namespace paybell::auth {
@@ -72,6 +73,20 @@ std::string_view RoleName(Role role) {
 Principal JwtVerifier::Verify(std::string_view token) const {
   if (token.empty()) Reject("empty");
   if (token.size() > kMaxTokenBytes) Reject("too long");
+  // libjwt reads "alg" case-insensitively and ignores "crit": check the header first, so only
+  // exactly "HS256" passes and a token demanding extensions this verifier lacks is refused.
+  const size_t header_end = token.find('.');
+  if (header_end == std::string_view::npos) Reject("malformed");
+  const auto header_json = common::Base64UrlDecode(token.substr(0, header_end));
+  const auto header = header_json ? nlohmann::json::parse(*header_json, nullptr, false)
+                                  : nlohmann::json();
+  if (!header.is_object()) Reject("malformed header");
+  const auto alg = header.find("alg");
+  if (alg == header.end() || !alg->is_string() || alg->get<std::string>() != "HS256") {
+    Reject("algorithm must be HS256");
+  }
+  if (header.contains("crit")) Reject("critical header extensions are not supported");
+
   const std::string token_str(token);
   jwt_t* raw = nullptr;
   // With a key given, libjwt checks the signature and refuses alg "none"; it would accept

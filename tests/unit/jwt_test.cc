@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <jwt.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <memory>
 
@@ -146,6 +148,28 @@ TEST_F(JwtTest, RefusesOtherHmacAlgorithmsEvenWithTheRightKey) {
   const std::string claims = R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600})";
   EXPECT_THAT(Refusal(SignRaw(claims, JWT_ALG_HS512, kSecret)), HasSubstr("HS256"));
   EXPECT_THAT(Refusal(SignRaw(claims, JWT_ALG_HS384, kSecret)), HasSubstr("HS256"));
+}
+
+// Signs `header.claims` with HMAC-SHA256 by hand, for headers libjwt will not write.
+std::string SignWithHeader(const std::string& header, const std::string& claims) {
+  const std::string signing_input = Base64Url(header) + "." + Base64Url(claims);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), kSecret.data(), static_cast<int>(kSecret.size()),
+       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac,
+       &mac_len);
+  return signing_input + "." + Base64Url(std::string(reinterpret_cast<char*>(mac), mac_len));
+}
+
+TEST_F(JwtTest, AcceptsExactlyHs256AndNoCriticalExtensions) {
+  const std::string claims = R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600})";
+  EXPECT_EQ(verifier_.Verify(SignWithHeader(R"({"alg":"HS256","typ":"JWT"})", claims)).subject,
+            "a");
+  EXPECT_THAT(Refusal(SignWithHeader(R"({"alg":"hs256","typ":"JWT"})", claims)),
+              HasSubstr("HS256"));
+  EXPECT_THAT(
+      Refusal(SignWithHeader(R"({"alg":"HS256","typ":"JWT","crit":["exp2"],"exp2":1})", claims)),
+      HasSubstr("critical"));
 }
 
 TEST_F(JwtTest, RefusesGarbage) {
