@@ -161,7 +161,15 @@ void RestAdapter::HandleStripeWebhook(const httplib::Request& req, httplib::Resp
   v1::IngestStripeEventRequest request;
   // The exact bytes: the signature covers them.
   if (!ReadBoundedBody(req, res, content_reader, request.mutable_payload())) return;
-  request.set_signature_header(req.get_header_value("Stripe-Signature"));
+  // Stripe's header is printable ASCII ("t=…,v1=<hex>"). Anything else is refused here: a
+  // proto3 string must be UTF-8, and a forged header is the caller's error, never a 500.
+  const std::string signature = req.get_header_value("Stripe-Signature");
+  if (!std::all_of(signature.begin(), signature.end(),
+                   [](unsigned char c) { return c >= 0x20 && c < 0x7f; })) {
+    SendJson(res, 400, {{"error", "malformed Stripe-Signature header"}});
+    return;
+  }
+  request.set_signature_header(signature);
   v1::IngestStripeEventResponse response;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kGrpcDeadline);

@@ -10,11 +10,13 @@
 #include <thread>
 
 #include "paybell/v1/webhook.grpc.pb.h"
+#include "server/common/limits.h"
 
 namespace paybell::rest {
 
-// Stripe posts at most a few KiB; anything over 1 MiB is refused (413) unread.
-inline constexpr size_t kMaxWebhookBodyBytes = 1 << 20;
+// Stripe posts at most a few KiB; anything over 1 MiB is refused (413) unread. The same limit
+// holds for IngestStripeEvent over gRPC.
+inline constexpr size_t kMaxWebhookBodyBytes = common::kMaxStripeEventBytes;
 
 class RestAdapter {
  public:

@@ -13,6 +13,7 @@
 #include "db/migrations.h"
 #include "server/auth/secret_file.h"
 #include "server/common/error.h"
+#include "server/common/limits.h"
 
 namespace paybell::app {
 namespace {
@@ -80,6 +81,7 @@ void ServerApp::Start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config_.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.SetMaxReceiveMessageSize(common::kMaxGrpcRequestBytes);
   builder.RegisterService(billing_.get());
   builder.RegisterService(webhooks_.get());
   builder.RegisterService(notifications_.get());

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/common/error.h"
+#include "server/common/limits.h"
 #include "server/common/validation.h"
 #include "server/webhooks/stripe_signature.h"
 
@@ -66,6 +67,10 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
         "refused a Stripe webhook: STRIPE_WEBHOOK_SECRET is not configured "
         "(Stripe will retry once it is)");
     throw Error(ErrorCode::kUnavailable, "webhooks are not configured on this server");
+  }
+  if (payload.size() > common::kMaxStripeEventBytes) {
+    // The HTTP route refuses these unread (413); a gRPC caller meets the same limit.
+    throw Error(ErrorCode::kInvalidArgument, "payload over 1 MiB: not a Stripe event");
   }
   const SignatureCheck check =
       VerifyStripeSignature(signature_header, payload, config_.stripe_webhook_secrets,

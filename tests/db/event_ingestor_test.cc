@@ -499,6 +499,24 @@ TYPED_TEST(EventIngestorTest, RefusedDeliveriesStoreNothing) {
   EXPECT_EQ(this->CountEvents(), 0);
 }
 
+// The HTTP route refuses bodies over 1 MiB; IngestStripeEvent over gRPC holds the same limit,
+// also for a correctly signed payload.
+TYPED_TEST(EventIngestorTest, APayloadOverOneMebibyteIsRefusedOnEveryPath) {
+  nlohmann::json object = testing::SubscriptionObject(SubscriptionSpec{}, ApiShape::kCurrent);
+  object["metadata"]["padding"] = std::string(1 << 20, 'x');
+  const std::string payload =
+      testing::EventPayload("evt_big", "customer.subscription.created", 1, object);
+  ASSERT_GT(payload.size(), 1u << 20);
+  try {
+    this->Deliver(payload);
+    ADD_FAILURE() << "a payload over 1 MiB was stored";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.code(), common::ErrorCode::kInvalidArgument);
+    EXPECT_THAT(e.what(), HasSubstr("1 MiB"));
+  }
+  EXPECT_EQ(this->CountEvents(), 0);
+}
+
 TYPED_TEST(EventIngestorTest, NoSecretConfiguredRefusesEverythingAsRetryable) {
   common::Config no_secret;
   EventIngestor ingestor(*this->db_, no_secret, this->clock_, this->sink_);

@@ -139,6 +139,22 @@ TEST_F(WebhookHttpTest, BadInputIs400NeverA500) {
   EXPECT_THAT(unsigned_res->body, HasSubstr("Stripe-Signature"));
 }
 
+// A byte that is not UTF-8 (or any control character) in the signature header is the sender's
+// error: 400, nothing stored, the server keeps serving.
+TEST_F(WebhookHttpTest, ABadByteInTheSignatureHeaderIs400) {
+  for (const std::string& header :
+       {std::string("t=1,v1=\xff\xfe"), std::string("t=1,v1=ab\x01") + "cd",
+        std::string("t=1,v1=\xc3\xa9")}) {
+    auto res = client_->Post("/stripe/webhook", {{"Stripe-Signature", header}},
+                             SubscriptionCreated("evt_bad_header"), "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << res->body;
+  }
+  auto ok = Post("/stripe/webhook", SubscriptionCreated("evt_after_bad_header"));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
 TEST_F(WebhookHttpTest, EveryResponseCarriesARequestId) {
   auto mine = client_->Get("/healthz", {{"X-Request-Id", "abc-123"}});
   ASSERT_TRUE(mine);
