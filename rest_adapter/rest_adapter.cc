@@ -96,6 +96,13 @@ RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<b
     std::string id = common::SanitizeRequestId(req.get_header_value(kRequestIdHeader));
     if (id.empty()) id = common::NewRequestId();
     res.set_header(kRequestIdHeader, id);
+    if (req.has_header("Content-Length") && req.has_header("Transfer-Encoding")) {
+      // Two framings disagree about where the body ends: behind a proxy that picks the other
+      // one, this is how requests are smuggled (RFC 9112 §6.1). Refuse and close.
+      res.set_header("Connection", "close");
+      SendJson(res, 400, {{"error", "both Content-Length and Transfer-Encoding"}});
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   server_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
@@ -108,9 +115,13 @@ RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<b
     HandleStripeWebhook(req, res, content_reader);
   };
   // "Expect: 100-continue" with a body over the limit: refuse before the client sends it.
-  server_.set_expect_100_continue_handler([](const httplib::Request& req, httplib::Response&) {
+  server_.set_expect_100_continue_handler([](const httplib::Request& req, httplib::Response& res) {
     auto length = ContentLength(req);
-    return length && *length > kMaxWebhookBodyBytes ? 413 : 100;
+    if (!length || *length <= kMaxWebhookBodyBytes) return 100;
+    // cpp-httplib writes `res` for any answer but 100 and 417, so it must carry the status
+    // (unset, the status line read "HTTP/1.1 -1").
+    RefuseTooLarge(res, /*body_left_unread=*/true);
+    return 413;
   });
   server_.Post("/stripe/webhook", webhook);
   server_.Post("/api/billing/stripe_webhook", webhook);

@@ -78,8 +78,8 @@ Principal JwtVerifier::Verify(std::string_view token) const {
   const size_t header_end = token.find('.');
   if (header_end == std::string_view::npos) Reject("malformed");
   const auto header_json = common::Base64UrlDecode(token.substr(0, header_end));
-  const auto header = header_json ? nlohmann::json::parse(*header_json, nullptr, false)
-                                  : nlohmann::json();
+  const auto header =
+      header_json ? nlohmann::json::parse(*header_json, nullptr, false) : nlohmann::json();
   if (!header.is_object()) Reject("malformed header");
   const auto alg = header.find("alg");
   if (alg == header.end() || !alg->is_string() || alg->get<std::string>() != "HS256") {

@@ -1,0 +1,63 @@
+#include "tests/support/raw_http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace paybell::testing {
+
+std::string RawHttpExchange(int port, const std::string& request,
+                            std::chrono::milliseconds timeout) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
+  }
+  size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server may close before reading everything: read its answer
+    sent += static_cast<size_t>(n);
+  }
+  std::string answer;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  while (answer.size() < (64u << 10)) {
+    const size_t head_end = answer.find("\r\n\r\n");
+    int wait_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       deadline - std::chrono::steady_clock::now())
+                                       .count());
+    if (head_end != std::string::npos) {
+      const std::string head = answer.substr(0, head_end);
+      const size_t length_at = head.find("Content-Length: ");
+      if (length_at != std::string::npos) {
+        const size_t length = std::stoul(head.substr(length_at + 16));
+        if (answer.size() >= head_end + 4 + length) break;
+      } else {
+        wait_ms = std::min(wait_ms, 200);  // no length: the body ends when the server stops
+      }
+    }
+    if (wait_ms <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, wait_ms) <= 0) break;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    answer.append(buf, static_cast<size_t>(n));
+  }
+  return answer;
+}
+
+}  // namespace paybell::testing
