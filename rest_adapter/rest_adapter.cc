@@ -98,7 +98,8 @@ RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<b
     res.set_header(kRequestIdHeader, id);
     if (req.has_header("Content-Length") && req.has_header("Transfer-Encoding")) {
       // Two framings disagree about where the body ends: behind a proxy that picks the other
-      // one, this is how requests are smuggled (RFC 9112 §6.1). Refuse and close.
+      // one, this is how requests are smuggled (RFC 9112 §6.1). Refused, and the answer says
+      // the connection ends.
       res.set_header("Connection", "close");
       SendJson(res, 400, {{"error", "both Content-Length and Transfer-Encoding"}});
       return httplib::Server::HandlerResponse::Handled;
