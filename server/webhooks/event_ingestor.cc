@@ -82,6 +82,7 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
   StripeEvent event;
   try {
     event = ParseStripeEvent(payload);
+    ValidateEventTimes(event, clock_.NowUnix(), config_.stripe_webhook_tolerance_s);
   } catch (const MalformedEvent& e) {
     throw Error(ErrorCode::kInvalidArgument, std::string("malformed event: ") + e.what());
   }

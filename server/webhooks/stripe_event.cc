@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace paybell::webhooks {
 namespace {
@@ -78,6 +80,25 @@ EventKind KindOfType(std::string_view type) {
   if (type == "invoice.payment_failed") return EventKind::kInvoicePaymentFailed;
   if (type == "invoice.paid") return EventKind::kInvoicePaid;
   return EventKind::kUnhandled;
+}
+
+void ValidateEventTimes(const StripeEvent& event, int64_t now, int64_t tolerance_s) {
+  // google.protobuf.Timestamp: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+  constexpr int64_t kMaxTimestamp = 253'402'300'799;
+  if (event.created <= 0 || event.created > now + tolerance_s) {
+    throw MalformedEvent("created " + std::to_string(event.created) +
+                         " is not a time Stripe could have sent");
+  }
+  if (!event.state) return;
+  const SubscriptionState& s = *event.state;
+  for (const auto& [name, value] :
+       {std::pair{"current_period_start", s.current_period_start},
+        std::pair{"current_period_end", s.current_period_end}, std::pair{"cancel_at", s.cancel_at},
+        std::pair{"canceled_at", s.canceled_at}, std::pair{"trial_end", s.trial_end}}) {
+    if (value && (*value < 0 || *value > kMaxTimestamp)) {
+      throw MalformedEvent(std::string(name) + " " + std::to_string(*value) + " is out of range");
+    }
+  }
 }
 
 StripeEvent ParseStripeEvent(std::string_view payload) {

@@ -58,6 +58,12 @@ class MalformedEvent : public std::runtime_error {
 // needs still parses: the missing parts stay empty, and applying it records why.
 StripeEvent ParseStripeEvent(std::string_view payload);
 
+// Refuses (MalformedEvent) times no real event carries: `created` not after the epoch or later
+// than `now` plus the signature tolerance (a far-future `created` would make every later real
+// event stale), and any time outside what google.protobuf.Timestamp can hold (clients could
+// not decode it).
+void ValidateEventTimes(const StripeEvent& event, int64_t now, int64_t tolerance_s);
+
 EventKind KindOfType(std::string_view type);
 
 }  // namespace paybell::webhooks

@@ -517,6 +517,39 @@ TYPED_TEST(EventIngestorTest, APayloadOverOneMebibyteIsRefusedOnEveryPath) {
   EXPECT_EQ(this->CountEvents(), 0);
 }
 
+// Signed events with times no real event carries are malformed: nothing stored, and a far-future
+// `created` cannot make every later real event stale.
+TYPED_TEST(EventIngestorTest, AbsurdTimesAreRefusedAsMalformed) {
+  for (const int64_t created : {int64_t{-1}, int64_t{0}, kNow + 301, int64_t{32503680000}}) {
+    SCOPED_TRACE(created);
+    const std::string payload =
+        testing::EventPayload("evt_t", "customer.subscription.updated", created,
+                              testing::SubscriptionObject(SubscriptionSpec{}, ApiShape::kCurrent));
+    try {
+      this->Deliver(payload);
+      ADD_FAILURE() << "stored";
+    } catch (const common::Error& e) {
+      EXPECT_EQ(e.code(), common::ErrorCode::kInvalidArgument);
+      EXPECT_THAT(e.what(), HasSubstr("created"));
+    }
+  }
+  nlohmann::json object = testing::SubscriptionObject(SubscriptionSpec{}, ApiShape::kCurrent);
+  object["items"]["data"][0]["current_period_end"] = INT64_MAX;
+  object["current_period_end"] = INT64_MAX;
+  try {
+    this->Deliver(testing::EventPayload("evt_p", "customer.subscription.updated", kNow, object));
+    ADD_FAILURE() << "stored a period end at INT64_MAX";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.code(), common::ErrorCode::kInvalidArgument);
+    EXPECT_THAT(e.what(), HasSubstr("current_period_end"));
+  }
+  EXPECT_EQ(this->CountEvents(), 0);
+  // A real one, created within the tolerance of now, still applies.
+  EXPECT_EQ(this->DeliverSubscription("evt_ok", "customer.subscription.updated", kNow + 60,
+                                      SubscriptionSpec{}),
+            "applied");
+}
+
 TYPED_TEST(EventIngestorTest, NoSecretConfiguredRefusesEverythingAsRetryable) {
   common::Config no_secret;
   EventIngestor ingestor(*this->db_, no_secret, this->clock_, this->sink_);

@@ -405,7 +405,7 @@ TEST(PostgresRestartTest, ServerHealsAfterPostgresRestartUnderWebhookLoad) {
   for (int i = 0; i < 20; ++i) {
     const std::string id = "evt_seq_" + std::to_string(i);
     std::string detail;
-    const int status = Deliver(*sequential, id, "tenant_seq", 1'800'000'000 + i, &detail);
+    const int status = Deliver(*sequential, id, "tenant_seq", 1'750'000'000 + i, &detail);
     in_a_row.push_back(status);
     if (status == 200) acknowledged.insert(id);
     if (status != 200 && first_failure.empty()) first_failure = detail;
@@ -433,7 +433,7 @@ TEST(PostgresRestartTest, ServerHealsAfterPostgresRestartUnderWebhookLoad) {
         const std::string id = "evt_burst_" + std::to_string(c) + "_" + std::to_string(i);
         std::string detail;
         const int status = Deliver(*burst_clients[static_cast<size_t>(c)], id,
-                                   "tenant_burst_" + std::to_string(c), 1'800'000'000 + i, &detail);
+                                   "tenant_burst_" + std::to_string(c), 1'750'000'000 + i, &detail);
         v1::Subscription s;
         const grpc::Status rpc = GetSubscription(*stub, TenantOf(c % kLoadConnections), &s);
         std::lock_guard<std::mutex> lock(burst_mu);
