@@ -1,6 +1,7 @@
 #include <climits>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 #include "db/row_access.h"
 #include "db/soci_repositories.h"
@@ -77,12 +78,12 @@ EventRecord FromRow(const soci::row& row, bool with_payload) {
 
 }  // namespace
 
-bool SociEventRepository::InsertIfNew(const EventRecord& e) {
-  event_ = e;
-  outcome_ = std::string(domain::OutcomeWord(e.outcome));
-  created_ = e.created;
-  received_at_ = e.received_at;
-  livemode_ = e.livemode ? 1 : 0;
+bool SociEventRepository::InsertIfNew(EventRecord e) {
+  event_ = std::move(e);
+  outcome_ = std::string(domain::OutcomeWord(event_.outcome));
+  created_ = event_.created;
+  received_at_ = event_.received_at;
+  livemode_ = event_.livemode ? 1 : 0;
   return insert_.Execute(session_, [&](soci::session& s) {
     return (s.prepare << kInsertEvent, soci::use(event_.event_id), soci::use(event_.type),
             soci::use(created_), soci::use(livemode_), soci::use(event_.tenant_id),

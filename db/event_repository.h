@@ -43,8 +43,9 @@ class EventRepository {
  public:
   virtual ~EventRepository() = default;
   // Inserts the event unless its id is already stored. True when this call stored it; false
-  // for a duplicate (also when a concurrent transaction stored it first).
-  virtual bool InsertIfNew(const EventRecord& event) = 0;
+  // for a duplicate (also when a concurrent transaction stored it first). Taken by value: the
+  // statement binds its own copy, and a caller done with the record moves its payload in.
+  virtual bool InsertIfNew(EventRecord event) = 0;
   // Counts a repeated delivery of an already stored event.
   virtual void CountDuplicateDelivery(const std::string& event_id) = 0;
   // Records what processing decided; `replayed` counts an operator's replay.

@@ -38,7 +38,7 @@ class SociSubscriptionRepository final : public SubscriptionRepository {
 class SociEventRepository final : public EventRepository {
  public:
   explicit SociEventRepository(soci::session& session) : session_(session) {}
-  bool InsertIfNew(const EventRecord& event) override;
+  bool InsertIfNew(EventRecord event) override;
   void CountDuplicateDelivery(const std::string& event_id) override;
   void SetOutcome(const std::string& event_id, const std::string& tenant_id,
                   domain::EventOutcome outcome, const std::string& error, int64_t processed_at,

@@ -42,9 +42,10 @@ void RefuseTooLarge(httplib::Response& res, bool body_left_unread) {
   SendJson(res, 413, {{"error", "body over 1 MiB"}});
 }
 
-// Reads the body into `body`, keeping at most kMaxWebhookBodyBytes whether it comes with a
-// Content-Length or chunked (cpp-httplib's own limit only applies to Content-Length). False,
-// with 413 answered, when it is larger; memory stays bounded either way.
+// Reads the body into `body`, keeping at most kMaxStripeEventBytes (the limit IngestStripeEvent
+// holds over gRPC too) whether it comes with a Content-Length or chunked (cpp-httplib's own
+// limit only applies to Content-Length). False, with 413 answered, when it is larger; memory
+// stays bounded either way.
 bool ReadBoundedBody(const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& content_reader, std::string* body) {
   if (auto length = ContentLength(req); length && *length > kMaxDiscardBytes) {
@@ -54,14 +55,14 @@ bool ReadBoundedBody(const httplib::Request& req, httplib::Response& res,
   uint64_t total = 0;
   const bool read_all = content_reader([&](const char* data, size_t size) {
     total += size;
-    if (total <= kMaxWebhookBodyBytes) {
+    if (total <= common::kMaxStripeEventBytes) {
       body->append(data, size);
       return true;
     }
     body->clear();
     return total <= kMaxDiscardBytes;
   });
-  if (total > kMaxWebhookBodyBytes) {
+  if (total > common::kMaxStripeEventBytes) {
     RefuseTooLarge(res, /*body_left_unread=*/!read_all);
     return false;
   }
@@ -118,7 +119,7 @@ RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<b
   // "Expect: 100-continue" with a body over the limit: refuse before the client sends it.
   server_.set_expect_100_continue_handler([](const httplib::Request& req, httplib::Response& res) {
     auto length = ContentLength(req);
-    if (!length || *length <= kMaxWebhookBodyBytes) return 100;
+    if (!length || *length <= common::kMaxStripeEventBytes) return 100;
     // cpp-httplib writes `res` for any answer but 100 and 417, so it must carry the status
     // (unset, the status line read "HTTP/1.1 -1").
     RefuseTooLarge(res, /*body_left_unread=*/true);

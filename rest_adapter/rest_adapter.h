@@ -14,10 +14,6 @@
 
 namespace paybell::rest {
 
-// Stripe posts at most a few KiB; anything over 1 MiB is refused (413) unread. The same limit
-// holds for IngestStripeEvent over gRPC.
-inline constexpr size_t kMaxWebhookBodyBytes = common::kMaxStripeEventBytes;
-
 class RestAdapter {
  public:
   // `ready` answers /readyz (database reachable).

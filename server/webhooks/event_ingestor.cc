@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "server/common/error.h"
 #include "server/common/limits.h"
@@ -101,7 +102,7 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
     row.outcome = EventOutcome::kFailed;  // replaced below, in this same transaction
     row.error = "not processed";
     row.received_at = clock_.NowUnix();
-    if (!unit.events().InsertIfNew(row)) {
+    if (!unit.events().InsertIfNew(std::move(row))) {
       unit.events().CountDuplicateDelivery(event.id);
       unit.Commit();
       result.outcome = EventOutcome::kDuplicate;

@@ -23,7 +23,7 @@ class MockSubscriptionRepository : public db::SubscriptionRepository {
 
 class MockEventRepository : public db::EventRepository {
  public:
-  MOCK_METHOD(bool, InsertIfNew, (const db::EventRecord& event), (override));
+  MOCK_METHOD(bool, InsertIfNew, (db::EventRecord event), (override));
   MOCK_METHOD(void, CountDuplicateDelivery, (const std::string& event_id), (override));
   MOCK_METHOD(void, SetOutcome,
               (const std::string& event_id, const std::string& tenant_id,
