@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <stdexcept>
 
 #include "rest_adapter/http_status.h"
@@ -15,7 +14,6 @@ namespace paybell::rest {
 namespace {
 
 constexpr auto kGrpcDeadline = std::chrono::seconds(30);
-constexpr int kHttpThreads = 32;
 constexpr char kRequestIdHeader[] = "X-Request-Id";
 
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
@@ -23,55 +21,27 @@ void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.set_content(body.dump(), "application/json");
 }
 
-// The announced length, or nullopt when absent or not a number (chunked bodies).
-std::optional<uint64_t> ContentLength(const httplib::Request& req) {
-  if (!req.has_header("Content-Length")) return std::nullopt;
-  try {
-    return std::stoull(req.get_header_value("Content-Length"));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-// Past the limit, up to this much more is read and thrown away so the client, still sending,
-// receives the 413 instead of a connection reset; beyond it the connection is simply closed.
-constexpr uint64_t kMaxDiscardBytes = 4 << 20;
-
-void RefuseTooLarge(httplib::Response& res, bool body_left_unread) {
-  if (body_left_unread) res.set_header("Connection", "close");
-  SendJson(res, 413, {{"error", "body over 1 MiB"}});
-}
-
-// Reads the body into `body`, keeping at most kMaxStripeEventBytes (the limit IngestStripeEvent
-// holds over gRPC too) whether it comes with a Content-Length or chunked (cpp-httplib's own
-// limit only applies to Content-Length). False, with 413 answered, when it is larger; memory
-// stays bounded either way.
-bool ReadBoundedBody(const httplib::Request& req, httplib::Response& res,
-                     const httplib::ContentReader& content_reader, std::string* body) {
-  if (auto length = ContentLength(req); length && *length > kMaxDiscardBytes) {
-    RefuseTooLarge(res, /*body_left_unread=*/true);
-    return false;
-  }
-  uint64_t total = 0;
+// Reads the body into `body`. The front door has already refused bodies over the limit (413) and
+// read the whole request, so this only copies; the check keeps the handler's own guarantee.
+bool ReadBody(httplib::Response& res, const httplib::ContentReader& content_reader,
+              std::string* body) {
   const bool read_all = content_reader([&](const char* data, size_t size) {
-    total += size;
-    if (total <= common::kMaxStripeEventBytes) {
-      body->append(data, size);
-      return true;
-    }
-    body->clear();
-    return total <= kMaxDiscardBytes;
+    if (body->size() + size > common::kMaxStripeEventBytes) return false;
+    body->append(data, size);
+    return true;
   });
-  if (total > common::kMaxStripeEventBytes) {
-    RefuseTooLarge(res, /*body_left_unread=*/!read_all);
-    return false;
-  }
   if (!read_all) {
-    SendJson(res, 400, {{"error", "could not read the request body"}});
+    SendJson(res, body->size() >= common::kMaxStripeEventBytes ? 413 : 400,
+             {{"error", "could not read the request body"}});
     return false;
   }
   return true;
 }
+
+// Whether the response just written ends the connection (a handler set "Connection: close",
+// or cpp-httplib did). Set by the logger, which cpp-httplib calls after writing each response
+// on the thread serving it, and read by Router::Serve on that thread.
+thread_local bool t_response_closes = false;
 
 const std::string& RequestId(const httplib::Response& res) {
   static const std::string kNone;
@@ -81,33 +51,35 @@ const std::string& RequestId(const httplib::Response& res) {
 
 }  // namespace
 
-RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<bool()> ready)
-    : webhooks_(v1::WebhookService::NewStub(channel)), ready_(std::move(ready)) {
-  // One thread per keep-alive connection (TOOLCHAIN.md): size the pool for Stripe's bursts.
-  server_.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
-  // httplib refuses a Content-Length above this before any handler runs; the webhook enforces
-  // its own, smaller limit while reading (ReadBoundedBody).
-  server_.set_payload_max_length(kMaxDiscardBytes);
-  server_.set_read_timeout(std::chrono::seconds(10));
-  server_.set_write_timeout(std::chrono::seconds(10));
+bool RestAdapter::Router::Serve(httplib::Stream& stream, bool close_connection) {
+  t_response_closes = false;
+  bool client_closes = false;
+  const bool ok = process_request(stream, close_connection, client_closes, nullptr);
+  return ok && !client_closes && !t_response_closes;
+}
 
-  // Every response carries X-Request-Id: the caller's when well-formed, else a new one. Set
-  // before the body is read, so even a 413 carries it.
-  server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<bool()> ready,
+                         FrontDoorLimits limits)
+    : webhooks_(v1::WebhookService::NewStub(channel)),
+      ready_(std::move(ready)),
+      front_door_(limits, [this](httplib::Stream& stream, bool close_connection) {
+        return router_.Serve(stream, close_connection);
+      }) {
+  // The Keep-Alive header cpp-httplib writes tells the truth about the front door's limits.
+  router_.set_keep_alive_timeout(
+      std::chrono::duration_cast<std::chrono::seconds>(limits.idle_timeout).count());
+  router_.set_keep_alive_max_count(limits.max_requests_per_connection);
+
+  // Every response carries X-Request-Id: the caller's when well-formed, else a new one. (The
+  // front door's own refusals — 400, 408, 413, 414, 431, 503 — carry one too.)
+  router_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     std::string id = common::SanitizeRequestId(req.get_header_value(kRequestIdHeader));
     if (id.empty()) id = common::NewRequestId();
     res.set_header(kRequestIdHeader, id);
-    if (req.has_header("Content-Length") && req.has_header("Transfer-Encoding")) {
-      // Two framings disagree about where the body ends: behind a proxy that picks the other
-      // one, this is how requests are smuggled (RFC 9112 §6.1). Refused, and the answer says
-      // the connection ends.
-      res.set_header("Connection", "close");
-      SendJson(res, 400, {{"error", "both Content-Length and Transfer-Encoding"}});
-      return httplib::Server::HandlerResponse::Handled;
-    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  server_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+  router_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    t_response_closes = res.get_header_value("Connection") == "close";
     spdlog::info("http {} {} -> {} request_id={}", req.method, req.path, res.status,
                  RequestId(res));
   });
@@ -116,19 +88,10 @@ RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<b
                         const httplib::ContentReader& content_reader) {
     HandleStripeWebhook(req, res, content_reader);
   };
-  // "Expect: 100-continue" with a body over the limit: refuse before the client sends it.
-  server_.set_expect_100_continue_handler([](const httplib::Request& req, httplib::Response& res) {
-    auto length = ContentLength(req);
-    if (!length || *length <= common::kMaxStripeEventBytes) return 100;
-    // cpp-httplib writes `res` for any answer but 100 and 417, so it must carry the status
-    // (unset, the status line read "HTTP/1.1 -1").
-    RefuseTooLarge(res, /*body_left_unread=*/true);
-    return 413;
-  });
-  server_.Post("/stripe/webhook", webhook);
-  server_.Post("/api/billing/stripe_webhook", webhook);
+  router_.Post("/stripe/webhook", webhook);
+  router_.Post("/api/billing/stripe_webhook", webhook);
   // Where stub-mode checkout and portal links point (billing::kStripeNotConfiguredPath).
-  server_.Get("/billing/stripe-not-configured", [](const httplib::Request&,
+  router_.Get("/billing/stripe-not-configured", [](const httplib::Request&,
                                                    httplib::Response& res) {
     res.set_content(
         "<!doctype html><title>Stripe is not configured</title>"
@@ -138,10 +101,10 @@ RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<b
         "STRIPE_PRICE_* variables to take payments.</p>",
         "text/html; charset=utf-8");
   });
-  server_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+  router_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });
-  server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+  router_.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
     const bool is_ready = ready_();
     SendJson(res, is_ready ? 200 : 503, {{"status", is_ready ? "ready" : "database unreachable"}});
   });
@@ -153,27 +116,22 @@ void RestAdapter::Start(const std::string& listen) {
   const size_t colon = listen.rfind(':');
   std::string host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  const int requested = std::stoi(listen.substr(colon + 1));
-  port_ = requested == 0 ? server_.bind_to_any_port(host)
-                         : (server_.bind_to_port(host, requested) ? requested : -1);
-  if (port_ <= 0) {
+  try {
+    port_ = front_door_.Bind(host, std::stoi(listen.substr(colon + 1)));
+  } catch (const std::exception&) {
     throw std::runtime_error("PAYBELL_HTTP_LISTEN: cannot listen on " + listen +
                              " (address in use?)");
   }
-  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  front_door_.Start();
 }
 
-void RestAdapter::Stop() {
-  if (!thread_.joinable()) return;
-  server_.stop();
-  thread_.join();
-}
+void RestAdapter::Stop() { front_door_.Stop(); }
 
 void RestAdapter::HandleStripeWebhook(const httplib::Request& req, httplib::Response& res,
                                       const httplib::ContentReader& content_reader) {
   v1::IngestStripeEventRequest request;
   // The exact bytes: the signature covers them.
-  if (!ReadBoundedBody(req, res, content_reader, request.mutable_payload())) return;
+  if (!ReadBody(res, content_reader, request.mutable_payload())) return;
   // Stripe's header is printable ASCII ("t=…,v1=<hex>"). Anything else is refused here: a
   // proto3 string must be UTF-8, and a forged header is the caller's error, never a 500.
   const std::string signature = req.get_header_value("Stripe-Signature");

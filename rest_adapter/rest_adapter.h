@@ -7,34 +7,44 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "paybell/v1/webhook.grpc.pb.h"
+#include "rest_adapter/front_door.h"
 #include "server/common/limits.h"
 
 namespace paybell::rest {
 
 class RestAdapter {
  public:
-  // `ready` answers /readyz (database reachable).
-  RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<bool()> ready);
+  // `ready` answers /readyz (database reachable). `limits`: the defaults are what production
+  // runs; tests shorten the timeouts.
+  RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<bool()> ready,
+              FrontDoorLimits limits = {});
   ~RestAdapter();
 
-  // Binds host:port (port 0: the OS picks) and serves on a background thread. Throws
+  // Binds host:port (port 0: the OS picks) and serves on background threads. Throws
   // std::runtime_error when the address cannot be bound.
   void Start(const std::string& listen);
   int port() const { return port_; }
-  // Stops accepting and waits for the serving thread.
+  // Stops accepting, finishes the requests already read, and waits for the threads.
   void Stop();
 
  private:
+  // cpp-httplib's request parsing, routing and response writing, run by the front door on one
+  // complete request at a time (never on the socket directly).
+  class Router : public httplib::Server {
+   public:
+    // See FrontDoor::Handler.
+    bool Serve(httplib::Stream& stream, bool close_connection);
+  };
+
   void HandleStripeWebhook(const httplib::Request& req, httplib::Response& res,
                            const httplib::ContentReader& content_reader);
 
   std::unique_ptr<v1::WebhookService::Stub> webhooks_;
   std::function<bool()> ready_;
-  httplib::Server server_;
-  std::thread thread_;
+  Router router_;
+  FrontDoor front_door_;
   int port_ = 0;
 };
 

@@ -139,9 +139,7 @@ TEST_F(WebhookHttpTest, ExpectContinueWithAnOversizedBodyIs413) {
 }
 
 // Content-Length beside Transfer-Encoding is the request-smuggling shape: 400, answered before
-// any body is read, saying the connection ends. (cpp-httplib keeps the socket open for its
-// keep-alive timeout even so; closing it at once needs the connection wrapper of the
-// slow-client work in issue 8.)
+// any body is read, saying the connection ends (http_edge_test.cc checks that it does).
 TEST_F(WebhookHttpTest, ContentLengthWithTransferEncodingIs400) {
   const std::string body = SubscriptionCreated("evt_smuggled");
   const std::string answer = testing::RawHttpExchange(

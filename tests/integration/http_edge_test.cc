@@ -1,0 +1,352 @@
+// The HTTP adapter's edge under clients that misbehave over time: slow, endless, too many,
+// pipelining. Real sockets on loopback against the real adapter.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "rest_adapter/rest_adapter.h"
+#include "server/app/embedded_server.h"
+#include "tests/support/raw_http.h"
+#include "tests/support/stripe_events.h"
+#include "tests/support/temp_dir.h"
+
+namespace paybell {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::RawConnection;
+using ::testing::StartsWith;
+using namespace std::chrono_literals;
+
+const std::string kSecret = "whsec_edge_test";
+
+bool HasHead(const std::string& received) { return received.find("\r\n\r\n") != std::string::npos; }
+
+size_t Count(const std::string& haystack, const std::string& needle) {
+  size_t count = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+// A normal client on a fresh connection: the status and how long the answer took.
+std::pair<int, std::chrono::milliseconds> TimedGet(int port, const std::string& path) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(2s);
+  client.set_read_timeout(2s);
+  const auto start = std::chrono::steady_clock::now();
+  auto res = client.Get(path);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  return {res ? res->status : -1, took};
+}
+
+// Memory of this process in KiB, from /proc (`field` is "VmRSS" or "VmHWM", the peak).
+long MemoryKib(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
+// Runs `step` every `period` on its own thread until destroyed: a client acting over time.
+class Repeater {
+ public:
+  Repeater(std::chrono::milliseconds period, std::function<void()> step)
+      : thread_([this, period, step = std::move(step)] {
+          std::unique_lock<std::mutex> lock(mu_);
+          while (!stop_) {
+            lock.unlock();
+            step();
+            lock.lock();
+            cv_.wait_for(lock, period, [this] { return stop_; });
+          }
+        }) {}
+  ~Repeater() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// The whole server with the adapter as shipped (production limits).
+class HttpEdgeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    common::Config config;
+    config.grpc_listen = "127.0.0.1:0";
+    config.http_listen = "127.0.0.1:0";
+    config.data_dir = dir_.path();
+    config.database = common::ParseDatabaseUrl("sqlite:" + dir_.File("paybell.db"));
+    config.jwt_secret = std::string(40, 'j');
+    config.stripe_webhook_secrets = {kSecret};
+    app_ = std::make_unique<app::EmbeddedServer>(config, clock_);
+    app_->Start();
+    port_ = app_->http_port();
+  }
+  void TearDown() override { app_->Shutdown(5s); }
+
+  // A signed event posted by a normal client: the status and how long it took.
+  std::pair<int, std::chrono::milliseconds> TimedWebhook(const std::string& event_id) {
+    const std::string payload = testing::EventPayload(
+        event_id, "customer.subscription.created", clock_.NowUnix(),
+        testing::SubscriptionObject(testing::SubscriptionSpec{}, testing::ApiShape::kCurrent));
+    httplib::Client client("127.0.0.1", port_);
+    client.set_connection_timeout(2s);
+    client.set_read_timeout(2s);
+    const auto start = std::chrono::steady_clock::now();
+    auto res = client.Post(
+        "/stripe/webhook",
+        {{"Stripe-Signature", testing::SignatureHeader(kSecret, clock_.NowUnix(), payload)}},
+        payload, "application/json");
+    return {res ? res->status : -1, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - start)};
+  }
+
+  std::string SignedRequestHead(const std::string& payload) {
+    return "POST /stripe/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+           "Stripe-Signature: " +
+           testing::SignatureHeader(kSecret, clock_.NowUnix(), payload) +
+           "\r\nContent-Length: " + std::to_string(payload.size()) + "\r\n";
+  }
+
+  common::SystemClock clock_;
+  testing::TempDir dir_;
+  std::unique_ptr<app::EmbeddedServer> app_;
+  int port_ = 0;
+};
+
+// Defect 1: 32 connections trickling a header line every few seconds held all 32 threads, and
+// /healthz and the webhook stopped answering.
+TEST_F(HttpEdgeTest, SlowClientsCannotStarveTheOthers) {
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 64; ++i) {
+    slow.push_back(std::make_unique<RawConnection>(port_));
+    ASSERT_TRUE(slow.back()->Send("POST /stripe/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+  }
+  Repeater trickle(300ms, [&] {
+    for (auto& conn : slow) conn->Send("X-Slow: 1\r\n", 100ms);
+  });
+
+  for (int i = 0; i < 10; ++i) {
+    auto [status, took] = TimedGet(port_, "/healthz");
+    EXPECT_EQ(status, 200) << "probe " << i;
+    EXPECT_LT(took, 1s) << "probe " << i;
+  }
+  auto [status, took] = TimedWebhook("evt_beside_slow_clients");
+  EXPECT_EQ(status, 200);
+  EXPECT_LT(took, 1s);
+}
+
+// Defect 2: one connection sending endless 8 KB header lines grew the server by hundreds of MB.
+TEST_F(HttpEdgeTest, EndlessHeadersAre431AndNeitherGrowMemoryNorStarveTheOthers) {
+  const long rss_before = MemoryKib("VmRSS");
+  constexpr size_t kOffered = 32u << 20;
+  const std::string line = "X-Filler: " + std::string(8000, 'a') + "\r\n";
+  std::vector<size_t> sent(4, 0);
+  std::vector<std::string> answers(4);
+  std::vector<std::thread> flooders;
+  for (size_t i = 0; i < sent.size(); ++i) {
+    flooders.emplace_back([&, i] {
+      RawConnection conn(port_);
+      if (!conn.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")) return;
+      while (sent[i] < kOffered && conn.Send(line, 2s)) sent[i] += line.size();
+      conn.ReadUntil(HasHead, 5s);
+      answers[i] = conn.received();
+    });
+  }
+  for (int i = 0; i < 5; ++i) {
+    auto [status, took] = TimedGet(port_, "/healthz");
+    EXPECT_EQ(status, 200) << "probe " << i;
+    EXPECT_LT(took, 1s) << "probe " << i;
+  }
+  for (auto& flooder : flooders) flooder.join();
+
+  for (size_t i = 0; i < sent.size(); ++i) {
+    EXPECT_THAT(answers[i], StartsWith("HTTP/1.1 431 ")) << "flooder " << i;
+    EXPECT_THAT(answers[i], HasSubstr("Connection: close"));
+    // The head limit (16 KiB), what is drained after the answer (4 MiB) and socket buffers.
+    EXPECT_LT(sent[i], 16u << 20) << "flooder " << i << " was never cut off";
+  }
+  const long growth_mib = (MemoryKib("VmHWM") - rss_before) / 1024;
+  EXPECT_LT(growth_mib, 48) << "peak memory grew by " << growth_mib << " MiB";
+}
+
+TEST_F(HttpEdgeTest, TooManyHeaderLinesAre431) {
+  std::string request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: many-lines\r\n";
+  for (int i = 0; i < 200; ++i) request += "X-Line-" + std::to_string(i) + ": 1\r\n";
+  RawConnection conn(port_);
+  ASSERT_TRUE(conn.Send(request + "\r\n"));
+  ASSERT_TRUE(conn.WaitClosed());
+  EXPECT_THAT(conn.received(), StartsWith("HTTP/1.1 431 "));
+  EXPECT_THAT(conn.received(), HasSubstr("too many header lines"));
+  EXPECT_THAT(conn.received(), HasSubstr("X-Request-Id: many-lines"));
+}
+
+// Defect 10's "and close": the smuggled request behind the conflicting framing is never run.
+TEST_F(HttpEdgeTest, ConflictingFramingIs400AndTheConnectionEnds) {
+  RawConnection conn(port_);
+  ASSERT_TRUE(conn.Send(
+      "POST /stripe/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(conn.WaitClosed(2s)) << "the connection stayed open";
+  EXPECT_THAT(conn.received(), StartsWith("HTTP/1.1 400 "));
+  EXPECT_EQ(Count(conn.received(), "HTTP/1.1 "), 1u) << conn.received();
+}
+
+TEST_F(HttpEdgeTest, ABodySentWithAGetIsNotReadAsTheNextRequest) {
+  const std::string hidden = "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n";
+  RawConnection conn(port_);
+  ASSERT_TRUE(conn.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
+                        std::to_string(hidden.size()) + "\r\n\r\n" + hidden +
+                        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(conn.WaitClosed());
+  EXPECT_EQ(Count(conn.received(), "HTTP/1.1 200 "), 2u) << conn.received();
+  EXPECT_THAT(conn.received(), ::testing::Not(HasSubstr("ready")));
+}
+
+TEST_F(HttpEdgeTest, PipelinedRequestsAreAnsweredInOrder) {
+  RawConnection conn(port_);
+  ASSERT_TRUE(
+      conn.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(conn.WaitClosed()) << "Connection: close was not honoured";
+  const std::string& got = conn.received();
+  const size_t ok = got.find("HTTP/1.1 200 ");
+  const size_t missing = got.find("HTTP/1.1 404 ");
+  const size_t ready = got.find("\"ready\"");
+  ASSERT_NE(ok, std::string::npos) << got;
+  ASSERT_NE(missing, std::string::npos) << got;
+  ASSERT_NE(ready, std::string::npos) << got;
+  EXPECT_LT(ok, missing);
+  EXPECT_LT(missing, ready);
+}
+
+// A client waiting for "100 Continue" gets exactly one, then the answer.
+TEST_F(HttpEdgeTest, ExpectContinueGetsOneContinueThenTheAnswer) {
+  const std::string payload = testing::EventPayload(
+      "evt_continue", "customer.subscription.created", clock_.NowUnix(),
+      testing::SubscriptionObject(testing::SubscriptionSpec{}, testing::ApiShape::kCurrent));
+  RawConnection conn(port_);
+  ASSERT_TRUE(conn.Send(SignedRequestHead(payload) + "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(conn.ReadUntil(HasHead));
+  EXPECT_EQ(conn.received(), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(conn.Send(payload));
+  ASSERT_TRUE(conn.ReadUntil([](const std::string& got) {
+    return got.find("\"received\":true") != std::string::npos;
+  })) << conn.received();
+  EXPECT_EQ(Count(conn.received(), "100 Continue"), 1u);
+  EXPECT_THAT(conn.received(), HasSubstr("HTTP/1.1 200 "));
+}
+
+// The adapter alone with short limits, so deadlines are observed in a test's time.
+class HttpEdgeLimitsTest : public ::testing::Test {
+ protected:
+  void Start(rest::FrontDoorLimits limits) {
+    // Nothing here calls the gRPC server: /healthz answers by itself.
+    adapter_ = std::make_unique<rest::RestAdapter>(
+        grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()), [] { return true; },
+        limits);
+    adapter_->Start("127.0.0.1:0");
+    port_ = adapter_->port();
+  }
+  void TearDown() override {
+    if (adapter_) adapter_->Stop();
+  }
+
+  std::unique_ptr<rest::RestAdapter> adapter_;
+  int port_ = 0;
+};
+
+TEST_F(HttpEdgeLimitsTest, AHeadNotCompleteInTimeIs408AndTheConnectionEnds) {
+  rest::FrontDoorLimits limits;
+  limits.request_timeout = 300ms;
+  Start(limits);
+  RawConnection conn(port_);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(conn.Send("GET /healthz HTTP/1.1\r\n"));
+  // Still sending, one line every 50 ms: progress does not extend the deadline.
+  Repeater trickle(50ms, [&] { conn.Send("X-Slow: 1\r\n", 50ms); });
+  ASSERT_TRUE(conn.ReadUntil(HasHead, 3s));
+  EXPECT_THAT(conn.received(), StartsWith("HTTP/1.1 408 "));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST_F(HttpEdgeLimitsTest, ABodyNotCompleteInTimeIs408) {
+  rest::FrontDoorLimits limits;
+  limits.request_timeout = 300ms;
+  Start(limits);
+  RawConnection conn(port_);
+  ASSERT_TRUE(conn.Send(
+      "POST /stripe/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{\"id\""));
+  ASSERT_TRUE(conn.WaitClosed(3s));
+  EXPECT_THAT(conn.received(), StartsWith("HTTP/1.1 408 "));
+}
+
+TEST_F(HttpEdgeLimitsTest, AnIdleKeptAliveConnectionIsClosed) {
+  rest::FrontDoorLimits limits;
+  limits.idle_timeout = 300ms;
+  Start(limits);
+  RawConnection conn(port_);
+  ASSERT_TRUE(conn.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  ASSERT_TRUE(conn.ReadUntil(
+      [](const std::string& got) { return got.find("\"ok\"") != std::string::npos; }));
+  EXPECT_TRUE(conn.WaitClosed(3s));
+}
+
+TEST_F(HttpEdgeLimitsTest, ConnectionsOverTheLimitAre503UntilOneCloses) {
+  rest::FrontDoorLimits limits;
+  limits.max_connections = 4;
+  Start(limits);
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 4; ++i) held.push_back(std::make_unique<RawConnection>(port_));
+  RawConnection refused(port_);
+  ASSERT_TRUE(refused.WaitClosed());
+  EXPECT_THAT(refused.received(), StartsWith("HTTP/1.1 503 "));
+  EXPECT_THAT(refused.received(), HasSubstr("Retry-After: 1"));
+
+  held.pop_back();
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  int status = -1;
+  while (status != 200 && std::chrono::steady_clock::now() < deadline) {
+    status = TimedGet(port_, "/healthz").first;
+  }
+  EXPECT_EQ(status, 200);
+}
+
+TEST_F(HttpEdgeLimitsTest, TheLastRequestAllowedOnAConnectionClosesIt) {
+  rest::FrontDoorLimits limits;
+  limits.max_requests_per_connection = 2;
+  Start(limits);
+  RawConnection conn(port_);
+  const std::string get = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  ASSERT_TRUE(conn.Send(get + get + get));
+  ASSERT_TRUE(conn.WaitClosed());
+  EXPECT_EQ(Count(conn.received(), "HTTP/1.1 200 "), 2u) << conn.received();
+  EXPECT_THAT(conn.received(), HasSubstr("Connection: close"));
+}
+
+}  // namespace
+}  // namespace paybell
