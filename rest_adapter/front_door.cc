@@ -396,18 +396,21 @@ void FrontDoor::ReadFrom(Connection& conn) {
 
 void FrontDoor::Advance(Connection& conn) {
   Framing framing = conn.framer.Scan(conn.buffer);
-  if (framing.awaits_continue) {
-    // The client waits for "100 Continue" before sending the body. Answered here, and the
-    // Expect line removed so cpp-httplib does not answer it a second time.
+  if (framing.state != Framing::State::kRefused && framing.expect_end > 0) {
+    // "Expect: 100-continue" is answered here, when the body is still to come, and the line
+    // removed so cpp-httplib never answers it (a second time, or after the body).
+    const bool send_continue = framing.awaits_continue;
     const size_t removed = framing.expect_end - framing.expect_begin;
     conn.buffer.erase(framing.expect_begin, removed);
     conn.counted -= removed;
     buffered_bytes_ -= removed;
     conn.framer.Reset();
     framing = conn.framer.Scan(conn.buffer);
-    static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    [[maybe_unused]] const ssize_t n =
-        ::send(conn.fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (send_continue) {
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      [[maybe_unused]] const ssize_t n =
+          ::send(conn.fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
   }
   switch (framing.state) {
     case Framing::State::kNeedMore:

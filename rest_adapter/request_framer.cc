@@ -189,8 +189,8 @@ bool RequestFramer::HeadLine(std::string_view line, size_t begin, size_t end) {
   } else if (EqualsIgnoringCase(name, "Expect")) {
     if (EqualsIgnoringCase(value, "100-continue")) {
       expect_continue_ = true;
-      result_.expect_begin = begin;
-      result_.expect_end = end + 2;  // with its CRLF
+      expect_begin_ = begin;
+      expect_end_ = end + 2;  // with its CRLF
     }
   } else if (EqualsIgnoringCase(name, "X-Request-Id")) {
     result_.request_id = std::string(value);
@@ -211,8 +211,11 @@ bool RequestFramer::HeadComplete(size_t head_end) {
   }
   body_start_ = head_end;
   line_start_ = head_end;
-  const bool has_body = chunked_ || content_length_ > 0;
-  result_.awaits_continue = expect_continue_ && has_body;
+  if (expect_continue_) {
+    result_.expect_begin = expect_begin_;
+    result_.expect_end = expect_end_;
+    result_.awaits_continue = chunked_ || content_length_ > 0;
+  }
   phase_ = chunked_ ? Phase::kChunkSize : Phase::kBody;
   return true;
 }

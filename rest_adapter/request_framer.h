@@ -38,9 +38,10 @@ struct Framing {
   size_t request_end = 0;
   int status = 0;
   std::string reason;
-  // kNeedMore with a complete head announcing a body after "Expect: 100-continue": the client
-  // waits for "100 Continue" before sending it. [expect_begin, expect_end) is that header line,
-  // which the front door removes once it has answered it, so cpp-httplib does not answer again.
+  // Once the head is complete and it has "Expect: 100-continue": [expect_begin, expect_end) is
+  // that header line, which the front door removes (answering "100 Continue" itself when
+  // `awaits_continue`) so cpp-httplib never answers it. `awaits_continue`: kNeedMore with a body
+  // announced and none of it here yet, so the client may be waiting for the "100 Continue".
   bool awaits_continue = false;
   size_t expect_begin = 0;
   size_t expect_end = 0;
@@ -80,6 +81,7 @@ class RequestFramer {
   bool has_transfer_encoding_ = false;
   bool chunked_ = false;
   bool expect_continue_ = false;
+  size_t expect_begin_ = 0, expect_end_ = 0;
   size_t body_start_ = 0;
   uint64_t chunk_left_ = 0;  // data bytes of the current chunk not yet scanned
   uint64_t body_bytes_ = 0;  // decoded body bytes announced so far

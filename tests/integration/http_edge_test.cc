@@ -261,6 +261,19 @@ TEST_F(HttpEdgeTest, ExpectContinueGetsOneContinueThenTheAnswer) {
   EXPECT_THAT(conn.received(), HasSubstr("HTTP/1.1 200 "));
 }
 
+// A client that sends the body without waiting gets no "100 Continue" at all.
+TEST_F(HttpEdgeTest, ExpectContinueWithTheBodyAlreadySentGetsOnlyTheAnswer) {
+  const std::string payload = testing::EventPayload(
+      "evt_no_wait", "customer.subscription.created", clock_.NowUnix(),
+      testing::SubscriptionObject(testing::SubscriptionSpec{}, testing::ApiShape::kCurrent));
+  RawConnection conn(port_);
+  ASSERT_TRUE(conn.Send(SignedRequestHead(payload) + "Expect: 100-continue\r\n\r\n" + payload));
+  ASSERT_TRUE(conn.ReadUntil([](const std::string& got) {
+    return got.find("\"received\":true") != std::string::npos;
+  })) << conn.received();
+  EXPECT_THAT(conn.received(), StartsWith("HTTP/1.1 200 "));
+}
+
 // The adapter alone with short limits, so deadlines are observed in a test's time.
 class HttpEdgeLimitsTest : public ::testing::Test {
  protected:

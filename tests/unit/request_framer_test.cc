@@ -171,6 +171,13 @@ TEST(RequestFramerTest, ExpectContinueIsReportedWithItsLineOnlyWhenABodyFollows)
   EXPECT_EQ(complete.state, State::kComplete);
   EXPECT_FALSE(complete.awaits_continue);
 
+  // The body came with the head: nothing to wait for, but the line is still reported so the
+  // front door removes it.
+  const Framing at_once = ScanAll(head + "abc");
+  EXPECT_EQ(at_once.state, State::kComplete);
+  EXPECT_FALSE(at_once.awaits_continue);
+  EXPECT_EQ(at_once.expect_begin, waiting.expect_begin);
+
   EXPECT_FALSE(ScanAll("GET / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n").awaits_continue);
 }
 
