@@ -150,7 +150,11 @@ class RequestStream final : public httplib::Stream {
     ip = local_ip_;
     port = local_port_;
   }
-  socket_t socket() const override { return fd_; }
+  // Not the descriptor: cpp-httplib (built without CPPHTTPLIB_USE_POLL) answers 500 to any
+  // stream whose socket() is at or above FD_SETSIZE, a guard for its select() calls. Nothing
+  // here selects (reads come from the buffer, writes wait in poll()), so a busy process with
+  // descriptors past 1024 must not turn every request into a 500.
+  socket_t socket() const override { return INVALID_SOCKET; }
 
   // Sends what was written; false when the client did not take it before the deadline.
   bool Flush() {

@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <unistd.h>
+
 #include "rest_adapter/rest_adapter.h"
 #include "server/app/embedded_server.h"
 #include "tests/support/raw_http.h"
@@ -152,11 +154,11 @@ TEST_F(HttpEdgeTest, SlowClientsCannotStarveTheOthers) {
   for (int i = 0; i < 10; ++i) {
     auto [status, took] = TimedGet(port_, "/healthz");
     EXPECT_EQ(status, 200) << "probe " << i;
-    EXPECT_LT(took, 1s) << "probe " << i;
+    EXPECT_LT(took.count(), 1000) << "ms, probe " << i;
   }
   auto [status, took] = TimedWebhook("evt_beside_slow_clients");
   EXPECT_EQ(status, 200);
-  EXPECT_LT(took, 1s);
+  EXPECT_LT(took.count(), 1000) << "ms";
 }
 
 // Defect 2: one connection sending endless 8 KB header lines grew the server by hundreds of MB.
@@ -179,7 +181,7 @@ TEST_F(HttpEdgeTest, EndlessHeadersAre431AndNeitherGrowMemoryNorStarveTheOthers)
   for (int i = 0; i < 5; ++i) {
     auto [status, took] = TimedGet(port_, "/healthz");
     EXPECT_EQ(status, 200) << "probe " << i;
-    EXPECT_LT(took, 1s) << "probe " << i;
+    EXPECT_LT(took.count(), 1000) << "ms, probe " << i;
   }
   for (auto& flooder : flooders) flooder.join();
 
@@ -259,6 +261,26 @@ TEST_F(HttpEdgeTest, ExpectContinueGetsOneContinueThenTheAnswer) {
   })) << conn.received();
   EXPECT_EQ(Count(conn.received(), "100 Continue"), 1u);
   EXPECT_THAT(conn.received(), HasSubstr("HTTP/1.1 200 "));
+}
+
+// cpp-httplib answers 500 on descriptors past FD_SETSIZE (1024) unless nothing selects on them.
+TEST_F(HttpEdgeTest, ConnectionsOnDescriptorsPast1024AreServed) {
+  std::vector<int> spare;
+  while (spare.empty() || spare.back() < 1100) {
+    const int fd = ::dup(0);
+    ASSERT_GE(fd, 0) << "cannot open descriptors (ulimit -n?)";
+    spare.push_back(fd);
+  }
+  // A client that polls (cpp-httplib's client would select() on its own descriptor too).
+  std::string answer;
+  {
+    RawConnection conn(port_);
+    conn.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    conn.WaitClosed();
+    answer = conn.received();
+  }
+  for (int fd : spare) ::close(fd);
+  EXPECT_THAT(answer, StartsWith("HTTP/1.1 200 "));
 }
 
 // A client that sends the body without waiting gets no "100 Continue" at all.
