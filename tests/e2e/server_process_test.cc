@@ -191,6 +191,11 @@ TEST(ServerProcessTest, PaybellctlAsksARunningServer) {
   const auto [replay_code, replay_out] = run({"replay", "evt_missing"});
   EXPECT_EQ(replay_code, 1);
   EXPECT_THAT(replay_out, HasSubstr("NOT_FOUND"));
+  // The server's message echoes the id: a terminal escape in it is printed escaped.
+  const auto [forged_code, forged_out] = run({"replay", "evt_\x1b[2J\r\nforged"});
+  EXPECT_EQ(forged_code, 1);
+  EXPECT_THAT(forged_out, HasSubstr("evt_\\x1b[2J\\r\\nforged"));
+  EXPECT_EQ(forged_out.find('\x1b'), std::string::npos);
   const auto [checkout_code, checkout_out] = run({"checkout", "--tenant", "acme", "--plan", "pro"});
   EXPECT_EQ(checkout_code, 0) << checkout_out;
   EXPECT_THAT(checkout_out, HasSubstr("\"stub\": true"));

@@ -7,6 +7,7 @@
 
 #include "paybell/v1/billing.grpc.pb.h"
 #include "paybell/v1/webhook.grpc.pb.h"
+#include "server/common/log_escape.h"
 
 namespace paybell::ctl {
 namespace {
@@ -42,7 +43,10 @@ int Run(const std::string& token, Call&& rpc) {
   context.AddMetadata("authorization", "Bearer " + token);
   const auto [status, json] = rpc(context);
   if (!status.ok()) {
-    std::cerr << CodeName(status.error_code()) << ": " << status.error_message() << "\n";
+    // The server's message may echo input (an event id, a tenant): escaped like a log line, so
+    // it cannot move the operator's cursor or forge a second line.
+    std::cerr << CodeName(status.error_code()) << ": "
+              << common::EscapeForTextLog(status.error_message()) << "\n";
     return 1;
   }
   std::cout << json << "\n";
