@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -82,6 +83,14 @@ void ServerApp::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config_.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port_);
   builder.SetMaxReceiveMessageSize(common::kMaxGrpcRequestBytes);
+  // gRPC's synchronous server runs each call on a thread of its own and starts another whenever
+  // none is left waiting for work, without limit unless a resource quota caps them. At the cap,
+  // the thread left waiting answers further calls RESOURCE_EXHAUSTED at once ("Server Threadpool
+  // Exhausted") instead of starting one more. MAX_POLLERS (2 by default) does not cap anything: it
+  // is how many idle threads stay waiting; the others end once their call is done.
+  grpc::ResourceQuota quota("paybell-grpc-server");
+  quota.SetMaxThreads(common::kMaxGrpcServerThreads);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(billing_.get());
   builder.RegisterService(webhooks_.get());
   builder.RegisterService(notifications_.get());
