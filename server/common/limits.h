@@ -18,7 +18,7 @@ inline constexpr int kMaxGrpcRequestBytes = 2 << 20;
 // Most threads the gRPC server runs handlers on (grpc::ResourceQuota::SetMaxThreads); without a
 // cap gRPC starts one per concurrent call (2,000 calls once made 1,257 threads). A handler that
 // touches the database holds one of a few pooled connections (4 on SQLite, 8 on PostgreSQL) and
-// the others wait for one, up to 5 s: 64 lets the embedded HTTP adapter's 32 connection threads
+// the others wait for one, up to 5 s: 64 lets the embedded HTTP adapter's 32 worker threads
 // and as many direct gRPC callers wait in that line. When every thread is busy, gRPC answers
 // further calls RESOURCE_EXHAUSTED at once (HTTP 429 from the adapter, which Stripe retries)
 // instead of starting a thread per call.
