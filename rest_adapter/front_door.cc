@@ -28,8 +28,8 @@ constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kMaxLingerBytes = 4u << 20;
 // One connection's reads per reactor turn, so one fast sender cannot hold up the others.
 constexpr size_t kMaxReadPerTurn = 256u << 10;
-// Responses are collected and sent in one write (with TCP_NODELAY), flushed early past this.
-constexpr size_t kWriteBufferBytes = 64u << 10;
+// An idle connection's buffer keeps at most this much capacity.
+constexpr size_t kIdleBufferCapacity = 64u << 10;
 
 const char* StatusText(int status) {
   switch (status) {
@@ -92,7 +92,8 @@ struct FrontDoor::Connection {
     kIdle,       // waiting for a request's first byte
     kReading,    // part of a request has arrived
     kBusy,       // a worker is serving it
-    kLingering,  // refused: draining until the client stops or the linger time is up
+    kWriting,    // the reactor is writing its response
+    kLingering,  // ending: draining until the client stops or the linger time is up
   };
   int fd = -1;
   Phase phase = Phase::kIdle;
@@ -101,6 +102,8 @@ struct FrontDoor::Connection {
   size_t counted = 0;  // of buffer.size(), what buffered_bytes_ holds
   RequestFramer framer;
   size_t request_end = 0;  // kBusy: the request is buffer[0, request_end)
+  std::string response;    // kWriting: what is left to write starts at `written`
+  size_t written = 0;
   size_t served = 0;
   size_t lingered = 0;
   bool keep = false;  // set by the worker: the connection may carry another request
@@ -111,25 +114,20 @@ struct FrontDoor::Connection {
 namespace {
 
 // What cpp-httplib reads and writes while serving one request: it reads the request's bytes,
-// already buffered, and writes to the socket (non-blocking: waits up to the write deadline).
+// already buffered, and its response is collected for the reactor to write. A worker never
+// touches the socket, so a client that does not read cannot hold one.
 class RequestStream final : public httplib::Stream {
  public:
-  RequestStream(int fd, std::string_view request, std::chrono::steady_clock::time_point deadline,
-                const std::string& remote_ip, int remote_port, const std::string& local_ip,
-                int local_port)
-      : fd_(fd),
-        request_(request),
-        deadline_(deadline),
+  RequestStream(std::string_view request, const std::string& remote_ip, int remote_port,
+                const std::string& local_ip, int local_port)
+      : request_(request),
         remote_ip_(remote_ip),
         local_ip_(local_ip),
         remote_port_(remote_port),
         local_port_(local_port) {}
 
   bool is_readable() const override { return read_ < request_.size(); }
-  bool is_writable() const override {
-    pollfd p{fd_, POLLOUT, 0};
-    return ::poll(&p, 1, MillisUntil(deadline_)) > 0 && (p.revents & POLLOUT) != 0;
-  }
+  bool is_writable() const override { return true; }
   ssize_t read(char* ptr, size_t size) override {
     const size_t n = std::min(size, request_.size() - read_);
     std::memcpy(ptr, request_.data() + read_, n);
@@ -137,9 +135,7 @@ class RequestStream final : public httplib::Stream {
     return static_cast<ssize_t>(n);
   }
   ssize_t write(const char* ptr, size_t size) override {
-    if (failed_) return -1;
-    pending_.append(ptr, size);
-    if (pending_.size() >= kWriteBufferBytes && !Flush()) return -1;
+    response_.append(ptr, size);
     return static_cast<ssize_t>(size);
   }
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
@@ -152,37 +148,16 @@ class RequestStream final : public httplib::Stream {
   }
   // Not the descriptor: cpp-httplib (built without CPPHTTPLIB_USE_POLL) answers 500 to any
   // stream whose socket() is at or above FD_SETSIZE, a guard for its select() calls. Nothing
-  // here selects (reads come from the buffer, writes wait in poll()), so a busy process with
-  // descriptors past 1024 must not turn every request into a 500.
+  // here selects, so a busy process with descriptors past 1024 must not turn every request
+  // into a 500.
   socket_t socket() const override { return INVALID_SOCKET; }
 
-  // Sends what was written; false when the client did not take it before the deadline.
-  bool Flush() {
-    size_t sent = 0;
-    while (!failed_ && sent < pending_.size()) {
-      const ssize_t n = ::send(fd_, pending_.data() + sent, pending_.size() - sent, MSG_NOSIGNAL);
-      if (n > 0) {
-        sent += static_cast<size_t>(n);
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        pollfd p{fd_, POLLOUT, 0};
-        if (::poll(&p, 1, MillisUntil(deadline_)) <= 0) failed_ = true;
-      } else {
-        failed_ = true;
-      }
-    }
-    pending_.clear();
-    return !failed_;
-  }
+  std::string TakeResponse() { return std::move(response_); }
 
  private:
-  int fd_;
   std::string_view request_;
   size_t read_ = 0;
-  std::chrono::steady_clock::time_point deadline_;
-  std::string pending_;
-  bool failed_ = false;
+  std::string response_;
   const std::string& remote_ip_;
   const std::string& local_ip_;
   int remote_port_, local_port_;
@@ -248,8 +223,13 @@ void FrontDoor::Stop() {
   }
   Wake();
   work_cv_.notify_all();
-  reactor_.join();
   for (auto& worker : workers_) worker.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    workers_done_ = true;
+  }
+  Wake();
+  reactor_.join();
   for (auto& [fd, conn] : connections_) ::close(fd);
   connections_.clear();
 }
@@ -269,22 +249,46 @@ void FrontDoor::Close(int fd) {
 
 void FrontDoor::RunReactor() {
   std::vector<pollfd> polled;
+  bool shutting_down = false;
   for (;;) {
+    bool workers_done = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) break;
+      if (stopping_ && !shutting_down) {
+        // Nothing more is accepted or read; responses being made are still written.
+        shutting_down = true;
+        ::close(listen_fd_);
+        listen_fd_ = -1;
+        std::vector<int> waiting;
+        for (auto& [fd, conn] : connections_) {
+          if (conn->phase != Connection::Phase::kBusy &&
+              conn->phase != Connection::Phase::kWriting) {
+            waiting.push_back(fd);
+          }
+        }
+        for (int fd : waiting) Close(fd);
+      }
+      workers_done = workers_done_;
+    }
+    if (shutting_down && workers_done) {
+      TakeBackFromWorkers();
+      if (connections_.empty()) break;
     }
     polled.clear();
     polled.push_back({wake_fd_, POLLIN, 0});
-    const bool accepting = Clock::now() >= accept_paused_until_;
+    const bool accepting = !shutting_down && Clock::now() >= accept_paused_until_;
     polled.push_back({accepting ? listen_fd_ : -1, POLLIN, 0});
     auto next_deadline = Clock::now() + std::chrono::seconds(1);
     if (!accepting) next_deadline = std::min(next_deadline, accept_paused_until_);
-    const bool may_buffer = buffered_bytes_ < limits_.max_buffered_bytes;
+    const bool over_budget = buffered_bytes_ >= limits_.max_buffered_bytes;
     for (auto& [fd, conn] : connections_) {
-      if (conn->phase == Connection::Phase::kBusy) continue;
+      using Phase = Connection::Phase;
+      if (conn->phase == Phase::kBusy) continue;
       next_deadline = std::min(next_deadline, conn->deadline);
-      if (conn->phase == Connection::Phase::kLingering || may_buffer) {
+      if (conn->phase == Phase::kWriting) {
+        polled.push_back({fd, POLLOUT, 0});
+      } else if (conn->phase == Phase::kLingering || !over_budget ||
+                 conn->buffer.size() < limits_.framer.max_head_bytes) {
         polled.push_back({fd, POLLIN, 0});
       }
     }
@@ -293,13 +297,18 @@ void FrontDoor::RunReactor() {
     if (polled[0].revents != 0) {
       uint64_t count = 0;
       [[maybe_unused]] const ssize_t n = ::read(wake_fd_, &count, sizeof count);
-      TakeBackFromWorkers();
     }
+    TakeBackFromWorkers();
     if (polled[1].revents != 0) Accept();
     for (size_t i = 2; i < polled.size(); ++i) {
       if (polled[i].revents == 0) continue;
       auto it = connections_.find(polled[i].fd);
-      if (it != connections_.end()) ReadFrom(*it->second);
+      if (it == connections_.end()) continue;
+      if (it->second->phase == Connection::Phase::kWriting) {
+        WriteTo(*it->second);
+      } else {
+        ReadFrom(*it->second);
+      }
     }
     // Deadlines.
     const auto now = Clock::now();
@@ -310,21 +319,13 @@ void FrontDoor::RunReactor() {
     for (int fd : expired) {
       Connection& conn = *connections_.at(fd);
       if (conn.phase == Connection::Phase::kReading) {
+        // A slow client gets its answer, then the connection ends.
         Refuse(conn, 408, "request not received in time", conn.framer.Scan(conn.buffer).request_id);
-        Close(fd);  // a slow client gets its answer but no lingering
       } else {
-        Close(fd);
+        Close(fd);  // idle, a client not reading its answer, or done lingering
       }
     }
   }
-  // Stopping: nothing more is accepted or read; workers finish what they hold.
-  ::close(listen_fd_);
-  listen_fd_ = -1;
-  std::vector<int> idle;
-  for (auto& [fd, conn] : connections_) {
-    if (conn->phase != Connection::Phase::kBusy) idle.push_back(fd);
-  }
-  for (int fd : idle) Close(fd);
 }
 
 void FrontDoor::Accept() {
@@ -347,6 +348,11 @@ void FrontDoor::Accept() {
                                                  common::NewRequestId(), /*retry_later=*/true);
       [[maybe_unused]] const ssize_t n =
           ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      // Close without a reset if the client's request is already here: read what arrived.
+      ::shutdown(fd, SHUT_WR);
+      char discard[4096];
+      while (::recv(fd, discard, sizeof discard, MSG_DONTWAIT) > 0) {
+      }
       ::close(fd);
       spdlog::warn("http refused a connection: {} open, the limit", connections_.size());
       continue;
@@ -370,7 +376,19 @@ void FrontDoor::ReadFrom(Connection& conn) {
   char chunk[64 * 1024];
   size_t this_turn = 0;
   while (this_turn < kMaxReadPerTurn) {
-    const ssize_t n = ::recv(conn.fd, chunk, sizeof chunk, 0);
+    size_t room = sizeof chunk;
+    if (conn.phase != Connection::Phase::kLingering) {
+      // Over the global budget, a connection may still bring its buffer up to a head's size.
+      const size_t budget_left = buffered_bytes_ < limits_.max_buffered_bytes
+                                     ? limits_.max_buffered_bytes - buffered_bytes_
+                                     : 0;
+      const size_t head_left = conn.buffer.size() < limits_.framer.max_head_bytes
+                                   ? limits_.framer.max_head_bytes - conn.buffer.size()
+                                   : 0;
+      room = std::min(room, std::max(budget_left, head_left));
+      if (room == 0) return;
+    }
+    const ssize_t n = ::recv(conn.fd, chunk, room, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     if (n <= 0) {  // closed by the client, or reset
@@ -400,14 +418,16 @@ void FrontDoor::ReadFrom(Connection& conn) {
 
 void FrontDoor::Advance(Connection& conn) {
   Framing framing = conn.framer.Scan(conn.buffer);
-  if (framing.state != Framing::State::kRefused && framing.expect_end > 0) {
-    // "Expect: 100-continue" is answered here, when the body is still to come, and the line
-    // removed so cpp-httplib never answers it (a second time, or after the body).
+  if (framing.state != Framing::State::kRefused && !framing.dropped.empty()) {
+    // Lines cpp-httplib must not see (RequestFramer: Expect, answered here when the body is
+    // still to come; Range). Removed from the last, so earlier offsets stay valid.
     const bool send_continue = framing.awaits_continue;
-    const size_t removed = framing.expect_end - framing.expect_begin;
-    conn.buffer.erase(framing.expect_begin, removed);
-    conn.counted -= removed;
-    buffered_bytes_ -= removed;
+    for (auto line = framing.dropped.rbegin(); line != framing.dropped.rend(); ++line) {
+      const size_t removed = line->end - line->begin;
+      conn.buffer.erase(line->begin, removed);
+      conn.counted -= removed;
+      buffered_bytes_ -= removed;
+    }
     conn.framer.Reset();
     framing = conn.framer.Scan(conn.buffer);
     if (send_continue) {
@@ -441,12 +461,18 @@ void FrontDoor::Refuse(Connection& conn, int status, const std::string& reason,
   const std::string answer = RefusalResponse(status, reason, id, /*retry_later=*/false);
   [[maybe_unused]] const ssize_t n =
       ::send(conn.fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  ::shutdown(conn.fd, SHUT_WR);
   spdlog::info("http refused -> {} {} peer={} request_id={}", status, reason, conn.remote_ip, id);
+  Linger(conn);
+}
+
+void FrontDoor::Linger(Connection& conn) {
+  ::shutdown(conn.fd, SHUT_WR);
   buffered_bytes_ -= conn.counted;
   conn.counted = 0;
   std::string().swap(conn.buffer);
+  std::string().swap(conn.response);
   conn.phase = Connection::Phase::kLingering;
+  conn.lingered = 0;
   conn.deadline = Clock::now() + kLingerTime;
 }
 
@@ -458,21 +484,52 @@ void FrontDoor::TakeBackFromWorkers() {
   }
   for (Connection* conn : returned) {
     // A request of up to a MiB leaves its capacity behind: an idle connection keeps little.
-    if (conn->buffer.capacity() > kWriteBufferBytes) conn->buffer.shrink_to_fit();
+    if (conn->buffer.capacity() > kIdleBufferCapacity) conn->buffer.shrink_to_fit();
     buffered_bytes_ = buffered_bytes_ - conn->counted + conn->buffer.size();
     conn->counted = conn->buffer.size();
-    if (!conn->keep) {
-      Close(conn->fd);
+    conn->phase = Connection::Phase::kWriting;
+    conn->written = 0;
+    conn->deadline = Clock::now() + limits_.write_timeout;
+    WriteTo(*conn);
+  }
+}
+
+void FrontDoor::WriteTo(Connection& conn) {
+  while (conn.written < conn.response.size()) {
+    const ssize_t n = ::send(conn.fd, conn.response.data() + conn.written,
+                             conn.response.size() - conn.written, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      conn.written += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
       continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return;  // the reactor waits for POLLOUT (or the write deadline)
+    } else {
+      Close(conn.fd);
+      return;
     }
-    if (conn->buffer.empty()) {
-      conn->phase = Connection::Phase::kIdle;
-      conn->deadline = Clock::now() + limits_.idle_timeout;
-    } else {  // the client sent its next request already (pipelining)
-      conn->phase = Connection::Phase::kReading;
-      conn->deadline = Clock::now() + limits_.request_timeout;
-      Advance(*conn);
-    }
+  }
+  std::string().swap(conn.response);
+  AfterResponse(conn);
+}
+
+void FrontDoor::AfterResponse(Connection& conn) {
+  bool stopping = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping = stopping_;
+  }
+  if (stopping) {
+    Close(conn.fd);
+  } else if (!conn.keep) {
+    Linger(conn);  // pipelined bytes may follow: drained, so the answer is not reset away
+  } else if (conn.buffer.empty()) {
+    conn.phase = Connection::Phase::kIdle;
+    conn.deadline = Clock::now() + limits_.idle_timeout;
+  } else {  // the client sent its next request already (pipelining)
+    conn.phase = Connection::Phase::kReading;
+    conn.deadline = Clock::now() + limits_.request_timeout;
+    Advance(conn);
   }
 }
 
@@ -488,17 +545,22 @@ void FrontDoor::RunWorker() {
       ready_.pop_front();
       stopping = stopping_;
     }
-    const bool last = stopping || conn->served + 1 >= limits_.max_requests_per_connection;
-    RequestStream stream(conn->fd, std::string_view(conn->buffer).substr(0, conn->request_end),
-                         Clock::now() + limits_.write_timeout, conn->remote_ip, conn->remote_port,
-                         conn->local_ip, conn->local_port);
     bool keep = false;
-    try {
-      keep = handler_(stream, last);
-    } catch (const std::exception& e) {
-      spdlog::error("http handler failed: {}", e.what());
+    if (stopping) {
+      // Shutting down: a request that has not started is not started now (Stripe retries).
+      conn->response = RefusalResponse(503, "server shutting down; retry shortly",
+                                       common::NewRequestId(), /*retry_later=*/true);
+    } else {
+      const bool last = conn->served + 1 >= limits_.max_requests_per_connection;
+      RequestStream stream(std::string_view(conn->buffer).substr(0, conn->request_end),
+                           conn->remote_ip, conn->remote_port, conn->local_ip, conn->local_port);
+      try {
+        keep = handler_(stream, last) && !last;
+      } catch (const std::exception& e) {
+        spdlog::error("http handler failed: {}", e.what());
+      }
+      conn->response = stream.TakeResponse();
     }
-    keep = stream.Flush() && keep && !last;
     // Whatever of the request the handler did not read (a GET's body) is dropped with it.
     conn->buffer.erase(0, conn->request_end);
     conn->framer.Reset();

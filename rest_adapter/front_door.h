@@ -3,11 +3,12 @@
 // cpp-httplib 0.11.4 gives each connection a pool thread from accept to close, with no limit on
 // how long a request's head may take or how many header lines it may have: 32 clients sending
 // one header line every few seconds held all 32 threads, and one client sending endless header
-// lines grew memory without bound. Here one reactor thread (poll) accepts connections and reads
+// lines grew memory without bound. Here one reactor thread (poll) accepts connections, reads
 // each request, whole, into a bounded buffer (RequestFramer decides where it ends and what is
-// refused); only a complete request goes to a worker thread, which runs cpp-httplib's parsing,
-// routing and response writing on those bytes (Router::Serve). Slow or oversized clients cost a
-// buffer and a file descriptor, never a worker, and are cut off at a deadline.
+// refused) and writes each response. Only a complete request goes to a worker thread, which
+// runs cpp-httplib's parsing, routing and response building on those bytes (Router::Serve) and
+// hands the response back. Slow or oversized clients, sending or reading, cost a buffer and a
+// file descriptor, never a worker, and are cut off at a deadline.
 #pragma once
 
 #include <httplib.h>
@@ -38,8 +39,9 @@ struct FrontDoorLimits {
   // Writing one response; a client that does not read it is disconnected.
   std::chrono::milliseconds write_timeout{10'000};
   size_t max_requests_per_connection = 100;
-  // All connections' buffered request bytes together; past it, reading pauses (and slow
-  // requests run into their deadline) rather than memory growing.
+  // Request bytes buffered across all connections. Past it, connections already holding more
+  // than a head pause (and run into their 408) while every other connection can still send its
+  // head and a small body: a few large uploads held open cannot shut everyone out.
   size_t max_buffered_bytes = 64u << 20;
   // Threads running handlers: requests that are complete wait in a queue for one.
   int workers = 32;
@@ -49,8 +51,8 @@ struct FrontDoorLimits {
 class FrontDoor {
  public:
   // Serves one complete request read from the connection: `stream` reads exactly its bytes and
-  // writes to the client. `close_connection`: this is the connection's last request. Returns
-  // true when the connection may carry another request.
+  // collects the response, which the reactor then writes. `close_connection`: this is the
+  // connection's last request. Returns true when the connection may carry another request.
   using Handler = std::function<bool(httplib::Stream& stream, bool close_connection)>;
 
   FrontDoor(FrontDoorLimits limits, Handler handler);
@@ -64,7 +66,8 @@ class FrontDoor {
   // Starts the reactor and the workers.
   void Start();
   // Stops accepting, closes connections waiting for or sending a request, lets the workers
-  // finish the requests already read, and joins every thread. Idempotent.
+  // finish the requests they are running (requests still queued are answered 503), writes
+  // those responses (each within write_timeout), and joins every thread. Idempotent.
   void Stop();
 
   const FrontDoorLimits& limits() const { return limits_; }
@@ -82,6 +85,12 @@ class FrontDoor {
   void Refuse(Connection& conn, int status, const std::string& reason,
               const std::string& request_id);
   void TakeBackFromWorkers();
+  // Writes what the connection's response has left; then goes on to its next request.
+  void WriteTo(Connection& conn);
+  void AfterResponse(Connection& conn);
+  // Ends the connection without discarding what the client may still be sending: no more
+  // writes, read and drop until the client closes or the linger time is up.
+  void Linger(Connection& conn);
   void Close(int fd);
   void Wake();
 
@@ -100,6 +109,7 @@ class FrontDoor {
   std::mutex mu_;
   std::condition_variable work_cv_;
   bool stopping_ = false;             // guarded by mu_
+  bool workers_done_ = false;         // guarded by mu_
   std::deque<Connection*> ready_;     // complete requests for the workers
   std::deque<Connection*> returned_;  // served; back to the reactor
   bool started_ = false;

@@ -49,8 +49,11 @@ Framing RequestFramer::Scan(std::string_view bytes) {
         const size_t scanned_to = newline == std::string_view::npos ? bytes.size() : newline + 1;
         // Checked before the line is complete, so a client streaming one endless line is
         // refused as soon as it passes the limit, not when it stops.
-        if (header_lines_ == 0 && scanned_to > limits_.max_request_line_bytes + 2) {
+        if (header_lines_ == 0 && scanned_to > limits_.max_request_line_bytes) {
           return Refuse(414, "request line too long");
+        }
+        if (header_lines_ > 0 && scanned_to - line_start_ > limits_.max_header_line_bytes) {
+          return Refuse(431, "header line too long");
         }
         if (scanned_to > limits_.max_head_bytes) {
           return Refuse(431, "request head too large");
@@ -147,7 +150,10 @@ bool RequestFramer::HeadLine(std::string_view line, size_t begin, size_t end) {
       Refuse(400, "empty request line");
       return false;
     }
-    return true;  // the request line: cpp-httplib parses it
+    // The request line: cpp-httplib parses it. Only the version matters here (HTTP/1.0 clients
+    // never wait for "100 Continue").
+    http10_ = line.size() >= 9 && line.substr(line.size() - 9) == " HTTP/1.0";
+    return true;
   }
   if (header_lines_ - 1 > limits_.max_header_lines) {
     Refuse(431, "too many header lines");
@@ -187,11 +193,16 @@ bool RequestFramer::HeadLine(std::string_view line, size_t begin, size_t end) {
     }
     chunked_ = true;
   } else if (EqualsIgnoringCase(name, "Expect")) {
+    if (expect_continue_) {
+      Refuse(400, "more than one Expect");
+      return false;
+    }
     if (EqualsIgnoringCase(value, "100-continue")) {
       expect_continue_ = true;
-      expect_begin_ = begin;
-      expect_end_ = end + 2;  // with its CRLF
+      dropped_.push_back({begin, end + 2});  // with its CRLF
     }
+  } else if (EqualsIgnoringCase(name, "Range")) {
+    dropped_.push_back({begin, end + 2});
   } else if (EqualsIgnoringCase(name, "X-Request-Id")) {
     result_.request_id = std::string(value);
   }
@@ -211,11 +222,8 @@ bool RequestFramer::HeadComplete(size_t head_end) {
   }
   body_start_ = head_end;
   line_start_ = head_end;
-  if (expect_continue_) {
-    result_.expect_begin = expect_begin_;
-    result_.expect_end = expect_end_;
-    result_.awaits_continue = chunked_ || content_length_ > 0;
-  }
+  result_.dropped = dropped_;
+  result_.awaits_continue = expect_continue_ && !http10_ && (chunked_ || content_length_ > 0);
   phase_ = chunked_ ? Phase::kChunkSize : Phase::kBody;
   return true;
 }

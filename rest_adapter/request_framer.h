@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "server/common/limits.h"
 
@@ -21,11 +22,20 @@ namespace paybell::rest {
 struct FramerLimits {
   // Request line and header lines together, CRLFs included.
   size_t max_head_bytes = 16 * 1024;
-  // cpp-httplib answers 414 above this itself; the framer does it before buffering more.
+  // One line with its CRLF: cpp-httplib refuses longer ones itself (8192), with a bare answer
+  // that keeps the connection; the framer refuses them first (414 / 431).
   size_t max_request_line_bytes = 8 * 1024;
+  size_t max_header_line_bytes = 8 * 1024;
   size_t max_header_lines = 100;
   // The body as the handler sees it (chunked: the data, without the framing).
   size_t max_body_bytes = common::kMaxStripeEventBytes;
+};
+
+// A header line the front door removes before cpp-httplib sees the head: [begin, end), CRLF
+// included.
+struct DroppedLine {
+  size_t begin = 0;
+  size_t end = 0;
 };
 
 struct Framing {
@@ -38,13 +48,14 @@ struct Framing {
   size_t request_end = 0;
   int status = 0;
   std::string reason;
-  // Once the head is complete and it has "Expect: 100-continue": [expect_begin, expect_end) is
-  // that header line, which the front door removes (answering "100 Continue" itself when
-  // `awaits_continue`) so cpp-httplib never answers it. `awaits_continue`: kNeedMore with a body
-  // announced and none of it here yet, so the client may be waiting for the "100 Continue".
+  // Once the head is complete: header lines to remove, in order. "Expect: 100-continue" (the
+  // front door answers it, when the body is still to come, so cpp-httplib never does) and
+  // "Range" (no route serves partial content, and cpp-httplib would answer one request for
+  // thousands of ranges with a response hundreds of times its size).
+  std::vector<DroppedLine> dropped;
+  // kNeedMore, an HTTP/1.1 head with "Expect: 100-continue" and a body announced: the client may
+  // be waiting for "100 Continue" before sending it.
   bool awaits_continue = false;
-  size_t expect_begin = 0;
-  size_t expect_end = 0;
   // The X-Request-Id header as sent (unsanitised; empty when absent or the head is incomplete),
   // so a refusal can carry the caller's id.
   std::string request_id;
@@ -81,7 +92,8 @@ class RequestFramer {
   bool has_transfer_encoding_ = false;
   bool chunked_ = false;
   bool expect_continue_ = false;
-  size_t expect_begin_ = 0, expect_end_ = 0;
+  bool http10_ = false;
+  std::vector<DroppedLine> dropped_;
   size_t body_start_ = 0;
   uint64_t chunk_left_ = 0;  // data bytes of the current chunk not yet scanned
   uint64_t body_bytes_ = 0;  // decoded body bytes announced so far

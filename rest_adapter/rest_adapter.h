@@ -30,8 +30,10 @@ class RestAdapter {
   void Stop();
 
  private:
-  // cpp-httplib's request parsing, routing and response writing, run by the front door on one
-  // complete request at a time (never on the socket directly).
+  // cpp-httplib's request parsing, routing and response building, run by the front door on one
+  // complete request at a time (never on the socket directly). Handlers answer with
+  // set_content only: a Router is never bound, so cpp-httplib takes it for a stopped server and
+  // would write a content provider's (set_content_provider) headers without its body.
   class Router : public httplib::Server {
    public:
     // See FrontDoor::Handler.

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -11,8 +12,6 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
-
-#include <unistd.h>
 
 #include "rest_adapter/rest_adapter.h"
 #include "server/app/embedded_server.h"
@@ -369,6 +368,87 @@ TEST_F(HttpEdgeLimitsTest, ConnectionsOverTheLimitAre503UntilOneCloses) {
     status = TimedGet(port_, "/healthz").first;
   }
   EXPECT_EQ(status, 200);
+}
+
+// A client that asks for responses and never reads them holds a connection, not a worker (the
+// reactor writes responses; workers only make them).
+TEST_F(HttpEdgeLimitsTest, ClientsThatDoNotReadTheirAnswersDoNotHoldTheWorkers) {
+  rest::FrontDoorLimits limits;
+  limits.workers = 2;
+  Start(limits);
+  // Each asks for thousands of ranges: cpp-httplib would answer ~1 MiB per request. The
+  // front door drops Range, and whatever the size, the reactor does the writing.
+  std::string range = "bytes=0-";
+  while (range.size() < 8000) range += ",0-";
+  const std::string request =
+      "GET /billing/stripe-not-configured HTTP/1.1\r\nHost: x\r\nRange: " + range + "\r\n\r\n";
+  std::string pipelined;
+  for (int i = 0; i < 8; ++i) pipelined += request;
+  std::vector<std::unique_ptr<RawConnection>> readers_who_never_read;
+  for (int i = 0; i < 4; ++i) {
+    readers_who_never_read.push_back(
+        std::make_unique<RawConnection>(port_, /*receive_buffer=*/1024));
+    ASSERT_TRUE(readers_who_never_read.back()->Send(pipelined));
+  }
+  for (int i = 0; i < 5; ++i) {
+    auto [status, took] = TimedGet(port_, "/healthz");
+    EXPECT_EQ(status, 200) << "probe " << i;
+    EXPECT_LT(took.count(), 1000) << "ms, probe " << i;
+  }
+}
+
+TEST_F(HttpEdgeLimitsTest, ARangeRequestGetsTheWholeResponse) {
+  Start({});
+  RawConnection conn(port_);
+  ASSERT_TRUE(
+      conn.Send("GET /healthz HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1,3-4\r\n"
+                "Connection: close\r\n\r\n"));
+  ASSERT_TRUE(conn.WaitClosed());
+  EXPECT_THAT(conn.received(), StartsWith("HTTP/1.1 200 "));
+  EXPECT_THAT(conn.received(), HasSubstr("{\"status\":\"ok\"}"));
+}
+
+// Over the global buffer budget, connections holding large bodies pause; everyone else's head
+// and small body still get through.
+TEST_F(HttpEdgeLimitsTest, BodiesHeldJustShortOfCompleteDoNotShutOutEveryoneElse) {
+  rest::FrontDoorLimits limits;
+  limits.max_buffered_bytes = 4u << 20;
+  Start(limits);
+  const std::string almost =
+      "POST /stripe/webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n" +
+      std::string(1048575, 'x');
+  std::vector<std::unique_ptr<RawConnection>> holders;
+  for (int i = 0; i < 6; ++i) {
+    holders.push_back(std::make_unique<RawConnection>(port_));
+    holders.back()->Send(almost, 2s);  // the last ones may not be taken in full: over budget
+  }
+  for (int i = 0; i < 5; ++i) {
+    auto [status, took] = TimedGet(port_, "/healthz");
+    EXPECT_EQ(status, 200) << "probe " << i;
+    EXPECT_LT(took.count(), 1000) << "ms, probe " << i;
+  }
+}
+
+// cpp-httplib refuses header lines over 8 KiB itself, with a bare 400 that keeps the connection;
+// the front door refuses them first, in its own shape.
+TEST_F(HttpEdgeLimitsTest, AHeaderLineTooLongIs431FromTheFrontDoor) {
+  Start({});
+  RawConnection conn(port_);
+  ASSERT_TRUE(
+      conn.Send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: " + std::string(8200, 'a') + "\r\n\r\n"));
+  ASSERT_TRUE(conn.WaitClosed());
+  EXPECT_THAT(conn.received(), StartsWith("HTTP/1.1 431 "));
+  EXPECT_THAT(conn.received(), HasSubstr("X-Request-Id: "));
+  EXPECT_THAT(conn.received(), HasSubstr("Connection: close"));
+}
+
+TEST_F(HttpEdgeLimitsTest, TheLongestRequestLineAcceptedReachesTheRoutes) {
+  Start({});
+  RawConnection conn(port_);
+  const std::string line = "GET /" + std::string(8192 - 16, 'a') + " HTTP/1.1\r\n";
+  ASSERT_TRUE(conn.Send(line + "Host: x\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(conn.WaitClosed());
+  EXPECT_THAT(conn.received(), StartsWith("HTTP/1.1 404 ")) << "not cpp-httplib's own 414";
 }
 
 TEST_F(HttpEdgeLimitsTest, TheLastRequestAllowedOnAConnectionClosesIt) {

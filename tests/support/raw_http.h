@@ -20,8 +20,9 @@ std::string RawHttpExchange(int port, const std::string& request,
 // pipelining). Closed when destroyed.
 class RawConnection {
  public:
-  // Connects to 127.0.0.1:`port`; throws std::runtime_error when it cannot.
-  explicit RawConnection(int port);
+  // Connects to 127.0.0.1:`port`; throws std::runtime_error when it cannot. A
+  // `receive_buffer` (bytes, SO_RCVBUF) makes a client that stops reading fill up quickly.
+  explicit RawConnection(int port, int receive_buffer = 0);
   ~RawConnection();
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;

@@ -136,7 +136,14 @@ INSTANTIATE_TEST_SUITE_P(
                 "GET / HTTP/1.1\r\n" + Lines(3, "X-A: " + std::string(8000, 'a') + "\r\n"), 431,
                 "request head too large"},
         Refusal{"EndlessHeaderLine", "GET / HTTP/1.1\r\nX-A: " + std::string(20000, 'a'), 431,
-                "request head too large"},
+                "header line too long"},
+        Refusal{"HeaderLineOverEightKibibytes",
+                "GET / HTTP/1.1\r\nX-A: " + std::string(8200, 'a') + "\r\n\r\n", 431,
+                "header line too long"},
+        Refusal{"TwoExpects",
+                "POST / HTTP/1.1\r\nExpect: 100-continue\r\nExpect: 100-continue\r\n"
+                "Content-Length: 2\r\n\r\nhi",
+                400, "more than one Expect"},
         Refusal{"EndlessRequestLine", "GET /" + std::string(9000, 'a'), 414,
                 "request line too long"}),
     [](const ::testing::TestParamInfo<Refusal>& param) { return param.param.name; });
@@ -158,27 +165,55 @@ TEST(RequestFramerTest, ManySmallChunksCannotMakeTheFramingLargerThanTheLimitAll
   EXPECT_EQ(framing.status, 413);
 }
 
-TEST(RequestFramerTest, ExpectContinueIsReportedWithItsLineOnlyWhenABodyFollows) {
+TEST(RequestFramerTest, ExpectContinueIsDroppedAndAwaitedOnlyWhenABodyFollows) {
   const std::string head =
       "POST /p HTTP/1.1\r\nHost: x\r\nexpect: 100-Continue\r\nContent-Length: 3\r\n\r\n";
   RequestFramer framer;
   const Framing waiting = framer.Scan(head);
   EXPECT_EQ(waiting.state, State::kNeedMore);
   EXPECT_TRUE(waiting.awaits_continue);
-  EXPECT_EQ(head.substr(waiting.expect_begin, waiting.expect_end - waiting.expect_begin),
-            "expect: 100-Continue\r\n");
+  ASSERT_EQ(waiting.dropped.size(), 1u);
+  EXPECT_EQ(
+      head.substr(waiting.dropped[0].begin, waiting.dropped[0].end - waiting.dropped[0].begin),
+      "expect: 100-Continue\r\n");
   const Framing complete = framer.Scan(head + "abc");
   EXPECT_EQ(complete.state, State::kComplete);
   EXPECT_FALSE(complete.awaits_continue);
 
-  // The body came with the head: nothing to wait for, but the line is still reported so the
-  // front door removes it.
+  // The body came with the head: nothing to wait for, but the line is still dropped.
   const Framing at_once = ScanAll(head + "abc");
   EXPECT_EQ(at_once.state, State::kComplete);
   EXPECT_FALSE(at_once.awaits_continue);
-  EXPECT_EQ(at_once.expect_begin, waiting.expect_begin);
+  EXPECT_EQ(at_once.dropped.size(), 1u);
 
   EXPECT_FALSE(ScanAll("GET / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n").awaits_continue);
+  // HTTP/1.0 clients never wait for it (RFC 9110 §10.1.1).
+  const Framing old =
+      ScanAll("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+  EXPECT_FALSE(old.awaits_continue);
+  EXPECT_EQ(old.dropped.size(), 1u);
+}
+
+TEST(RequestFramerTest, LinesOfEightKibibytesWithTheirCrlfAreTheLongestAccepted) {
+  const std::string request_line = "GET /" + std::string(8192 - 16, 'a') + " HTTP/1.1\r\n";
+  ASSERT_EQ(request_line.size(), 8192u);
+  EXPECT_EQ(ScanAll(request_line + "\r\n").state, State::kComplete);
+  EXPECT_EQ(ScanAll("GET /a" + request_line.substr(5) + "\r\n").status, 414);
+
+  const std::string header = "X-A: " + std::string(8192 - 7, 'a') + "\r\n";
+  ASSERT_EQ(header.size(), 8192u);
+  EXPECT_EQ(ScanAll("GET / HTTP/1.1\r\n" + header + "\r\n").state, State::kComplete);
+  EXPECT_EQ(ScanAll("GET / HTTP/1.1\r\nX" + header + "\r\n").status, 431);
+}
+
+TEST(RequestFramerTest, RangeIsDropped) {
+  const std::string request = "GET /p HTTP/1.1\r\nRange: bytes=0-,0-,0-\r\nHost: x\r\n\r\n";
+  const Framing framing = ScanAll(request);
+  EXPECT_EQ(framing.state, State::kComplete);
+  ASSERT_EQ(framing.dropped.size(), 1u);
+  EXPECT_EQ(
+      request.substr(framing.dropped[0].begin, framing.dropped[0].end - framing.dropped[0].begin),
+      "Range: bytes=0-,0-,0-\r\n");
 }
 
 TEST(RequestFramerTest, ResetStartsOverForTheNextRequest) {
