@@ -15,6 +15,8 @@
 #include "server/auth/secret_file.h"
 #include "server/common/error.h"
 #include "server/common/limits.h"
+#include "server/notifications/slack_transport.h"
+#include "server/notifications/smtp_transport.h"
 
 namespace paybell::app {
 namespace {
@@ -65,12 +67,22 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
       std::make_unique<billing::CheckoutService>(*database_, config_, clock_, stripe_.get());
   billing_ = std::make_unique<billing::BillingServiceImpl>(*authenticator_, *database_, *checkout_,
                                                            config_);
-  payment_failed_ = std::make_unique<webhooks::LogOnlyPaymentFailedSink>();
-  ingestor_ =
-      std::make_unique<webhooks::EventIngestor>(*database_, config_, clock_, *payment_failed_);
+  if (config_.smtp) {
+    email_ = std::make_unique<notifications::SmtpTransport>(*config_.smtp, config_.ca_file);
+  }
+  slack_ = std::make_unique<notifications::HttpsSlackTransport>(config_.slack_allowed_hosts,
+                                                                config_.ca_file);
+  emitter_ = std::make_unique<notifications::Emitter>(config_, email_ != nullptr);
+  dispatcher_ = std::make_unique<notifications::Dispatcher>(*database_, config_, clock_,
+                                                            *emitter_, email_.get(), *slack_);
+  billing_notifications_ =
+      std::make_unique<notifications::OutboxBillingNotifications>(*emitter_, clock_);
+  ingestor_ = std::make_unique<webhooks::EventIngestor>(*database_, config_, clock_,
+                                                        *billing_notifications_);
   webhooks_ =
       std::make_unique<webhooks::WebhookServiceImpl>(*authenticator_, *ingestor_, *database_);
-  notifications_ = std::make_unique<notifications::NotificationServiceImpl>(*authenticator_);
+  notifications_ = std::make_unique<notifications::NotificationServiceImpl>(
+      *authenticator_, *database_, config_, clock_, *emitter_, *dispatcher_);
 }
 
 ServerApp::~ServerApp() {
@@ -102,6 +114,7 @@ void ServerApp::Start() {
   }
   server_->GetHealthCheckService()->SetServingStatus(true);
   health_watcher_ = std::thread([this] { WatchDatabase(); });
+  dispatcher_->Start();
 }
 
 bool ServerApp::DatabaseReachable() { return database_->Ping(); }
@@ -147,6 +160,9 @@ void ServerApp::Shutdown(std::chrono::milliseconds drain) {
   server_->GetHealthCheckService()->Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() + drain);
   server_->Wait();
+  // No call can queue more now; sends in flight finish, unsent claims return when their lease
+  // expires (another replica, or this one after a restart, sends them).
+  dispatcher_->Stop();
   server_.reset();
 }
 

@@ -17,7 +17,11 @@
 #include "server/billing/billing_service.h"
 #include "server/common/clock.h"
 #include "server/common/config.h"
+#include "server/notifications/delivery.h"
+#include "server/notifications/dispatcher.h"
+#include "server/notifications/emitter.h"
 #include "server/notifications/notification_service.h"
+#include "server/notifications/outbox_notifications.h"
 #include "server/stripe/stripe_client.h"
 #include "server/webhooks/event_ingestor.h"
 #include "server/webhooks/webhook_service.h"
@@ -57,7 +61,11 @@ class ServerApp {
   std::unique_ptr<db::SociDatabase> database_;
   std::unique_ptr<auth::JwtVerifier> verifier_;
   std::unique_ptr<auth::Authenticator> authenticator_;
-  std::unique_ptr<webhooks::LogOnlyPaymentFailedSink> payment_failed_;
+  std::unique_ptr<notifications::EmailTransport> email_;  // null without SMTP_URL
+  std::unique_ptr<notifications::SlackTransport> slack_;
+  std::unique_ptr<notifications::Emitter> emitter_;
+  std::unique_ptr<notifications::Dispatcher> dispatcher_;
+  std::unique_ptr<notifications::OutboxBillingNotifications> billing_notifications_;
   std::unique_ptr<webhooks::EventIngestor> ingestor_;
   std::unique_ptr<stripe::CurlStripeClient> stripe_;  // null in stub mode
   std::unique_ptr<billing::CheckoutService> checkout_;

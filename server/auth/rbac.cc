@@ -50,8 +50,11 @@ constexpr Rule kRules[] = {
      Scope::kTenant},
     {Action::kEmit, "emit a notification", kService | kOperator, Scope::kTenant},
     {Action::kSendTest, "send a test notification", kOwner | kAdmin | kOperator, Scope::kTenant},
-    {Action::kReadNotificationLog, "read the notification log", kOwner | kAdmin | kOperator,
+    // Members see the log read-only on the settings page, as they see the settings.
+    {Action::kReadNotificationLog, "read the notification log", kTenantUsers | kOperator,
      Scope::kTenant},
+    {Action::kReadAllNotificationLogs, "read every tenant's notification log", kOperator,
+     Scope::kGlobal},
 };
 
 const Rule& RuleFor(Action action) {

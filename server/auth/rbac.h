@@ -22,6 +22,7 @@ enum class Action {
   kEmit,
   kSendTest,
   kReadNotificationLog,
+  kReadAllNotificationLogs,  // ListLog without a tenant: every tenant's rows
 };
 
 std::string_view ActionName(Action action);

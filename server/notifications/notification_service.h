@@ -1,15 +1,28 @@
-// NotificationService handlers. Settings, triggers and delivery arrive with the notifications
-// issue; until then every RPC checks the caller's access and answers UNIMPLEMENTED.
+// NotificationService handlers: access checks and proto ↔ domain; the deciding is the
+// Emitter's, the sending the Dispatcher's, the validation settings.h's and emit_validation.h's.
 #pragma once
 
+#include "db/unit_of_work.h"
 #include "paybell/v1/notification.grpc.pb.h"
 #include "server/auth/grpc_auth.h"
+#include "server/common/clock.h"
+#include "server/common/config.h"
+#include "server/notifications/dispatcher.h"
+#include "server/notifications/emitter.h"
 
 namespace paybell::notifications {
 
 class NotificationServiceImpl final : public v1::NotificationService::Service {
  public:
-  explicit NotificationServiceImpl(const auth::Authenticator& auth) : auth_(auth) {}
+  NotificationServiceImpl(const auth::Authenticator& auth, db::Database& database,
+                          const common::Config& config, const common::Clock& clock,
+                          Emitter& emitter, Dispatcher& dispatcher)
+      : auth_(auth),
+        database_(database),
+        config_(config),
+        clock_(clock),
+        emitter_(emitter),
+        dispatcher_(dispatcher) {}
 
   grpc::Status GetSettings(grpc::ServerContext* context, const v1::GetSettingsRequest* request,
                            v1::NotificationSettings* response) override;
@@ -25,6 +38,11 @@ class NotificationServiceImpl final : public v1::NotificationService::Service {
 
  private:
   const auth::Authenticator& auth_;
+  db::Database& database_;
+  const common::Config& config_;
+  const common::Clock& clock_;
+  Emitter& emitter_;
+  Dispatcher& dispatcher_;
 };
 
 }  // namespace paybell::notifications

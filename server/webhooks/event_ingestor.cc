@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -16,10 +17,27 @@ using common::Error;
 using common::ErrorCode;
 using domain::EventOutcome;
 
-void LogOnlyPaymentFailedSink::OnPaymentFailed(db::UnitOfWork&, const std::string& tenant_id,
-                                               const StripeEvent& event) {
-  spdlog::info("payment failed for tenant {} (event {}); notifications are not built yet",
-               tenant_id, event.id);
+domain::TriggerEvent BillingTrigger(const StripeEvent& event, domain::Trigger trigger) {
+  if (trigger == domain::Trigger::kTrialEnding) {
+    domain::TrialEnding trial;
+    trial.event_id = event.id;
+    trial.trial_end = event.state && event.state->trial_end ? *event.state->trial_end : 0;
+    return trial;
+  }
+  domain::InvoiceProblem problem;
+  problem.event_id = event.id;
+  if (event.invoice) {
+    problem.invoice_id = event.invoice->id;
+    problem.hosted_invoice_url = event.invoice->hosted_invoice_url;
+    problem.amount_due_minor = event.invoice->amount_due;
+    for (char c : event.invoice->currency) {
+      problem.currency.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    }
+  }
+  if (trigger == domain::Trigger::kPaymentActionRequired) {
+    return domain::PaymentActionRequired{problem};
+  }
+  return domain::PaymentFailed{problem};
 }
 
 namespace {
@@ -56,8 +74,8 @@ std::string AuditDetail(const StripeEvent& e, const std::optional<domain::Subscr
 }  // namespace
 
 EventIngestor::EventIngestor(db::Database& database, const common::Config& config,
-                             const common::Clock& clock, PaymentFailedSink& payment_failed)
-    : database_(database), config_(config), clock_(clock), payment_failed_(payment_failed) {
+                             const common::Clock& clock, BillingNotifications& notifications)
+    : database_(database), config_(config), clock_(clock), notifications_(notifications) {
   prices_ = {config.stripe_price_starter, config.stripe_price_pro, config.stripe_price_firm};
 }
 
@@ -198,7 +216,9 @@ EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& eve
     audit.action = "billing.event.applied";
     audit.detail = AuditDetail(event, current, decision.write);
     unit.audit().Append(audit);
-    if (decision.payment_failed) payment_failed_.OnPaymentFailed(unit, tenant_id, event);
+    if (decision.notify) {
+      notifications_.Raise(unit, tenant_id, BillingTrigger(event, *decision.notify), event.id);
+    }
     if (!event.checkout_session_id.empty()) {
       unit.checkouts().MarkComplete(event.checkout_session_id, now);
     }

@@ -11,7 +11,7 @@
 #include "server/common/config.h"
 #include "server/domain/event_outcome.h"
 #include "server/webhooks/event_rules.h"
-#include "server/webhooks/payment_failed_sink.h"
+#include "server/webhooks/billing_notifications.h"
 
 namespace paybell::webhooks {
 
@@ -27,10 +27,14 @@ struct Actor {
   std::string request_id;
 };
 
+// The notification an applied event raises: its facts (invoice link, trial end) as the
+// trigger's payload.
+domain::TriggerEvent BillingTrigger(const StripeEvent& event, domain::Trigger trigger);
+
 class EventIngestor {
  public:
   EventIngestor(db::Database& database, const common::Config& config, const common::Clock& clock,
-                PaymentFailedSink& payment_failed);
+                BillingNotifications& notifications);
 
   // Throws common::Error: kInvalidArgument for a bad signature or a payload that is not a
   // Stripe event (nothing stored; Stripe should not retry a forgery), kUnavailable when no
@@ -51,7 +55,7 @@ class EventIngestor {
   db::Database& database_;
   const common::Config& config_;
   const common::Clock& clock_;
-  PaymentFailedSink& payment_failed_;
+  BillingNotifications& notifications_;
   PlanPrices prices_;
 };
 

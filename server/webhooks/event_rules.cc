@@ -161,7 +161,10 @@ EventDecision ApplySubscription(const StripeEvent& e, const std::string& tenant_
 EventDecision ApplyInvoice(const StripeEvent& e, const std::optional<Subscription>& current,
                            int64_t now) {
   EventDecision d = Outcome(EventOutcome::kApplied, "");
-  d.payment_failed = e.kind == EventKind::kInvoicePaymentFailed;
+  if (e.kind == EventKind::kInvoicePaymentFailed) d.notify = domain::Trigger::kPaymentFailed;
+  if (e.kind == EventKind::kInvoicePaymentActionRequired) {
+    d.notify = domain::Trigger::kPaymentActionRequired;
+  }
   if (current && (current->stripe_customer_id.empty() || current->stripe_subscription_id.empty())) {
     Subscription row = *current;
     if (row.stripe_customer_id.empty()) row.stripe_customer_id = e.customer_id;
@@ -198,9 +201,18 @@ EventDecision DecideEvent(const StripeEvent& event, const std::string& tenant_id
   switch (event.kind) {
     case EventKind::kCheckoutCompleted:
       return LinkCheckout(event, tenant_id, current, now);
-    case EventKind::kSubscriptionChange:
-      return ApplySubscription(event, tenant_id, current, prices, now, operator_replay);
+    case EventKind::kSubscriptionChange: {
+      EventDecision d = ApplySubscription(event, tenant_id, current, prices, now, operator_replay);
+      // Stripe sends trial_will_end three days before a trial ends. Only an applied one: a
+      // stale one describes a subscription that has moved on since.
+      if (d.outcome == EventOutcome::kApplied &&
+          event.type == "customer.subscription.trial_will_end") {
+        d.notify = domain::Trigger::kTrialEnding;
+      }
+      return d;
+    }
     case EventKind::kInvoicePaymentFailed:
+    case EventKind::kInvoicePaymentActionRequired:
     case EventKind::kInvoicePaid:
       return ApplyInvoice(event, current, now);
     case EventKind::kUnhandled:

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "server/domain/event_outcome.h"
+#include "server/domain/notification.h"
 #include "server/domain/subscription.h"
 #include "server/webhooks/stripe_event.h"
 
@@ -35,7 +36,9 @@ struct EventDecision {
   // A paid checkout or a live subscription that Paybell cannot follow because the tenant
   // already has another live one: money moved, so an operator must act (audited).
   bool second_live_subscription = false;
-  bool payment_failed = false;  // a payment_failed notification is due for the tenant
+  // A notification the applied event raises for the tenant (payment failed, payment action
+  // required, trial ending).
+  std::optional<domain::Trigger> notify;
 };
 
 // Decides an event for `tenant_id` ("" when no tenant could be found) whose stored row is

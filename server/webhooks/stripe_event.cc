@@ -78,6 +78,7 @@ EventKind KindOfType(std::string_view type) {
     return EventKind::kSubscriptionChange;
   }
   if (type == "invoice.payment_failed") return EventKind::kInvoicePaymentFailed;
+  if (type == "invoice.payment_action_required") return EventKind::kInvoicePaymentActionRequired;
   if (type == "invoice.paid") return EventKind::kInvoicePaid;
   return EventKind::kUnhandled;
 }
@@ -133,7 +134,17 @@ StripeEvent ParseStripeEvent(std::string_view payload) {
       e.state = ReadSubscription(object);
       break;
     case EventKind::kInvoicePaymentFailed:
+    case EventKind::kInvoicePaymentActionRequired:
     case EventKind::kInvoicePaid: {
+      InvoiceFacts invoice;
+      invoice.id = StringAt(object, "id");
+      invoice.hosted_invoice_url = StringAt(object, "hosted_invoice_url");
+      invoice.currency = StringAt(object, "currency");
+      auto amount = object.find("amount_due");
+      if (amount != object.end() && amount->is_number_integer()) {
+        invoice.amount_due = amount->get<int64_t>();
+      }
+      e.invoice = invoice;
       // Current API: parent.subscription_details; older: invoice.subscription.
       const json& details = ObjectAt(ObjectAt(object, "parent"), "subscription_details");
       e.subscription_id = IdAt(details, "subscription");

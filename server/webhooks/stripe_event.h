@@ -23,11 +23,20 @@ struct SubscriptionState {
 };
 
 enum class EventKind {
-  kCheckoutCompleted,     // checkout.session.completed: links customer and subscription
-  kSubscriptionChange,    // customer.subscription.*: carries the subscription's state
-  kInvoicePaymentFailed,  // invoice.payment_failed
-  kInvoicePaid,           // invoice.paid
-  kUnhandled,             // stored as "ignored"
+  kCheckoutCompleted,              // checkout.session.completed: links customer and subscription
+  kSubscriptionChange,             // customer.subscription.*: carries the subscription's state
+  kInvoicePaymentFailed,           // invoice.payment_failed
+  kInvoicePaymentActionRequired,   // invoice.payment_action_required (e.g. 3-D Secure)
+  kInvoicePaid,                    // invoice.paid
+  kUnhandled,                      // stored as "ignored"
+};
+
+// What a notification about an invoice links and says (invoice.* events only).
+struct InvoiceFacts {
+  std::string id;
+  std::string hosted_invoice_url;  // where the customer pays or confirms
+  int64_t amount_due = 0;          // minor units
+  std::string currency;            // Stripe's lowercase ISO code
 };
 
 struct StripeEvent {
@@ -45,6 +54,7 @@ struct StripeEvent {
   std::string subscription_id;
   std::string checkout_session_id;         // checkout.session.completed only
   std::optional<SubscriptionState> state;  // kSubscriptionChange only
+  std::optional<InvoiceFacts> invoice;     // invoice kinds only
 };
 
 // Thrown for a payload that is not a Stripe event (not JSON, no id/type/created): the delivery

@@ -29,12 +29,18 @@ using testing::SubscriptionSpec;
 constexpr int64_t kNow = 1'800'001'000;
 const std::string kSecret = "whsec_ingest_test";
 
-class RecordingSink final : public PaymentFailedSink {
+// Records the billing notifications raised, as "tenant/event" ("tenant/event/trigger" for
+// triggers other than payment_failed).
+class RecordingSink final : public BillingNotifications {
  public:
-  void OnPaymentFailed(db::UnitOfWork&, const std::string& tenant_id,
-                       const StripeEvent& event) override {
+  void Raise(db::UnitOfWork&, const std::string& tenant_id, const domain::TriggerEvent& trigger,
+             const std::string& stripe_event_id) override {
     std::lock_guard<std::mutex> lock(mu_);
-    calls_.push_back(tenant_id + "/" + event.id);
+    const domain::Trigger kind = domain::TriggerOf(trigger);
+    calls_.push_back(tenant_id + "/" + stripe_event_id +
+                     (kind == domain::Trigger::kPaymentFailed
+                          ? ""
+                          : "/" + std::string(domain::TriggerWord(kind))));
   }
   std::vector<std::string> calls() {
     std::lock_guard<std::mutex> lock(mu_);

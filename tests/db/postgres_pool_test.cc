@@ -218,7 +218,10 @@ TEST_F(PostgresPoolTest, WebhookStatementsArePreparedOnceAndReused) {
   common::Config config;
   config.stripe_webhook_secrets = {"whsec_prepared"};
   common::FakeClock clock(1'800'001'000);
-  webhooks::LogOnlyPaymentFailedSink sink;
+  struct NoNotifications final : webhooks::BillingNotifications {
+    void Raise(db::UnitOfWork&, const std::string&, const domain::TriggerEvent&,
+               const std::string&) override {}
+  } sink;
   webhooks::EventIngestor ingestor(db, config, clock, sink);
   auto deliver = [&](int i) {
     testing::SubscriptionSpec spec;

@@ -46,6 +46,9 @@ json InvoiceObject(const std::string& subscription, const std::string& customer,
                   {"object", "invoice"},
                   {"customer", customer},
                   {"status", "open"},
+                  {"amount_due", 4900},
+                  {"currency", "usd"},
+                  {"hosted_invoice_url", "https://invoice.stripe.com/i/acct_1/test_in_1"},
                   {"metadata", json::object()}};
   if (shape == ApiShape::kCurrent) {
     invoice["parent"] = {

@@ -210,8 +210,39 @@ TEST(EventRulesTest, InvoicePaymentFailedAsksForANotification) {
                             testing::InvoiceObject("sub_1", "cus_1", "acme", ApiShape::kCurrent)));
   const EventDecision d = DecideEvent(failed, "acme", active, kPrices, kNow);
   EXPECT_EQ(Word(d.outcome), "applied");
-  EXPECT_TRUE(d.payment_failed);
+  EXPECT_EQ(d.notify, domain::Trigger::kPaymentFailed);
   EXPECT_FALSE(d.write.has_value());  // the status moves with customer.subscription.updated
+}
+
+TEST(EventRulesTest, PaymentActionRequiredAndTrialWillEndAskForNotifications) {
+  const auto active = Applied(SubscriptionEvent("evt_1", "customer.subscription.created", 60), {});
+  const StripeEvent action = ParseStripeEvent(
+      testing::EventPayload("evt_a", "invoice.payment_action_required", 70,
+                            testing::InvoiceObject("sub_1", "cus_1", "acme", ApiShape::kCurrent)));
+  EXPECT_EQ(DecideEvent(action, "acme", active, kPrices, kNow).notify,
+            domain::Trigger::kPaymentActionRequired);
+  ASSERT_TRUE(action.invoice.has_value());
+  EXPECT_EQ(action.invoice->hosted_invoice_url, "https://invoice.stripe.com/i/acct_1/test_in_1");
+  EXPECT_EQ(action.invoice->amount_due, 4900);
+
+  const StripeEvent paid = ParseStripeEvent(
+      testing::EventPayload("evt_p", "invoice.paid", 71,
+                            testing::InvoiceObject("sub_1", "cus_1", "acme", ApiShape::kCurrent)));
+  EXPECT_FALSE(DecideEvent(paid, "acme", active, kPrices, kNow).notify.has_value());
+
+  SubscriptionSpec trialing;
+  trialing.status = "trialing";
+  const EventDecision trial = DecideEvent(
+      SubscriptionEvent("evt_t", "customer.subscription.trial_will_end", 80, trialing), "acme",
+      active, kPrices, kNow);
+  EXPECT_EQ(Word(trial.outcome), "applied");
+  EXPECT_EQ(trial.notify, domain::Trigger::kTrialEnding);
+  // Older than what was applied: the subscription has moved on, nobody is told.
+  const EventDecision stale = DecideEvent(
+      SubscriptionEvent("evt_t0", "customer.subscription.trial_will_end", 50, trialing), "acme",
+      active, kPrices, kNow);
+  EXPECT_EQ(Word(stale.outcome), "stale");
+  EXPECT_FALSE(stale.notify.has_value());
 }
 
 TEST(EventRulesTest, UnmatchedAndIgnored) {

@@ -36,7 +36,9 @@ const Expectation kMatrix[] = {
      true},
     {Action::kUpdateSettings, {Role::kOwner, Role::kAdmin, Role::kOperator}, true},
     {Action::kSendTest, {Role::kOwner, Role::kAdmin, Role::kOperator}, true},
-    {Action::kReadNotificationLog, {Role::kOwner, Role::kAdmin, Role::kOperator}, true},
+    {Action::kReadNotificationLog, {Role::kOwner, Role::kAdmin, Role::kMember, Role::kOperator},
+     true},
+    {Action::kReadAllNotificationLogs, {Role::kOperator}, false},
     {Action::kEmit, {Role::kService, Role::kOperator}, true},
     {Action::kListSubscriptions, {Role::kOperator}, false},
     {Action::kListEvents, {Role::kOperator}, false},
@@ -101,7 +103,7 @@ TEST(RbacTest, TenantScopedActionsNeedATenant) {
 
 TEST(RbacTest, EveryActionHasARule) {
   for (const Expectation& e : kMatrix) EXPECT_FALSE(ActionName(e.action).empty());
-  EXPECT_EQ(std::size(kMatrix), static_cast<size_t>(Action::kReadNotificationLog) + 1);
+  EXPECT_EQ(std::size(kMatrix), static_cast<size_t>(Action::kReadAllNotificationLogs) + 1);
 }
 
 }  // namespace

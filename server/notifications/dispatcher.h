@@ -1,0 +1,89 @@
+// The outbox dispatcher inside the server: threads that claim due notification_log rows (a
+// lease, so a row is never sent twice while it holds, and a crashed claimer's rows come back
+// when it expires), render and send them, and record sent, a retry with backoff, or dead.
+// At-least-once to the peer, exactly-once in the log. Also queues the digests of debounce
+// windows that closed with suppressed events.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "db/unit_of_work.h"
+#include "server/common/clock.h"
+#include "server/common/config.h"
+#include "server/notifications/delivery.h"
+#include "server/notifications/emitter.h"
+
+namespace paybell::notifications {
+
+struct DispatcherOptions {
+  int threads = 2;
+  // How long a claimed row is this dispatcher's; longer than the slowest send (SMTP: 30 s).
+  std::chrono::seconds lease{90};
+  int batch = 10;  // rows claimed at once per thread
+  // How often idle threads look for due rows (queued rows in this process wake them at once).
+  std::chrono::milliseconds poll{1000};
+};
+
+class Dispatcher {
+ public:
+  // `email`: nullptr when SMTP_URL is unset (email rows are then dead: "email is not
+  // configured").
+  Dispatcher(db::Database& database, const common::Config& config, const common::Clock& clock,
+             Emitter& emitter, EmailTransport* email, SlackTransport& slack,
+             DispatcherOptions options = {});
+  ~Dispatcher();
+
+  void Start();
+  // Stops claiming; sends in flight finish (each bounded by its transport's timeout).
+  void Stop();
+  // Rows were queued: look now rather than at the next poll.
+  void Wake();
+
+  // One pass on the caller's thread: queue closed windows' digests, claim due rows, send them
+  // and record the results. Returns how many rows were sent or recorded. For tests.
+  int RunOnce();
+
+  // Waits until row `id` has had a delivery attempt (status sent, failed or dead) or the
+  // deadline passes; returns the row as it stands. SendTest answers with it.
+  std::optional<db::NotificationLogRow> WaitForAttempt(int64_t id,
+                                                       std::chrono::milliseconds timeout);
+
+  // Who claims rows (host:pid:random), stored in claimed_by.
+  const std::string& claimer() const { return claimer_; }
+
+ private:
+  void Run();
+  // Sends one claimed row and records the result; false when the claim was lost meanwhile.
+  bool Deliver(const db::NotificationLogRow& row);
+  DeliveryResult Send(const db::NotificationLogRow& row, std::string* slack_url);
+
+  db::Database& database_;
+  const common::Config& config_;
+  const common::Clock& clock_;
+  Emitter& emitter_;
+  EmailTransport* email_;
+  SlackTransport& slack_;
+  const DispatcherOptions options_;
+  const std::string claimer_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool wake_ = false;
+  std::mt19937_64 random_;  // guarded by mu_
+  std::vector<std::thread> threads_;
+  // Rows attempted by this process, for WaitForAttempt (kept small: pruned as it grows).
+  std::condition_variable attempted_cv_;
+  std::map<int64_t, std::chrono::steady_clock::time_point> attempted_;
+};
+
+}  // namespace paybell::notifications

@@ -1,0 +1,364 @@
+// The notification outbox end to end below gRPC, on both databases: Emit's decisions and the
+// debounce under concurrency, digests, once-per-event billing triggers, and the dispatcher's
+// claims, retries and permanent failures against recording transports.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "db/migrations.h"
+#include "db/soci_database.h"
+#include "server/notifications/dispatcher.h"
+#include "server/notifications/emitter.h"
+#include "tests/support/db_backends.h"
+
+namespace paybell::notifications {
+namespace {
+
+using domain::Channel;
+using domain::Decision;
+using domain::DeliveryStatus;
+using testing::EngineNames;
+using testing::Engines;
+using testing::EngineTest;
+using ::testing::HasSubstr;
+
+constexpr int64_t kNow = 1'800'000'000;
+constexpr int64_t kWindow = 900;
+
+// Records what it is asked to send and answers from a script (default: sent).
+class RecordingTransport final : public EmailTransport, public SlackTransport {
+ public:
+  DeliveryResult Send(const EmailMessage& message) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    emails_.push_back(message);
+    return Next();
+  }
+  DeliveryResult Post(const std::string& url, const std::string& json) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    slack_.emplace_back(url, json);
+    return Next();
+  }
+  void Answer(DeliveryResult result) {
+    std::lock_guard<std::mutex> lock(mu_);
+    answer_ = std::move(result);
+  }
+  std::vector<EmailMessage> emails() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return emails_;
+  }
+  std::vector<std::pair<std::string, std::string>> slack() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return slack_;
+  }
+
+ private:
+  DeliveryResult Next() { return answer_; }
+  std::mutex mu_;
+  DeliveryResult answer_;
+  std::vector<EmailMessage> emails_;
+  std::vector<std::pair<std::string, std::string>> slack_;
+};
+
+domain::PsiDrift Psi(const std::string& model, double psi) {
+  domain::PsiDrift drift;
+  drift.model = model;
+  drift.feature_set = "invoices";
+  drift.psi = psi;
+  return drift;
+}
+
+template <typename Engine>
+class NotificationOutboxTest : public EngineTest<Engine> {
+ protected:
+  void SetUp() override {
+    EngineTest<Engine>::SetUp();
+    if (this->IsSkipped() || this->HasFatalFailure()) return;
+    config_.app_url = "https://app.example.com";
+    config_.debounce_s = kWindow;
+    db_ = std::make_unique<db::SociDatabase>(this->database_->parsed(), 8);
+    db::ApplyMigrations(db_->pool(), db::BuiltinMigrations(), kNow);
+    emitter_ = std::make_unique<Emitter>(config_, /*email_available=*/true);
+  }
+
+  void Configure(const std::string& tenant, bool email, bool slack) {
+    domain::NotificationSettings settings;
+    settings.tenant_id = tenant;
+    settings.email_enabled = email;
+    settings.email_recipients = {"ops@" + tenant + ".test"};
+    settings.slack_enabled = slack;
+    settings.slack_webhook_url = "https://hooks.slack.com/services/T1/B1/secret";
+    settings.updated_at = kNow;
+    db_->Transact("t", [&](db::UnitOfWork& unit) {
+      unit.notifications().SaveSettings(settings, "test");
+      unit.Commit();
+    });
+  }
+
+  std::vector<ChannelOutcome> Emit(const std::string& tenant, const domain::TriggerEvent& event,
+                                   const std::string& source = "") {
+    std::vector<ChannelOutcome> outcomes;
+    db_->Transact("emit", [&](db::UnitOfWork& unit) {
+      unit.LockTenant(tenant);
+      outcomes = emitter_->Emit(unit, tenant, event, clock_.NowUnix(), source);
+      unit.Commit();
+    });
+    return outcomes;
+  }
+
+  std::vector<db::NotificationLogRow> Log(const std::string& tenant) {
+    db::NotificationLogFilter filter;
+    filter.tenant_id = tenant;
+    filter.limit = 10000;
+    std::vector<db::NotificationLogRow> rows;
+    db_->Read("t", [&](db::UnitOfWork& unit) { rows = unit.notifications().List(filter); });
+    return rows;
+  }
+
+  std::unique_ptr<Dispatcher> NewDispatcher(db::Database& database, int threads = 1) {
+    DispatcherOptions options;
+    options.threads = threads;
+    options.poll = std::chrono::milliseconds(20);
+    return std::make_unique<Dispatcher>(database, config_, clock_, *emitter_, &transport_,
+                                        transport_, options);
+  }
+
+  common::Config config_;
+  common::FakeClock clock_{kNow};
+  std::unique_ptr<db::SociDatabase> db_;
+  std::unique_ptr<Emitter> emitter_;
+  RecordingTransport transport_;
+};
+TYPED_TEST_SUITE(NotificationOutboxTest, Engines, EngineNames);
+
+TYPED_TEST(NotificationOutboxTest, ConcurrentEmitsQueueOnePerChannelAndLogTheRestSuppressed) {
+  this->Configure("acme", true, true);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 200; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        this->Emit("acme", Psi("model-" + std::to_string(i), 0.5));
+      } catch (const std::exception&) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::map<std::pair<Channel, Decision>, int> counts;
+  for (const auto& row : this->Log("acme")) counts[{row.channel, row.decision}]++;
+  for (const Channel channel : domain::kAllChannels) {
+    EXPECT_EQ((counts[{channel, Decision::kQueued}]), 1) << domain::ChannelWord(channel);
+    EXPECT_EQ((counts[{channel, Decision::kSuppressed}]), 199) << domain::ChannelWord(channel);
+  }
+}
+
+TYPED_TEST(NotificationOutboxTest, EveryDecisionIsALogRow) {
+  this->Configure("acme", true, false);
+  auto below = this->Emit("acme", Psi("m", 0.20));  // strictly greater fires; 0.20 does not
+  ASSERT_EQ(below.size(), 2u);
+  EXPECT_EQ(below[0].decision, Decision::kBelowThreshold);
+  EXPECT_EQ(below[1].decision, Decision::kBelowThreshold);
+  auto fired = this->Emit("acme", Psi("m", 0.2000001));
+  ASSERT_EQ(fired.size(), 2u);
+  EXPECT_EQ(fired[0].channel, Channel::kEmail);
+  EXPECT_EQ(fired[0].decision, Decision::kQueued);
+  EXPECT_EQ(fired[1].decision, Decision::kDisabled);  // Slack is off for acme
+  // A tenant that never saved settings: email on without recipients, Slack off.
+  auto fresh = this->Emit("newco", domain::ColdStartGraduated{"m", 500});
+  ASSERT_EQ(fresh.size(), 2u);
+  EXPECT_EQ(fresh[0].decision, Decision::kUnconfigured);
+  EXPECT_EQ(fresh[1].decision, Decision::kDisabled);
+  EXPECT_EQ(this->Log("acme").size(), 4u);
+  for (const auto& row : this->Log("acme")) {
+    EXPECT_EQ(row.status, row.decision == Decision::kQueued ? DeliveryStatus::kQueued
+                                                            : DeliveryStatus::kSuppressed);
+    EXPECT_GT(row.id, 0);
+  }
+}
+
+TYPED_TEST(NotificationOutboxTest, ADigestFollowsAWindowThatSuppressedEvents) {
+  this->Configure("acme", true, false);
+  this->Emit("acme", Psi("model-a", 0.31));
+  this->clock_.Advance(std::chrono::seconds(10));
+  this->Emit("acme", Psi("model-b", 0.27));
+  this->clock_.Advance(std::chrono::seconds(10));
+  this->Emit("acme", Psi("model-c", 0.41));
+  int queued = 0;
+  this->db_->Transact("t", [&](db::UnitOfWork& unit) {
+    queued = this->emitter_->QueueClosedWindowDigests(unit, this->clock_.NowUnix(), 10);
+    unit.Commit();
+  });
+  EXPECT_EQ(queued, 0) << "the window is still open";
+
+  this->clock_.Set(kNow + kWindow);  // the window has ended
+  this->db_->Transact("t", [&](db::UnitOfWork& unit) {
+    queued = this->emitter_->QueueClosedWindowDigests(unit, this->clock_.NowUnix(), 10);
+    unit.Commit();
+  });
+  EXPECT_EQ(queued, 1);  // email only: Slack is off
+  std::vector<db::NotificationLogRow> digests;
+  for (const auto& row : this->Log("acme")) {
+    if (row.kind == domain::LogKind::kDigest) digests.push_back(row);
+  }
+  ASSERT_EQ(digests.size(), 1u);
+  EXPECT_EQ(digests[0].status, DeliveryStatus::kQueued);
+  const DigestPayload digest = DigestPayloadFromJson(domain::Trigger::kPsiDrift, digests[0].payload);
+  EXPECT_EQ(digest.count, 2);
+  ASSERT_EQ(digest.items.size(), 2u);
+  EXPECT_EQ(std::get<domain::PsiDrift>(digest.items[0]).model, "model-b");
+
+  // Consumed: a second sweep queues nothing more.
+  this->db_->Transact("t", [&](db::UnitOfWork& unit) {
+    queued = this->emitter_->QueueClosedWindowDigests(unit, this->clock_.NowUnix(), 10);
+    unit.Commit();
+  });
+  EXPECT_EQ(queued, 0);
+}
+
+TYPED_TEST(NotificationOutboxTest, AnEventAfterTheWindowQueuesTheDigestAndItself) {
+  this->Configure("acme", true, false);
+  this->Emit("acme", Psi("model-a", 0.31));
+  this->Emit("acme", Psi("model-b", 0.27));  // suppressed
+  this->clock_.Set(kNow + kWindow + 5);
+  auto next = this->Emit("acme", Psi("model-c", 0.5));
+  EXPECT_EQ(next[0].decision, Decision::kQueued);
+  int digests = 0;
+  for (const auto& row : this->Log("acme")) digests += row.kind == domain::LogKind::kDigest;
+  EXPECT_EQ(digests, 1);
+}
+
+TYPED_TEST(NotificationOutboxTest, ABillingTriggerIsLoggedOncePerStripeEvent) {
+  this->Configure("acme", true, true);
+  domain::PaymentFailed failed;
+  failed.event_id = "evt_pf";
+  failed.hosted_invoice_url = "https://invoice.stripe.com/i/x";
+  EXPECT_EQ(this->Emit("acme", failed, "evt_pf").size(), 2u);
+  EXPECT_TRUE(this->Emit("acme", failed, "evt_pf").empty()) << "a replay logs nothing new";
+  EXPECT_EQ(this->Log("acme").size(), 2u);
+}
+
+// Two dispatchers on two pools (two replicas) and several threads each: every queued row is
+// sent exactly once.
+TYPED_TEST(NotificationOutboxTest, TwoDispatchersSendEveryRowOnce) {
+  constexpr int kTenants = 250;  // two rows each (email, Slack): 500 rows
+  for (int i = 0; i < kTenants; ++i) {
+    const std::string tenant = "t" + std::to_string(i);
+    this->Configure(tenant, true, true);
+    this->Emit(tenant, Psi("model-" + std::to_string(i), 0.9));
+  }
+  db::SociDatabase second(this->database_->parsed(), 4);
+  auto one = this->NewDispatcher(*this->db_, 3);
+  auto two = this->NewDispatcher(second, 3);
+  one->Start();
+  two->Start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline &&
+         this->transport_.emails().size() + this->transport_.slack().size() < 2u * kTenants) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling with a deadline
+  }
+  one->Stop();
+  two->Stop();
+  std::multiset<std::string> sent;
+  for (const auto& email : this->transport_.emails()) sent.insert("email " + email.to.at(0));
+  for (const auto& [url, json] : this->transport_.slack()) sent.insert("slack " + json);
+  EXPECT_EQ(sent.size(), 2u * kTenants);
+  for (const auto& key : sent) EXPECT_EQ(sent.count(key), 1u) << key;
+  int unsent = 0;
+  db::NotificationLogFilter filter;
+  filter.limit = 10000;
+  std::vector<db::NotificationLogRow> rows;
+  this->db_->Read("t", [&](db::UnitOfWork& unit) { rows = unit.notifications().List(filter); });
+  for (const auto& row : rows) unsent += row.status != DeliveryStatus::kSent;
+  EXPECT_EQ(unsent, 0);
+}
+
+TYPED_TEST(NotificationOutboxTest, TemporaryFailuresRetryWithBackoffThenGoDead) {
+  this->Configure("acme", true, false);
+  this->Emit("acme", Psi("m", 0.9));
+  DeliveryResult busy;
+  busy.kind = DeliveryResult::Kind::kRetry;
+  busy.error = "smtp answered 451";
+  this->transport_.Answer(busy);
+  auto dispatcher = this->NewDispatcher(*this->db_);
+  for (int attempt = 1; attempt <= kMaxDeliveryAttempts; ++attempt) {
+    EXPECT_EQ(dispatcher->RunOnce(), 1) << "attempt " << attempt;
+    const auto row = this->Log("acme").front();
+    EXPECT_EQ(row.attempts, attempt);
+    if (attempt < kMaxDeliveryAttempts) {
+      EXPECT_EQ(row.status, DeliveryStatus::kFailed);
+      ASSERT_TRUE(row.next_attempt_at.has_value());
+      EXPECT_GE(*row.next_attempt_at, this->clock_.NowUnix());
+      EXPECT_EQ(dispatcher->RunOnce(), 0) << "not due before its backoff";
+      this->clock_.Set(*row.next_attempt_at);
+    } else {
+      EXPECT_EQ(row.status, DeliveryStatus::kDead);
+      EXPECT_THAT(row.last_error, HasSubstr("smtp answered 451"));
+    }
+  }
+  EXPECT_EQ(this->transport_.emails().size(), static_cast<size_t>(kMaxDeliveryAttempts));
+}
+
+TYPED_TEST(NotificationOutboxTest, SlackRetryAfterIsHonoured) {
+  this->Configure("acme", false, true);
+  this->Emit("acme", Psi("m", 0.9));
+  DeliveryResult limited;
+  limited.kind = DeliveryResult::Kind::kRetry;
+  limited.error = "slack answered 429";
+  limited.retry_after = std::chrono::seconds(120);
+  this->transport_.Answer(limited);
+  auto dispatcher = this->NewDispatcher(*this->db_);
+  EXPECT_EQ(dispatcher->RunOnce(), 1);
+  const auto row = this->Log("acme").front();
+  EXPECT_EQ(row.status, DeliveryStatus::kFailed);
+  EXPECT_EQ(row.next_attempt_at, this->clock_.NowUnix() + 120);
+}
+
+TYPED_TEST(NotificationOutboxTest, AGoneSlackWebhookIsDeadAndFlagsTheSetting) {
+  this->Configure("acme", false, true);
+  this->Emit("acme", Psi("m", 0.9));
+  DeliveryResult gone;
+  gone.kind = DeliveryResult::Kind::kPermanent;
+  gone.error = "slack answered 404";
+  gone.slack_url_broken = true;
+  this->transport_.Answer(gone);
+  auto dispatcher = this->NewDispatcher(*this->db_);
+  EXPECT_EQ(dispatcher->RunOnce(), 1);
+  EXPECT_EQ(this->Log("acme").front().status, DeliveryStatus::kDead);
+  std::optional<domain::NotificationSettings> settings;
+  std::vector<db::AuditEntry> audit;
+  this->db_->Read("t", [&](db::UnitOfWork& unit) {
+    settings = unit.notifications().FindSettings("acme");
+    audit = unit.audit().ListForTenant("acme", 10);
+  });
+  ASSERT_TRUE(settings.has_value());
+  EXPECT_TRUE(settings->slack_broken);
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit[0].action, "notifications.slack.flagged_broken");
+  EXPECT_THAT(audit[0].detail, ::testing::Not(HasSubstr("secret")));
+}
+
+TYPED_TEST(NotificationOutboxTest, TheMessageCarriesTheTenantsRecipientsAndTheLink) {
+  this->Configure("acme", true, true);
+  this->Emit("acme", Psi("model-a", 0.31));
+  auto dispatcher = this->NewDispatcher(*this->db_);
+  EXPECT_EQ(dispatcher->RunOnce(), 2);
+  const auto emails = this->transport_.emails();
+  ASSERT_EQ(emails.size(), 1u);
+  EXPECT_EQ(emails[0].to, std::vector<std::string>{"ops@acme.test"});
+  EXPECT_THAT(emails[0].text, HasSubstr("model-a"));
+  EXPECT_THAT(emails[0].text, HasSubstr("https://app.example.com/settings/notifications"));
+  const auto slack = this->transport_.slack();
+  ASSERT_EQ(slack.size(), 1u);
+  EXPECT_EQ(slack[0].first, "https://hooks.slack.com/services/T1/B1/secret");
+  EXPECT_THAT(slack[0].second, HasSubstr("model-a"));
+  for (const auto& row : this->Log("acme")) EXPECT_EQ(row.status, DeliveryStatus::kSent);
+}
+
+}  // namespace
+}  // namespace paybell::notifications
