@@ -68,10 +68,15 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
   billing_ = std::make_unique<billing::BillingServiceImpl>(*authenticator_, *database_, *checkout_,
                                                            config_);
   if (config_.smtp) {
-    email_ = std::make_unique<notifications::SmtpTransport>(*config_.smtp, config_.ca_file);
+    notifications::SmtpTransportOptions smtp;
+    smtp.smtp = *config_.smtp;
+    smtp.ca_file = config_.ca_file;
+    email_ = std::make_unique<notifications::SmtpTransport>(smtp);
   }
-  slack_ = std::make_unique<notifications::HttpsSlackTransport>(config_.slack_allowed_hosts,
-                                                                config_.ca_file);
+  notifications::SlackTransportOptions slack;
+  slack.allowed_hosts = config_.slack_allowed_hosts;
+  slack.ca_file = config_.ca_file;
+  slack_ = std::make_unique<notifications::SlackWebhookTransport>(slack);
   emitter_ = std::make_unique<notifications::Emitter>(config_, email_ != nullptr);
   dispatcher_ = std::make_unique<notifications::Dispatcher>(*database_, config_, clock_,
                                                             *emitter_, email_.get(), *slack_);
