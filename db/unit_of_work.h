@@ -1,5 +1,5 @@
 // The unit of work: every repository bound to one transaction, and the database that hands
-// units out. Services (ingestion, checkout, and next the notification outbox) take these
+// units out. Services (ingestion, checkout, the notification outbox) take these
 // interfaces, never a SOCI session; tests fake them with gMock (tests/mocks/).
 #pragma once
 
@@ -9,6 +9,7 @@
 #include "db/audit_log.h"
 #include "db/checkout_repository.h"
 #include "db/event_repository.h"
+#include "db/notification_repository.h"
 #include "db/subscription_repository.h"
 
 namespace paybell::db {
@@ -20,6 +21,8 @@ class UnitOfWork {
   virtual EventRepository& events() = 0;
   virtual CheckoutRepository& checkouts() = 0;
   virtual AuditLog& audit() = 0;
+  // Notification settings, the outbox/log and the debounce windows.
+  virtual NotificationRepository& notifications() = 0;
   // Serialises the transactions that change one tenant until this one ends, also before the
   // tenant has any row. Take it before reading the tenant's rows; a unit touching several
   // tenants locks them in sorted order. (PostgreSQL: a transaction-scoped advisory lock;
