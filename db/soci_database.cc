@@ -36,6 +36,9 @@ SubscriptionRepository& SociUnitOfWork::subscriptions() {
 EventRepository& SociUnitOfWork::events() { return connection_.repositories().events; }
 CheckoutRepository& SociUnitOfWork::checkouts() { return connection_.repositories().checkouts; }
 AuditLog& SociUnitOfWork::audit() { return connection_.repositories().audit; }
+NotificationRepository& SociUnitOfWork::notifications() {
+  return connection_.repositories().notifications;
+}
 
 void SociUnitOfWork::LockTenant(const std::string& tenant_id) {
   if (!write_) throw std::logic_error("LockTenant outside a transaction locks nothing");

@@ -21,6 +21,7 @@ class SociUnitOfWork final : public UnitOfWork {
   EventRepository& events() override;
   CheckoutRepository& checkouts() override;
   AuditLog& audit() override;
+  NotificationRepository& notifications() override;
   void LockTenant(const std::string& tenant_id) override;
   void Commit() override;
 

@@ -32,6 +32,7 @@ void SociRepositories::ForgetServerStatements(bool postgres) {
   events.ForgetServerStatements(postgres);
   checkouts.ForgetServerStatements(postgres);
   audit.ForgetServerStatements(postgres);
+  notifications.ForgetServerStatements(postgres);
 }
 
 }  // namespace paybell::db

@@ -4,16 +4,28 @@
 
 #include <soci/soci.h>
 
+#include <string_view>
+
 #include "db/audit_log.h"
 #include "db/checkout_repository.h"
 #include "db/event_repository.h"
+#include "db/notification_repository.h"
 #include "db/prepared_statement.h"
+#include "db/row_access.h"
 #include "db/subscription_repository.h"
 #include "server/common/database_url.h"
 
 namespace paybell::db {
 
 using common::DatabaseKind;
+
+// The one dialect difference of the repositories that hand out work: appended to a SELECT that
+// picks rows to update, PostgreSQL locks them and skips rows another transaction holds, so
+// concurrent callers (threads or replicas) take disjoint rows without waiting; SQLite has no row
+// locks and needs none (BEGIN IMMEDIATE: one writer at a time).
+inline std::string_view SkipLockedRows(DatabaseKind kind) {
+  return kind == DatabaseKind::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
+}
 
 class SociSubscriptionRepository final : public SubscriptionRepository {
  public:
@@ -82,6 +94,49 @@ class SociCheckoutRepository final : public CheckoutRepository {
   PreparedStatement try_claim_, release_claim_;
 };
 
+class SociNotificationRepository final : public NotificationRepository {
+ public:
+  SociNotificationRepository(soci::session& session, DatabaseKind kind);
+  ~SociNotificationRepository() override;
+  std::optional<domain::NotificationSettings> FindSettings(const std::string& tenant_id) override;
+  void SaveSettings(const domain::NotificationSettings& settings,
+                    const std::string& updated_by) override;
+  void MarkSlackBroken(const std::string& tenant_id, const std::string& url) override;
+  DebounceOutcome Debounce(const DebounceKey& key, int64_t now, int64_t window_s) override;
+  std::vector<ClosedWindow> TakeClosedWindows(int64_t now, int64_t window_s, int limit) override;
+  std::optional<int64_t> Append(const NotificationLogRow& row) override;
+  std::optional<NotificationLogRow> Find(int64_t id) override;
+  bool HasDedupeKey(const std::string& dedupe_key) override;
+  std::vector<NotificationLogRow> ListSuppressed(const DebounceKey& key, int64_t from, int64_t to,
+                                                 int limit) override;
+  std::vector<NotificationLogRow> ClaimDue(const std::string& claimer, int64_t now, int64_t lease_s,
+                                           int limit) override;
+  bool MarkSent(int64_t id, const std::string& claimer, int64_t now) override;
+  bool MarkRetry(int64_t id, const std::string& claimer, const std::string& error,
+                 int64_t next_attempt_at) override;
+  bool MarkDead(int64_t id, const std::string& claimer, const std::string& error) override;
+  std::vector<NotificationLogRow> List(const NotificationLogFilter& filter) override;
+  void ForgetServerStatements(bool postgres);
+
+ private:
+  soci::session& session_;
+  DatabaseKind kind_;
+  // The values the prepared statements bind (soci::use keeps references), declared before the
+  // statements so they outlive them. Statements that never run at the same time share fields.
+  struct Bound {
+    std::string tenant_id, trigger, channel, claimer, text;
+    long long now = 0, cutoff = 0, until = 0, id = 0;
+    int limit = 0;
+    std::string kind, decision, status, last_error, payload, dedupe_key, summary;
+    soci::indicator dedupe_indicator = soci::i_null;
+    int attempts = 0;
+    NullableInt next_attempt_at{std::nullopt}, sent_at{std::nullopt};
+    long long created_at = 0;
+  } bound_;
+  PreparedStatement find_settings_, debounce_, take_closed_, append_, has_dedupe_key_, claim_due_,
+      mark_sent_, mark_retry_, mark_dead_;
+};
+
 class SociAuditLog final : public AuditLog {
  public:
   explicit SociAuditLog(soci::session& session) : session_(session) {}
@@ -105,7 +160,8 @@ class SociRepositories {
         subscriptions(session),
         events(session),
         checkouts(session),
-        audit(session) {}
+        audit(session),
+        notifications(session, kind) {}
 
   // PostgreSQL: a transaction-scoped advisory lock on the tenant, not a row lock: a tenant's
   // first events arrive before any row exists, and FOR UPDATE on no row locks nothing.
@@ -127,6 +183,7 @@ class SociRepositories {
   SociEventRepository events;
   SociCheckoutRepository checkouts;
   SociAuditLog audit;
+  SociNotificationRepository notifications;
 };
 
 }  // namespace paybell::db

@@ -1,5 +1,5 @@
 // The unit of work: every repository bound to one transaction, and the database that hands
-// units out. Services (ingestion, checkout, and next the notification outbox) take these
+// units out. Services (ingestion, checkout, the notification outbox) take these
 // interfaces, never a SOCI session; tests fake them with gMock (tests/mocks/).
 #pragma once
 

@@ -5,13 +5,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <random>
-#include <sstream>
 #include <thread>
 
+#include "server/common/ca_bundle.h"
 #include "server/common/error.h"
 #include "server/stripe/form_encoding.h"
 #include "server/stripe/stripe_errors.h"
@@ -22,8 +21,6 @@ using common::Error;
 using common::ErrorCode;
 
 namespace {
-
-constexpr char kSystemCaBundle[] = "/etc/ssl/certs/ca-certificates.crt";
 
 // Picks Stripe-Should-Retry out of the response headers.
 size_t ReadHeader(char* data, size_t size, size_t count, void* out) {
@@ -58,13 +55,6 @@ size_t AppendBody(char* data, size_t size, size_t count, void* out) {
   return size * count;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 struct CurlDeleter {
   void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
 };
@@ -74,23 +64,11 @@ struct SlistDeleter {
 
 }  // namespace
 
-std::chrono::milliseconds FullJitterBackoff(int retry, std::chrono::milliseconds base,
-                                            std::chrono::milliseconds cap, double unit) {
-  // Doubling stops once the bound reaches the cap, so a large `retry` cannot overflow.
-  std::chrono::milliseconds bound = std::min(base, cap);
-  for (int i = 0; i < retry && bound < cap && bound.count() > 0; ++i) {
-    bound = std::min(bound * 2, cap);
-  }
-  unit = std::clamp(unit, 0.0, 1.0);  // an injected source that strays stays within the bound
-  return std::chrono::milliseconds(
-      static_cast<std::chrono::milliseconds::rep>(unit * static_cast<double>(bound.count())));
-}
-
 CurlStripeClient::CurlStripeClient(StripeClientOptions options) : options_(std::move(options)) {
   static std::once_flag curl_init;
   std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   if (!options_.extra_ca_file.empty()) {
-    ca_bundle_ = ReadFile(kSystemCaBundle) + "\n" + ReadFile(options_.extra_ca_file);
+    ca_bundle_ = common::CombinedCaBundle(options_.extra_ca_file);
   }
 }
 

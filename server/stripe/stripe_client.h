@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "server/common/backoff.h"
 #include "server/stripe/stripe_api.h"
 
 namespace paybell::stripe {
@@ -31,11 +32,8 @@ struct StripeClientOptions {
   std::function<double()> random_unit;
 };
 
-// How long to wait before retry number `retry` (0 for the first retry): uniform in
-// [0, min(cap, base * 2^retry)] for `unit` uniform in [0, 1) ("full jitter"). Replicas that
-// failed together then retry apart, instead of hitting a recovering Stripe in lockstep.
-std::chrono::milliseconds FullJitterBackoff(int retry, std::chrono::milliseconds base,
-                                            std::chrono::milliseconds cap, double unit);
+// Stripe's retries use the shared full-jitter backoff.
+using common::FullJitterBackoff;
 
 class CurlStripeClient final : public StripeApi {
  public:

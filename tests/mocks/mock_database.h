@@ -1,5 +1,5 @@
 // gMock stand-ins for the unit of work and its repositories, for unit tests of services
-// (checkout, ingestion) without a database.
+// (checkout, ingestion, notifications) without a database.
 #pragma once
 
 #include <gmock/gmock.h>
@@ -64,6 +64,37 @@ class MockAuditLog : public db::AuditLog {
               (override));
 };
 
+class MockNotificationRepository : public db::NotificationRepository {
+ public:
+  MOCK_METHOD(std::optional<domain::NotificationSettings>, FindSettings,
+              (const std::string& tenant_id), (override));
+  MOCK_METHOD(void, SaveSettings,
+              (const domain::NotificationSettings& settings, const std::string& updated_by),
+              (override));
+  MOCK_METHOD(void, MarkSlackBroken, (const std::string& tenant_id, const std::string& url),
+              (override));
+  MOCK_METHOD(db::DebounceOutcome, Debounce,
+              (const db::DebounceKey& key, int64_t now, int64_t window_s), (override));
+  MOCK_METHOD(std::vector<db::ClosedWindow>, TakeClosedWindows,
+              (int64_t now, int64_t window_s, int limit), (override));
+  MOCK_METHOD(std::optional<int64_t>, Append, (const db::NotificationLogRow& row), (override));
+  MOCK_METHOD(std::optional<db::NotificationLogRow>, Find, (int64_t id), (override));
+  MOCK_METHOD(bool, HasDedupeKey, (const std::string& dedupe_key), (override));
+  MOCK_METHOD(std::vector<db::NotificationLogRow>, ListSuppressed,
+              (const db::DebounceKey& key, int64_t from, int64_t to, int limit), (override));
+  MOCK_METHOD(std::vector<db::NotificationLogRow>, ClaimDue,
+              (const std::string& claimer, int64_t now, int64_t lease_s, int limit), (override));
+  MOCK_METHOD(bool, MarkSent, (int64_t id, const std::string& claimer, int64_t now), (override));
+  MOCK_METHOD(bool, MarkRetry,
+              (int64_t id, const std::string& claimer, const std::string& error,
+               int64_t next_attempt_at),
+              (override));
+  MOCK_METHOD(bool, MarkDead, (int64_t id, const std::string& claimer, const std::string& error),
+              (override));
+  MOCK_METHOD(std::vector<db::NotificationLogRow>, List, (const db::NotificationLogFilter& filter),
+              (override));
+};
+
 class MockUnitOfWork : public db::UnitOfWork {
  public:
   MockUnitOfWork() {
@@ -71,11 +102,13 @@ class MockUnitOfWork : public db::UnitOfWork {
     ON_CALL(*this, events()).WillByDefault(::testing::ReturnRef(events_));
     ON_CALL(*this, checkouts()).WillByDefault(::testing::ReturnRef(checkouts_));
     ON_CALL(*this, audit()).WillByDefault(::testing::ReturnRef(audit_));
+    ON_CALL(*this, notifications()).WillByDefault(::testing::ReturnRef(notifications_));
   }
   MOCK_METHOD(db::SubscriptionRepository&, subscriptions, (), (override));
   MOCK_METHOD(db::EventRepository&, events, (), (override));
   MOCK_METHOD(db::CheckoutRepository&, checkouts, (), (override));
   MOCK_METHOD(db::AuditLog&, audit, (), (override));
+  MOCK_METHOD(db::NotificationRepository&, notifications, (), (override));
   MOCK_METHOD(void, LockTenant, (const std::string& tenant_id), (override));
   MOCK_METHOD(void, Commit, (), (override));
 
@@ -83,6 +116,7 @@ class MockUnitOfWork : public db::UnitOfWork {
   ::testing::NiceMock<MockEventRepository> events_;
   ::testing::NiceMock<MockCheckoutRepository> checkouts_;
   ::testing::NiceMock<MockAuditLog> audit_;
+  ::testing::NiceMock<MockNotificationRepository> notifications_;
 };
 
 // Runs every unit of work on one MockUnitOfWork, counting transactions and reads.

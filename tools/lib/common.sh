@@ -11,8 +11,9 @@ PAYBELL_BUILD_PACKAGES=(
   libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libjwt-dev
   libmstch-dev libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
 )
-# Further packages the tests need: a PostgreSQL server to throw away.
-PAYBELL_TEST_PACKAGES=(postgresql)
+# Further packages the tests need: a PostgreSQL server to throw away; Debian's aiosmtpd (the
+# SMTP peer, run with /usr/bin/python3) and the openssl CLI (the throwaway CA).
+PAYBELL_TEST_PACKAGES=(postgresql python3-aiosmtpd openssl)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

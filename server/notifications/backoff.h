@@ -1,0 +1,20 @@
+// When the dispatcher tries a failed delivery again: exponential backoff with full jitter.
+#pragma once
+
+#include <chrono>
+#include <random>
+
+namespace paybell::notifications {
+
+// The bound doubles from kRetryBase per failed attempt and stops at kRetryCap: after attempt
+// 1 the wait is uniform in [0, 30 s], after 2 in [0, 60 s], … after 7 in [0, 32 min]. With
+// kMaxDeliveryAttempts = 8 a row that keeps failing is dead after at most ~64 minutes, and the
+// replicas that failed together (a peer outage) come back spread out rather than in lockstep.
+inline constexpr std::chrono::seconds kRetryBase{30};
+inline constexpr std::chrono::seconds kRetryCap{3600};
+
+// The wait after failed attempt number `attempt` (1 for the first attempt), in whole seconds.
+// A Slack 429's Retry-After is a floor the caller applies on top (the later of the two).
+std::chrono::seconds RetryDelay(int attempt, std::mt19937_64& random);
+
+}  // namespace paybell::notifications
