@@ -78,8 +78,8 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
   slack.ca_file = config_.ca_file;
   slack_ = std::make_unique<notifications::SlackWebhookTransport>(slack);
   emitter_ = std::make_unique<notifications::Emitter>(config_, email_ != nullptr);
-  dispatcher_ = std::make_unique<notifications::Dispatcher>(*database_, config_, clock_,
-                                                            *emitter_, email_.get(), *slack_);
+  dispatcher_ = std::make_unique<notifications::Dispatcher>(*database_, config_, clock_, *emitter_,
+                                                            email_.get(), *slack_);
   billing_notifications_ =
       std::make_unique<notifications::OutboxBillingNotifications>(*emitter_, clock_);
   ingestor_ = std::make_unique<webhooks::EventIngestor>(*database_, config_, clock_,

@@ -128,8 +128,8 @@ DeliveryResult Dispatcher::Send(const db::NotificationLogRow& row, std::string* 
       break;
     case LogKind::kDigest: {
       const DigestPayload digest = DigestPayloadFromJson(*row.trigger, row.payload);
-      message = RenderDigest(*row.trigger, digest.items, digest.count, emitter_.debounce_s(),
-                             context);
+      message =
+          RenderDigest(*row.trigger, digest.items, digest.count, emitter_.debounce_s(), context);
       break;
     }
     case LogKind::kTest:
@@ -250,19 +250,17 @@ std::optional<db::NotificationLogRow> Dispatcher::WaitForAttempt(
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::optional<db::NotificationLogRow> row;
   for (;;) {
-    database_.Read("read a notification", [&](db::UnitOfWork& unit) {
-      row = unit.notifications().Find(id);
-    });
+    database_.Read("read a notification",
+                   [&](db::UnitOfWork& unit) { row = unit.notifications().Find(id); });
     if (!row || Attempted(row->status) || std::chrono::steady_clock::now() >= deadline) {
       return row;
     }
     // This process's dispatcher says when it attempted the row; another replica's does not,
     // so the row is read again at least every 200 ms.
     std::unique_lock<std::mutex> lock(mu_);
-    attempted_cv_.wait_until(lock,
-                             std::min(deadline, std::chrono::steady_clock::now() +
-                                                    std::chrono::milliseconds(200)),
-                             [&] { return attempted_.count(id) > 0; });
+    attempted_cv_.wait_until(
+        lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200)),
+        [&] { return attempted_.count(id) > 0; });
   }
 }
 

@@ -23,7 +23,8 @@ db::NotificationLogRow NewRow(const std::string& tenant_id, domain::LogKind kind
   row.trigger = trigger;
   row.channel = channel;
   row.decision = decision;
-  row.status = decision == Decision::kQueued ? DeliveryStatus::kQueued : DeliveryStatus::kSuppressed;
+  row.status =
+      decision == Decision::kQueued ? DeliveryStatus::kQueued : DeliveryStatus::kSuppressed;
   if (decision == Decision::kQueued) row.next_attempt_at = now;
   row.created_at = now;
   return row;
@@ -88,8 +89,8 @@ void Emitter::QueueDigest(db::UnitOfWork& unit, const db::ClosedWindow& window, 
       store.ListSuppressed(window.key, window.window_started_at,
                            window.window_started_at + debounce_s_, kMaxDigestItems);
   db::NotificationLogRow row =
-      NewRow(window.key.tenant_id, domain::LogKind::kDigest, window.key.trigger,
-             window.key.channel, Decision::kQueued, now);
+      NewRow(window.key.tenant_id, domain::LogKind::kDigest, window.key.trigger, window.key.channel,
+             Decision::kQueued, now);
   row.payload = DigestPayloadJson(window.key.trigger, window, suppressed);
   row.summary = std::to_string(window.suppressed_count) + " more " +
                 std::string(domain::TriggerWord(window.key.trigger)) + " in the window";

@@ -78,8 +78,7 @@ grpc::Status NotificationServiceImpl::UpdateSettings(grpc::ServerContext* contex
                                                      v1::NotificationSettings* response) {
   return GuardHandler("UpdateSettings", [&] {
     const std::string& tenant_id = request->settings().tenant_id();
-    const auth::Principal principal =
-        auth_.Require(*context, Action::kUpdateSettings, tenant_id);
+    const auth::Principal principal = auth_.Require(*context, Action::kUpdateSettings, tenant_id);
     common::ValidateTenantId(tenant_id);
     domain::NotificationSettings updated;
     database_.Transact("update notification settings", [&](db::UnitOfWork& unit) {
@@ -166,9 +165,8 @@ grpc::Status NotificationServiceImpl::SendTest(grpc::ServerContext* context,
       unit.Commit();
     });
     dispatcher_.Wake();
-    const std::optional<db::NotificationLogRow> row =
-        dispatcher_.WaitForAttempt(id, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           kSendTestWait));
+    const std::optional<db::NotificationLogRow> row = dispatcher_.WaitForAttempt(
+        id, std::chrono::duration_cast<std::chrono::milliseconds>(kSendTestWait));
     response->set_log_id(id);
     if (!row) throw Error(ErrorCode::kInternal, "the test notification's row disappeared");
     response->set_status(std::string(domain::DeliveryStatusWord(row->status)));
@@ -220,7 +218,8 @@ grpc::Status NotificationServiceImpl::ListLog(grpc::ServerContext* context,
     const bool more = static_cast<int>(rows.size()) > page_size;
     if (more) rows.resize(static_cast<size_t>(page_size));
     for (const auto& row : rows) LogEntryToProto(row, response->add_entries());
-    if (more) response->set_next_page_token(common::EncodePageToken(std::to_string(rows.back().id)));
+    if (more)
+      response->set_next_page_token(common::EncodePageToken(std::to_string(rows.back().id)));
   });
 }
 

@@ -10,8 +10,8 @@
 #include "server/common/clock.h"
 #include "server/common/config.h"
 #include "server/domain/event_outcome.h"
-#include "server/webhooks/event_rules.h"
 #include "server/webhooks/billing_notifications.h"
+#include "server/webhooks/event_rules.h"
 
 namespace paybell::webhooks {
 

@@ -23,12 +23,12 @@ struct SubscriptionState {
 };
 
 enum class EventKind {
-  kCheckoutCompleted,              // checkout.session.completed: links customer and subscription
-  kSubscriptionChange,             // customer.subscription.*: carries the subscription's state
-  kInvoicePaymentFailed,           // invoice.payment_failed
-  kInvoicePaymentActionRequired,   // invoice.payment_action_required (e.g. 3-D Secure)
-  kInvoicePaid,                    // invoice.paid
-  kUnhandled,                      // stored as "ignored"
+  kCheckoutCompleted,             // checkout.session.completed: links customer and subscription
+  kSubscriptionChange,            // customer.subscription.*: carries the subscription's state
+  kInvoicePaymentFailed,          // invoice.payment_failed
+  kInvoicePaymentActionRequired,  // invoice.payment_action_required (e.g. 3-D Secure)
+  kInvoicePaid,                   // invoice.paid
+  kUnhandled,                     // stored as "ignored"
 };
 
 // What a notification about an invoice links and says (invoice.* events only).

@@ -183,6 +183,8 @@ TYPED_TEST(EventIngestorTest, EveryHandledTypeOnBothApiShapes) {
     EXPECT_EQ(this->DeliverSubscription("evt_t_" + tag, "customer.subscription.trial_will_end", 102,
                                         spec, shape),
               "applied");
+    EXPECT_THAT(this->sink_.calls(),
+                ::testing::Contains(tenant + "/evt_t_" + tag + "/trial_ending"));
     spec.status = "active";
     spec.price = "price_firm_1";
     EXPECT_EQ(this->DeliverSubscription("evt_u_" + tag, "customer.subscription.updated", 103, spec,
@@ -231,7 +233,7 @@ TYPED_TEST(EventIngestorTest, EveryHandledTypeOnBothApiShapes) {
       EXPECT_EQ(entry.request_id, "req-1");
     }
   }
-  EXPECT_EQ(this->sink_.calls().size(), 2u);
+  EXPECT_EQ(this->sink_.calls().size(), 4u);  // per shape: trial ending, payment failed
 }
 
 TYPED_TEST(EventIngestorTest, OutOfOrderUpdatedAndDeleted) {

@@ -57,6 +57,8 @@ std::string SubscriptionCreated(const std::string& event_id) {
 TEST_F(WebhookHttpTest, StorageUnavailableAnswers503SoStripeRetries) {
   // Another writer holds SQLite's write lock past the busy timeout: the event cannot be stored.
   soci::session blocker(soci::sqlite3, "db=" + dir_.File("paybell.db"));
+  // The server writes in the background too (the notification dispatcher): wait our turn.
+  blocker << "PRAGMA busy_timeout = 10000";
   blocker << "BEGIN IMMEDIATE";
   auto refused = Post("/stripe/webhook", SubscriptionCreated("evt_retry"));
   ASSERT_TRUE(refused);

@@ -232,15 +232,15 @@ TEST(EventRulesTest, PaymentActionRequiredAndTrialWillEndAskForNotifications) {
 
   SubscriptionSpec trialing;
   trialing.status = "trialing";
-  const EventDecision trial = DecideEvent(
-      SubscriptionEvent("evt_t", "customer.subscription.trial_will_end", 80, trialing), "acme",
-      active, kPrices, kNow);
+  const EventDecision trial =
+      DecideEvent(SubscriptionEvent("evt_t", "customer.subscription.trial_will_end", 80, trialing),
+                  "acme", active, kPrices, kNow);
   EXPECT_EQ(Word(trial.outcome), "applied");
   EXPECT_EQ(trial.notify, domain::Trigger::kTrialEnding);
   // Older than what was applied: the subscription has moved on, nobody is told.
-  const EventDecision stale = DecideEvent(
-      SubscriptionEvent("evt_t0", "customer.subscription.trial_will_end", 50, trialing), "acme",
-      active, kPrices, kNow);
+  const EventDecision stale =
+      DecideEvent(SubscriptionEvent("evt_t0", "customer.subscription.trial_will_end", 50, trialing),
+                  "acme", active, kPrices, kNow);
   EXPECT_EQ(Word(stale.outcome), "stale");
   EXPECT_FALSE(stale.notify.has_value());
 }
