@@ -92,10 +92,15 @@ void Dispatcher::Run() {
 
 int Dispatcher::RunOnce() {
   const int64_t now = clock_.NowUnix();
-  database_.Transact("queue notification digests", [&](db::UnitOfWork& unit) {
-    emitter_.QueueClosedWindowDigests(unit, now, options_.batch);
-    unit.Commit();
-  });
+  // Windows close on the clock, not on an event: look for them every few seconds (one thread
+  // does), not on every poll of every thread, so an idle server writes little.
+  int64_t last = last_digest_sweep_.load();
+  if (now - last >= kDigestSweepSeconds && last_digest_sweep_.compare_exchange_strong(last, now)) {
+    database_.Transact("queue notification digests", [&](db::UnitOfWork& unit) {
+      emitter_.QueueClosedWindowDigests(unit, now, options_.batch);
+      unit.Commit();
+    });
+  }
   std::vector<db::NotificationLogRow> claimed;
   database_.Transact("claim notifications", [&](db::UnitOfWork& unit) {
     claimed = unit.notifications().ClaimDue(claimer_, now, options_.lease.count(), options_.batch);

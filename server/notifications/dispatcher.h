@@ -5,6 +5,7 @@
 // windows that closed with suppressed events.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -74,6 +75,10 @@ class Dispatcher {
   SlackTransport& slack_;
   const DispatcherOptions options_;
   const std::string claimer_;
+
+  // When digests were last looked for (Unix seconds).
+  static constexpr int64_t kDigestSweepSeconds = 5;
+  std::atomic<int64_t> last_digest_sweep_{0};
 
   std::mutex mu_;
   std::condition_variable cv_;

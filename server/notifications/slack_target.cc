@@ -11,41 +11,12 @@
 #include <cstdint>
 #include <memory>
 
+#include "server/common/error.h"
+#include "server/notifications/slack_url.h"
+
 namespace paybell::notifications {
 
 namespace {
-
-// TODO(issue 9): replace with paybell::common::IsRestrictedAddress from
-// server/common/ip_ranges.h (branch issue9-rules) when it lands; this private copy only
-// exists until then.
-// True for an address that is not on the public internet: loopback, private (10/8,
-// 172.16/12, 192.168/16, 100.64/10), link-local, "this network", multicast, reserved, and
-// their IPv6 counterparts (::1, ::, fc00::/7, fe80::/10, fec0::/10, ff00::/8), including IPv4
-// addresses embedded in IPv6 (mapped, compatible, NAT64, 6to4). Anything that is not an IP
-// literal counts as restricted.
-bool IsRestrictedV4(const uint8_t* a) {
-  return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 100 && (a[1] & 0xc0) == 64) ||
-         (a[0] == 169 && a[1] == 254) || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-         (a[0] == 192 && a[1] == 168) || (a[0] == 192 && a[1] == 0 && a[2] == 0) ||
-         (a[0] == 198 && (a[1] & 0xfe) == 18) || a[0] >= 224;
-}
-
-bool IsRestrictedAddress(std::string_view ip_literal) {
-  const std::string text(ip_literal);
-  std::array<uint8_t, 16> a{};
-  if (inet_pton(AF_INET, text.c_str(), a.data()) == 1) return IsRestrictedV4(a.data());
-  if (inet_pton(AF_INET6, text.c_str(), a.data()) != 1) return true;  // zone ids included
-  const auto zero = [&](size_t from, size_t to) {
-    return std::all_of(a.begin() + from, a.begin() + to, [](uint8_t b) { return b == 0; });
-  };
-  if (zero(0, 10) && a[10] == 0xff && a[11] == 0xff) return IsRestrictedV4(&a[12]);  // mapped
-  if (zero(0, 12)) return true;  // ::, ::1 and the deprecated IPv4-compatible ::a.b.c.d
-  if (a[0] == 0x00 && a[1] == 0x64 && a[2] == 0xff && a[3] == 0x9b && zero(4, 12)) {
-    return IsRestrictedV4(&a[12]);  // NAT64 64:ff9b::/96
-  }
-  if (a[0] == 0x20 && a[1] == 0x02) return IsRestrictedV4(&a[2]);  // 6to4
-  return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0x80) == 0x80) || a[0] == 0xff;
-}
 
 DeliveryResult Refused(std::string error, bool broken = true) {
   DeliveryResult result;
@@ -97,6 +68,15 @@ SlackTargetCheck CheckSlackTarget(std::string_view url,
                                   const std::vector<common::HostPort>& allowed,
                                   const HostResolver& resolve) {
   SlackTargetCheck check;
+  // The rules UpdateSettings applied when the URL was saved, applied again: the allowed hosts
+  // may have changed since, and there is one definition of an acceptable URL.
+  SlackWebhookTarget checked;
+  try {
+    checked = CheckSlackWebhookUrl(url, allowed);
+  } catch (const common::Error& e) {
+    check.refusal = Refused(std::string("slack URL refused: ") + e.what());
+    return check;
+  }
   std::unique_ptr<CURLU, CurlUrlDeleter> parsed(curl_url());
   const std::string text(url);
   if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK) {
@@ -136,15 +116,9 @@ SlackTargetCheck CheckSlackTarget(std::string_view url,
   if (bracketed) *host = host->substr(1, host->size() - 2);
   const int port = std::stoi(*port_text);
 
-  bool host_allowed = false;
-  bool listed_exactly = false;
-  for (const auto& entry : allowed) {
-    if (entry.host != *host) continue;
-    if (!entry.port || *entry.port == port) host_allowed = true;
-    if (entry.port && *entry.port == port) listed_exactly = true;
-  }
-  if (!host_allowed) {
-    check.refusal = Refused("slack URL refused: host not in SLACK_ALLOWED_HOSTS");
+  // libcurl must connect to the host that was checked.
+  if (*host != checked.host || port != checked.port) {
+    check.refusal = Refused("slack URL refused: its host is ambiguous");
     return check;
   }
 
@@ -160,7 +134,7 @@ SlackTargetCheck CheckSlackTarget(std::string_view url,
   // One private answer among public ones refuses the lot: a name that can point inward is
   // not a Slack endpoint, whichever address this lookup happened to put first.
   for (const auto& address : addresses) {
-    if (IsRestrictedAddress(address) && !listed_exactly) {
+    if (!MayConnectTo(allowed, *host, port, address)) {
       check.refusal =
           Refused("slack URL refused: host resolves to a loopback, private or link-local address");
       return check;

@@ -341,5 +341,33 @@ TEST_F(NotificationsE2eTest, StripeBillingEventsNotifyOnceWithTheirLinks) {
   EXPECT_EQ(payment_failed_rows, 2);
 }
 
+// The operator's view: a test send answers once the stand-in has it, and the log shows it.
+TEST_F(NotificationsE2eTest, PaybellctlSendsATestAndShowsTheLog) {
+  Start();
+  Configure(false, true);
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--target", server_->grpc_target()});
+    testing::ChildProcess ctl(PAYBELL_CTL_BIN, args, {{"PAYBELL_JWT_SECRET", kJwtSecret}});
+    const auto code = ctl.WaitForExit(std::chrono::seconds(60));
+    return std::make_pair(code.value_or(-1), ctl.output());
+  };
+  const auto [test_code, test_out] = run({"send-test", "--tenant", "acme", "--channel", "slack"});
+  EXPECT_EQ(test_code, 0) << test_out;
+  EXPECT_THAT(test_out, HasSubstr("\"status\": \"sent\""));
+  ASSERT_EQ(slack_->Requests().size(), 1u) << "answered before the message was handed over";
+  EXPECT_THAT(slack_->Requests()[0]["body"].get<std::string>(), HasSubstr("test"));
+
+  const auto [log_code, log_out] = run({"notifications", "--tenant", "acme"});
+  EXPECT_EQ(log_code, 0) << log_out;
+  EXPECT_THAT(log_out, HasSubstr("\"kind\": \"test\""));
+  // Email is switched off for acme, but a test shows whether the configuration works.
+  const auto [email_code, email_out] = run({"send-test", "--tenant", "acme", "--channel", "email"});
+  EXPECT_EQ(email_code, 0) << email_out;
+  EXPECT_THAT(email_out, HasSubstr("\"status\": \"sent\""));
+  const auto mails = smtp_->WaitForMessages(1);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(testing::ParseMailWithPython(mails[0].eml_path)["headers"]["X-Paybell-Test"], "true");
+}
+
 }  // namespace
 }  // namespace paybell

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "paybell/v1/billing.grpc.pb.h"
+#include "paybell/v1/notification.grpc.pb.h"
 #include "paybell/v1/webhook.grpc.pb.h"
 #include "server/common/log_escape.h"
 
@@ -73,7 +74,7 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& target) {
 void AddGrpcCommands(CLI::App& cli, const TargetResolver* target, const TokenMinter* mint,
                      int* exit_code) {
   // Options live as long as the CLI; the callbacks run after parsing.
-  static std::string tenant, plan, coupon, status, type, outcome, event_id, page_token;
+  static std::string tenant, plan, coupon, status, type, outcome, event_id, page_token, channel;
   static int page_size = 0;
 
   auto* sub = cli.add_subcommand("subscription", "show one tenant's subscription");
@@ -171,6 +172,55 @@ void AddGrpcCommands(CLI::App& cli, const TargetResolver* target, const TokenMin
       request.set_event_id(event_id);
       v1::Event response;
       const grpc::Status s = stub->GetEvent(&context, request, &response);
+      return std::make_pair(s, ToJson(response));
+    });
+  });
+
+  auto* settings = cli.add_subcommand("settings", "show a tenant's notification settings");
+  settings->add_option("--tenant", tenant, "tenant id")->required();
+  settings->callback([=] {
+    auto stub = v1::NotificationService::NewStub(Channel((*target)()));
+    *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
+      v1::GetSettingsRequest request;
+      request.set_tenant_id(tenant);
+      v1::NotificationSettings response;
+      const grpc::Status s = stub->GetSettings(&context, request, &response);
+      return std::make_pair(s, ToJson(response));
+    });
+  });
+
+  auto* log = cli.add_subcommand("notifications", "list the notification log, newest first");
+  log->add_option("--tenant", tenant, "only this tenant (default: every tenant)");
+  log->add_option("--status", status, "queued | sending | sent | suppressed | failed | dead");
+  log->add_option("--page-size", page_size, "rows per page (default 50)");
+  log->add_option("--page-token", page_token, "next_page_token of the previous page");
+  log->callback([=] {
+    auto stub = v1::NotificationService::NewStub(Channel((*target)()));
+    *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
+      v1::ListLogRequest request;
+      request.set_tenant_id(tenant);
+      request.set_status(status);
+      request.set_page_size(page_size);
+      request.set_page_token(page_token);
+      v1::ListLogResponse response;
+      const grpc::Status s = stub->ListLog(&context, request, &response);
+      return std::make_pair(s, ToJson(response));
+    });
+  });
+
+  auto* test = cli.add_subcommand("send-test", "send a test notification now (audited)");
+  test->add_option("--tenant", tenant, "tenant id")->required();
+  test->add_option("--channel", channel, "email | slack")->required();
+  test->callback([=] {
+    auto stub = v1::NotificationService::NewStub(Channel((*target)()));
+    *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
+      v1::SendTestRequest request;
+      request.set_tenant_id(tenant);
+      request.set_channel(channel == "email"   ? v1::CHANNEL_EMAIL
+                          : channel == "slack" ? v1::CHANNEL_SLACK
+                                               : v1::CHANNEL_UNSPECIFIED);
+      v1::SendTestResponse response;
+      const grpc::Status s = stub->SendTest(&context, request, &response);
       return std::make_pair(s, ToJson(response));
     });
   });
