@@ -1,5 +1,7 @@
 #include "server/domain/notification.h"
 
+#include <iterator>
+#include <type_traits>
 #include <utility>
 
 #include "server/domain/words.h"
@@ -43,40 +45,18 @@ constexpr std::pair<LogKind, std::string_view> kLogKindWords[] = {
     {LogKind::kTest, "test"},
 };
 
-template <typename T>
-struct TriggerOfType;
-template <>
-struct TriggerOfType<PsiDrift> {
-  static constexpr Trigger value = Trigger::kPsiDrift;
-};
-template <>
-struct TriggerOfType<LlmBudgetFallback> {
-  static constexpr Trigger value = Trigger::kLlmBudgetFallback;
-};
-template <>
-struct TriggerOfType<JournalImbalance> {
-  static constexpr Trigger value = Trigger::kJournalImbalance;
-};
-template <>
-struct TriggerOfType<ExportCompleted> {
-  static constexpr Trigger value = Trigger::kExportCompleted;
-};
-template <>
-struct TriggerOfType<ColdStartGraduated> {
-  static constexpr Trigger value = Trigger::kColdStartGraduated;
-};
-template <>
-struct TriggerOfType<PaymentFailed> {
-  static constexpr Trigger value = Trigger::kPaymentFailed;
-};
-template <>
-struct TriggerOfType<PaymentActionRequired> {
-  static constexpr Trigger value = Trigger::kPaymentActionRequired;
-};
-template <>
-struct TriggerOfType<TrialEnding> {
-  static constexpr Trigger value = Trigger::kTrialEnding;
-};
+// The variant lists each trigger's struct in the enum's order.
+template <size_t I, typename T>
+constexpr bool kAt = std::is_same_v<std::variant_alternative_t<I, TriggerEvent>, T>;
+static_assert(kAt<0, PsiDrift> && kAt<1, LlmBudgetFallback> && kAt<2, JournalImbalance> &&
+              kAt<3, ExportCompleted> && kAt<4, ColdStartGraduated> && kAt<5, PaymentFailed> &&
+              kAt<6, PaymentActionRequired> && kAt<7, TrialEnding>);
+static_assert(std::variant_size_v<TriggerEvent> == std::size(kAllTriggers));
+static_assert(
+    kAllTriggers[0] == Trigger::kPsiDrift && kAllTriggers[1] == Trigger::kLlmBudgetFallback &&
+    kAllTriggers[2] == Trigger::kJournalImbalance && kAllTriggers[3] == Trigger::kExportCompleted &&
+    kAllTriggers[4] == Trigger::kColdStartGraduated && kAllTriggers[5] == Trigger::kPaymentFailed &&
+    kAllTriggers[6] == Trigger::kPaymentActionRequired && kAllTriggers[7] == Trigger::kTrialEnding);
 
 }  // namespace
 
@@ -100,9 +80,6 @@ std::optional<LogKind> LogKindFromWord(std::string_view word) {
   return FromWord(kLogKindWords, word);
 }
 
-Trigger TriggerOf(const TriggerEvent& event) {
-  return std::visit([](const auto& e) { return TriggerOfType<std::decay_t<decltype(e)>>::value; },
-                    event);
-}
+Trigger TriggerOf(const TriggerEvent& event) { return kAllTriggers[event.index()]; }
 
 }  // namespace paybell::domain
