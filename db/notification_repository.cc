@@ -45,20 +45,27 @@ constexpr std::string_view kMarkSlackBroken =
 // caller per window opens it. A window is ended when it started at or before :cutoff
 // (now - window_s). Opening a window sets the count to 0 and every suppressed event makes it
 // at least 1, so the count the write returns tells which branch ran. RETURNING answers the
-// new values, so the window being closed is copied into closed_* by the same write.
+// new values, so the window being closed is copied into closed_* by the same write. A window
+// TakeClosedWindows digested (closed_window_started_at = window_started_at) counts as ended
+// too, even for a caller whose clock still puts it inside: its suppressed events were
+// summarised already, and counting more into it would list them in a second digest.
 constexpr std::string_view kDebounce = R"sql(
 INSERT INTO notification_debounce (tenant_id, trigger_kind, channel, window_started_at,
   suppressed_count, closed_window_started_at, closed_suppressed_count)
 VALUES (:tenant_id, :trigger_kind, :channel, :now, 0, NULL, 0)
 ON CONFLICT (tenant_id, trigger_kind, channel) DO UPDATE SET
-  closed_window_started_at = CASE WHEN notification_debounce.window_started_at <= :cutoff1
+  closed_window_started_at = CASE WHEN (notification_debounce.window_started_at <= :cutoff1
+      OR notification_debounce.closed_window_started_at = notification_debounce.window_started_at)
     THEN notification_debounce.window_started_at
     ELSE notification_debounce.closed_window_started_at END,
-  closed_suppressed_count = CASE WHEN notification_debounce.window_started_at <= :cutoff2
+  closed_suppressed_count = CASE WHEN (notification_debounce.window_started_at <= :cutoff2
+      OR notification_debounce.closed_window_started_at = notification_debounce.window_started_at)
     THEN notification_debounce.suppressed_count ELSE 0 END,
-  window_started_at = CASE WHEN notification_debounce.window_started_at <= :cutoff3
+  window_started_at = CASE WHEN (notification_debounce.window_started_at <= :cutoff3
+      OR notification_debounce.closed_window_started_at = notification_debounce.window_started_at)
     THEN excluded.window_started_at ELSE notification_debounce.window_started_at END,
-  suppressed_count = CASE WHEN notification_debounce.window_started_at <= :cutoff4
+  suppressed_count = CASE WHEN (notification_debounce.window_started_at <= :cutoff4
+      OR notification_debounce.closed_window_started_at = notification_debounce.window_started_at)
     THEN 0 ELSE notification_debounce.suppressed_count + 1 END
 RETURNING suppressed_count, closed_window_started_at, closed_suppressed_count)sql";
 

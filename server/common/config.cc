@@ -120,6 +120,12 @@ SmtpConfig ParseSmtpUrl(const std::string& value) {
     smtp.port = url->port.value_or(465);
   } else if (smtp.scheme == "smtp+insecure") {
     smtp.port = url->port.value_or(25);
+    // Plain SMTP sends the password and every message in the clear: local test servers only.
+    if (!IsLoopbackHost(url->host)) {
+      Fail(name,
+           "smtp+insecure:// is for a test server on this machine (127.0.0.1, ::1, "
+           "localhost); use smtp:// (STARTTLS) or smtps://");
+    }
   } else {
     Fail(name, "scheme must be smtp, smtps or smtp+insecure, got '" + url->scheme + "'");
   }

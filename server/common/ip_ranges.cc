@@ -22,6 +22,8 @@ bool IsRestrictedV4(uint32_t a) {
          InRange(a, 0xc0a80000, 16) ||  // 192.168.0.0/16
          InRange(a, 0xa9fe0000, 16) ||  // 169.254.0.0/16
          InRange(a, 0x64400000, 10) ||  // 100.64.0.0/10
+         InRange(a, 0xc0000000, 24) ||  // 192.0.0.0/24 (IETF protocol assignments)
+         InRange(a, 0xc6120000, 15) ||  // 198.18.0.0/15 (benchmarking)
          InRange(a, 0xe0000000, 4) ||   // 224.0.0.0/4
          InRange(a, 0xf0000000, 4);     // 240.0.0.0/4
 }

@@ -101,9 +101,10 @@ int Dispatcher::RunOnce() {
       unit.Commit();
     });
   }
+  const std::string claim = claimer_ + ":" + std::to_string(++claims_);
   std::vector<db::NotificationLogRow> claimed;
   database_.Transact("claim notifications", [&](db::UnitOfWork& unit) {
-    claimed = unit.notifications().ClaimDue(claimer_, now, options_.lease.count(), options_.batch);
+    claimed = unit.notifications().ClaimDue(claim, now, options_.lease.count(), options_.batch);
     unit.Commit();
   });
   int done = 0;
@@ -112,7 +113,7 @@ int Dispatcher::RunOnce() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) break;  // unsent claims come back when their lease expires
     }
-    if (Deliver(row)) ++done;
+    if (Deliver(row, claim)) ++done;
   }
   return done;
 }
@@ -143,6 +144,15 @@ DeliveryResult Dispatcher::Send(const db::NotificationLogRow& row, std::string* 
   }
   DeliveryResult failed;
   failed.kind = DeliveryResult::Kind::kPermanent;
+  if (row.kind != LogKind::kTest) {
+    // The tenant's choices as they are now, not as they were when the row was queued.
+    const bool channel_on =
+        row.channel == Channel::kEmail ? settings.email_enabled : settings.slack_enabled;
+    if (!channel_on || (row.trigger && settings.disabled_triggers.count(*row.trigger) > 0)) {
+      failed.error = "not sent: the tenant switched this off after it was queued";
+      return failed;
+    }
+  }
   if (row.channel == Channel::kEmail) {
     if (email_ == nullptr) {
       failed.error = "email is not configured on this server (SMTP_URL)";
@@ -165,15 +175,29 @@ DeliveryResult Dispatcher::Send(const db::NotificationLogRow& row, std::string* 
     failed.error = "the tenant has no Slack webhook URL";
     return failed;
   }
+  if (settings.slack_broken && row.kind != LogKind::kTest) {
+    failed.error =
+        "not sent: Slack refused this webhook URL before; it is flagged broken until the URL "
+        "changes";
+    return failed;
+  }
   *slack_url = settings.slack_webhook_url;
   return slack_.Post(settings.slack_webhook_url, message.slack_json);
 }
 
-bool Dispatcher::Deliver(const db::NotificationLogRow& row) {
+bool Dispatcher::Deliver(const db::NotificationLogRow& row, const std::string& claim) {
   DeliveryResult result;
   std::string slack_url;
   try {
-    result = Send(row, &slack_url);
+    if (row.attempts > kMaxDeliveryAttempts) {
+      // Claimed again and again without a recorded result: each sender died or hung mid-send.
+      // Giving up keeps one poisonous row from taking every replica down in turn.
+      result.kind = DeliveryResult::Kind::kPermanent;
+      result.error = "no result recorded after " + std::to_string(row.attempts - 1) +
+                     " claims (the sending process stopped mid-send)";
+    } else {
+      result = Send(row, &slack_url);
+    }
   } catch (const common::Error& e) {
     if (e.code() == common::ErrorCode::kUnavailable) {
       // The database went away while reading settings: the lease brings the row back.
@@ -193,13 +217,13 @@ bool Dispatcher::Deliver(const db::NotificationLogRow& row) {
     db::NotificationRepository& store = unit.notifications();
     switch (result.kind) {
       case DeliveryResult::Kind::kSent:
-        recorded = store.MarkSent(row.id, claimer_, now);
+        recorded = store.MarkSent(row.id, claim, now);
         outcome = "sent";
         break;
       case DeliveryResult::Kind::kRetry:
         if (row.attempts >= kMaxDeliveryAttempts) {
           recorded = store.MarkDead(
-              row.id, claimer_,
+              row.id, claim,
               result.error + " (gave up after " + std::to_string(row.attempts) + " attempts)");
           outcome = "dead";
         } else {
@@ -212,12 +236,12 @@ bool Dispatcher::Deliver(const db::NotificationLogRow& row) {
             std::lock_guard<std::mutex> lock(mu_);
             delay = RetryDelay(row.attempts, random_);
           }
-          recorded = store.MarkRetry(row.id, claimer_, result.error, now + delay.count());
+          recorded = store.MarkRetry(row.id, claim, result.error, now + delay.count());
           outcome = "retry in " + std::to_string(delay.count()) + " s";
         }
         break;
       case DeliveryResult::Kind::kPermanent:
-        recorded = store.MarkDead(row.id, claimer_, result.error);
+        recorded = store.MarkDead(row.id, claim, result.error);
         outcome = "dead";
         if (recorded && result.slack_url_broken && !slack_url.empty()) {
           store.MarkSlackBroken(row.tenant_id, slack_url);
@@ -251,18 +275,21 @@ bool Dispatcher::Deliver(const db::NotificationLogRow& row) {
 }
 
 std::optional<db::NotificationLogRow> Dispatcher::WaitForAttempt(
-    int64_t id, std::chrono::milliseconds timeout) {
+    int64_t id, std::chrono::milliseconds timeout, const std::function<bool()>& cancelled) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::optional<db::NotificationLogRow> row;
   for (;;) {
     database_.Read("read a notification",
                    [&](db::UnitOfWork& unit) { row = unit.notifications().Find(id); });
-    if (!row || Attempted(row->status) || std::chrono::steady_clock::now() >= deadline) {
+    if (!row || Attempted(row->status) || std::chrono::steady_clock::now() >= deadline ||
+        cancelled()) {
       return row;
     }
     // This process's dispatcher says when it attempted the row; another replica's does not,
-    // so the row is read again at least every 200 ms.
+    // so the row is read again at least every 200 ms. A notice already used (an attempt whose
+    // claim was lost) is dropped first, so it cannot turn this into a busy loop.
     std::unique_lock<std::mutex> lock(mu_);
+    attempted_.erase(id);
     attempted_cv_.wait_until(
         lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200)),
         [&] { return attempted_.count(id) > 0; });

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -29,7 +30,9 @@ struct DispatcherOptions {
   int threads = 2;
   // How long a claimed row is this dispatcher's; longer than the slowest send (SMTP: 30 s).
   std::chrono::seconds lease{90};
-  int batch = 10;  // rows claimed at once per thread
+  // Rows claimed at once per thread. Each is sent before the next, so batch × the slowest send
+  // (SMTP 30 s) must stay under the lease, or a row could be reclaimed and sent twice: 1.
+  int batch = 1;
   // How often idle threads look for due rows (queued rows in this process wake them at once).
   std::chrono::milliseconds poll{1000};
 };
@@ -53,18 +56,22 @@ class Dispatcher {
   // and record the results. Returns how many rows were sent or recorded. For tests.
   int RunOnce();
 
-  // Waits until row `id` has had a delivery attempt (status sent, failed or dead) or the
-  // deadline passes; returns the row as it stands. SendTest answers with it.
+  // Waits until row `id` has had a delivery attempt (status sent, failed or dead), the
+  // deadline passes or `cancelled()` says the caller went away; returns the row as it stands.
+  // SendTest answers with it.
   std::optional<db::NotificationLogRow> WaitForAttempt(int64_t id,
-                                                       std::chrono::milliseconds timeout);
+                                                       std::chrono::milliseconds timeout,
+                                                       const std::function<bool()>& cancelled);
 
-  // Who claims rows (host:pid:random), stored in claimed_by.
+  // Who claims rows (host:pid:random); each claim stores this plus its own sequence number in
+  // claimed_by, so a claim that expired and was taken again (even by this process) can no
+  // longer record a result.
   const std::string& claimer() const { return claimer_; }
 
  private:
   void Run();
-  // Sends one claimed row and records the result; false when the claim was lost meanwhile.
-  bool Deliver(const db::NotificationLogRow& row);
+  // Sends one row claimed as `claim` and records the result; false when the claim was lost.
+  bool Deliver(const db::NotificationLogRow& row, const std::string& claim);
   DeliveryResult Send(const db::NotificationLogRow& row, std::string* slack_url);
 
   db::Database& database_;
@@ -79,6 +86,7 @@ class Dispatcher {
   // When digests were last looked for (Unix seconds).
   static constexpr int64_t kDigestSweepSeconds = 5;
   std::atomic<int64_t> last_digest_sweep_{0};
+  std::atomic<uint64_t> claims_{0};
 
   std::mutex mu_;
   std::condition_variable cv_;

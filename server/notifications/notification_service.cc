@@ -20,6 +20,8 @@ namespace {
 
 // How long SendTest waits for the attempt before answering with the row as it stands.
 constexpr auto kSendTestWait = std::chrono::seconds(45);
+// At most one test per tenant and channel in this many seconds.
+constexpr auto kSendTestInterval = std::chrono::seconds(10);
 
 domain::NotificationSettings SettingsOrDefaults(db::UnitOfWork& unit,
                                                 const std::string& tenant_id) {
@@ -146,6 +148,20 @@ grpc::Status NotificationServiceImpl::SendTest(grpc::ServerContext* context,
         throw Error(ErrorCode::kFailedPrecondition, "no Slack webhook URL is configured");
       }
       const int64_t now = clock_.NowUnix();
+      // Test sends go to addresses nobody verified: one per tenant and channel at a time keeps
+      // them from being a way to send mail in bulk through Paybell.
+      db::NotificationLogFilter recent;
+      recent.tenant_id = tenant_id;
+      recent.channel = *channel;
+      recent.since = now - kSendTestInterval.count();
+      recent.limit = 100;
+      for (const db::NotificationLogRow& earlier : unit.notifications().List(recent)) {
+        if (earlier.kind == domain::LogKind::kTest) {
+          throw Error(ErrorCode::kResourceExhausted, "a test was sent on this channel less than " +
+                                                         std::to_string(kSendTestInterval.count()) +
+                                                         " seconds ago; try again shortly");
+        }
+      }
       db::NotificationLogRow row;
       row.tenant_id = tenant_id;
       row.kind = domain::LogKind::kTest;
@@ -166,7 +182,8 @@ grpc::Status NotificationServiceImpl::SendTest(grpc::ServerContext* context,
     });
     dispatcher_.Wake();
     const std::optional<db::NotificationLogRow> row = dispatcher_.WaitForAttempt(
-        id, std::chrono::duration_cast<std::chrono::milliseconds>(kSendTestWait));
+        id, std::chrono::duration_cast<std::chrono::milliseconds>(kSendTestWait),
+        [context] { return context->IsCancelled(); });
     response->set_log_id(id);
     if (!row) throw Error(ErrorCode::kInternal, "the test notification's row disappeared");
     response->set_status(std::string(domain::DeliveryStatusWord(row->status)));

@@ -88,6 +88,14 @@ DeliveryResult SmtpTransport::Send(const EmailMessage& message) {
   }
   curl_easy_setopt(c, CURLOPT_MAIL_FROM, envelope_from.c_str());
   curl_easy_setopt(c, CURLOPT_MAIL_RCPT, recipients.get());
+  // One recipient the server refuses (a mailbox that no longer exists) must not keep the
+  // message from the others: the transaction goes on while at least one RCPT is accepted.
+#if LIBCURL_VERSION_NUM >= 0x080200
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLOWFAILS, 1L);
+#else
+  // libcurl before 8.2 (Debian 12 has 7.88) spells the option with three Ls.
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
+#endif
   curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadUpload);
   curl_easy_setopt(c, CURLOPT_READDATA, &upload);

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -30,19 +32,25 @@ using ::testing::HasSubstr;
 constexpr int64_t kNow = 1'800'000'000;
 constexpr int64_t kWindow = 900;
 
-// Records what it is asked to send and answers from a script (default: sent).
+// Records what it is asked to send and answers from a script (default: sent). `during_send`,
+// when set, runs inside each send (before it answers), for tests of what happens meanwhile.
 class RecordingTransport final : public EmailTransport, public SlackTransport {
  public:
   DeliveryResult Send(const EmailMessage& message) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    emails_.push_back(message);
-    return Next();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      emails_.push_back(message);
+    }
+    return During();
   }
   DeliveryResult Post(const std::string& url, const std::string& json) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    slack_.emplace_back(url, json);
-    return Next();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      slack_.emplace_back(url, json);
+    }
+    return During();
   }
+  std::function<DeliveryResult(int call)> during_send;
   void Answer(DeliveryResult result) {
     std::lock_guard<std::mutex> lock(mu_);
     answer_ = std::move(result);
@@ -58,7 +66,19 @@ class RecordingTransport final : public EmailTransport, public SlackTransport {
 
  private:
   DeliveryResult Next() { return answer_; }
+  DeliveryResult During() {
+    int call = 0;
+    std::function<DeliveryResult(int)> hook;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      call = ++calls_;
+      hook = during_send;
+      if (!hook) return Next();
+    }
+    return hook(call);
+  }
   std::mutex mu_;
+  int calls_ = 0;
   DeliveryResult answer_;
   std::vector<EmailMessage> emails_;
   std::vector<std::pair<std::string, std::string>> slack_;
@@ -355,7 +375,7 @@ TYPED_TEST(NotificationOutboxTest, TheMessageCarriesTheTenantsRecipientsAndTheLi
   this->Configure("acme", true, true);
   this->Emit("acme", Psi("model-a", 0.31));
   auto dispatcher = this->NewDispatcher(*this->db_);
-  EXPECT_EQ(dispatcher->RunOnce(), 2);
+  EXPECT_EQ(dispatcher->RunOnce() + dispatcher->RunOnce(), 2);  // one row per claim
   const auto emails = this->transport_.emails();
   ASSERT_EQ(emails.size(), 1u);
   EXPECT_EQ(emails[0].to, std::vector<std::string>{"ops@acme.test"});
@@ -366,6 +386,104 @@ TYPED_TEST(NotificationOutboxTest, TheMessageCarriesTheTenantsRecipientsAndTheLi
   EXPECT_EQ(slack[0].first, "https://hooks.slack.com/services/T1/B1/secret");
   EXPECT_THAT(slack[0].second, HasSubstr("model-a"));
   for (const auto& row : this->Log("acme")) EXPECT_EQ(row.status, DeliveryStatus::kSent);
+}
+
+// A claim that expired while its sender was still at work is taken again; the first sender's
+// result, arriving late, must not overwrite the second one's (each claim is its own token,
+// even within one process).
+TYPED_TEST(NotificationOutboxTest, ALostClaimCannotRecordItsResult) {
+  this->Configure("acme", false, true);
+  this->Emit("acme", Psi("m", 0.9));
+  auto dispatcher = this->NewDispatcher(*this->db_);
+  std::promise<void> first_sending, second_sending, release_first, release_second;
+  auto release_first_future = release_first.get_future().share();
+  auto release_second_future = release_second.get_future().share();
+  this->transport_.during_send = [&](int call) {
+    DeliveryResult result;
+    if (call == 1) {
+      first_sending.set_value();
+      release_first_future.wait();
+      result.kind = DeliveryResult::Kind::kPermanent;  // the stale sender's verdict
+      result.error = "stale verdict";
+    } else {
+      second_sending.set_value();
+      release_second_future.wait();
+    }
+    return result;
+  };
+  std::thread first([&] { dispatcher->RunOnce(); });
+  first_sending.get_future().wait();
+  this->clock_.Advance(std::chrono::seconds(200));  // the lease (90 s) has expired
+  std::thread second([&] { dispatcher->RunOnce(); });
+  second_sending.get_future().wait();
+  release_first.set_value();
+  first.join();
+  EXPECT_EQ(this->Log("acme").front().status, DeliveryStatus::kSending)
+      << "the stale claim recorded its result over the live one";
+  release_second.set_value();
+  second.join();
+  const auto row = this->Log("acme").front();
+  EXPECT_EQ(row.status, DeliveryStatus::kSent);
+  EXPECT_EQ(row.attempts, 2);
+}
+
+TYPED_TEST(NotificationOutboxTest, AWindowIsDigestedOnceEvenWhenALateEventArrivesAfterTheSweep) {
+  this->Configure("acme", true, false);
+  this->Emit("acme", Psi("model-a", 0.31));
+  this->clock_.Advance(std::chrono::seconds(10));
+  this->Emit("acme", Psi("model-b", 0.27));  // suppressed
+  this->clock_.Set(kNow + kWindow);
+  this->db_->Transact("t", [&](db::UnitOfWork& unit) {
+    EXPECT_EQ(this->emitter_->QueueClosedWindowDigests(unit, this->clock_.NowUnix(), 10), 1);
+    unit.Commit();
+  });
+  // An Emit that read its clock just before the window ended commits after the sweep: it
+  // opens a new window instead of adding to the digested one.
+  this->clock_.Set(kNow + kWindow - 1);
+  EXPECT_EQ(this->Emit("acme", Psi("model-c", 0.41))[0].decision, Decision::kQueued);
+  this->clock_.Set(kNow + 3 * kWindow);
+  this->db_->Transact("t", [&](db::UnitOfWork& unit) {
+    EXPECT_EQ(this->emitter_->QueueClosedWindowDigests(unit, this->clock_.NowUnix(), 10), 0);
+    unit.Commit();
+  });
+  int digests = 0;
+  for (const auto& row : this->Log("acme")) digests += row.kind == domain::LogKind::kDigest;
+  EXPECT_EQ(digests, 1);
+}
+
+TYPED_TEST(NotificationOutboxTest, AChannelSwitchedOffAfterQueueingIsNotSent) {
+  this->Configure("acme", false, true);
+  this->Emit("acme", Psi("m", 0.9));
+  this->Configure("acme", false, false);  // the tenant turns Slack off
+  auto dispatcher = this->NewDispatcher(*this->db_);
+  EXPECT_EQ(dispatcher->RunOnce(), 1);
+  EXPECT_TRUE(this->transport_.slack().empty());
+  const auto row = this->Log("acme").front();
+  EXPECT_EQ(row.status, DeliveryStatus::kDead);
+  EXPECT_THAT(row.last_error, HasSubstr("switched this off"));
+}
+
+// A row whose senders keep dying mid-send (its lease expires again and again) is given up
+// after the attempt limit instead of being claimed forever.
+TYPED_TEST(NotificationOutboxTest, ARowReclaimedPastTheAttemptLimitIsDeadWithoutSending) {
+  this->Configure("acme", false, true);
+  this->Emit("acme", Psi("m", 0.9));
+  for (int i = 0; i < kMaxDeliveryAttempts; ++i) {
+    this->db_->Transact("t", [&](db::UnitOfWork& unit) {
+      EXPECT_EQ(unit.notifications()
+                    .ClaimDue("dies-" + std::to_string(i), this->clock_.NowUnix(), 90, 1)
+                    .size(),
+                1u);
+      unit.Commit();
+    });
+    this->clock_.Advance(std::chrono::seconds(91));
+  }
+  auto dispatcher = this->NewDispatcher(*this->db_);
+  EXPECT_EQ(dispatcher->RunOnce(), 1);
+  EXPECT_TRUE(this->transport_.slack().empty());
+  const auto row = this->Log("acme").front();
+  EXPECT_EQ(row.status, DeliveryStatus::kDead);
+  EXPECT_THAT(row.last_error, HasSubstr("stopped mid-send"));
 }
 
 }  // namespace

@@ -367,6 +367,10 @@ TEST_F(NotificationsE2eTest, PaybellctlSendsATestAndShowsTheLog) {
   const auto mails = smtp_->WaitForMessages(1);
   ASSERT_EQ(mails.size(), 1u);
   EXPECT_EQ(testing::ParseMailWithPython(mails[0].eml_path)["headers"]["X-Paybell-Test"], "true");
+  // Test sends go to unverified addresses: not again on this channel for a few seconds.
+  const auto [again_code, again_out] = run({"send-test", "--tenant", "acme", "--channel", "email"});
+  EXPECT_EQ(again_code, 1);
+  EXPECT_THAT(again_out, HasSubstr("RESOURCE_EXHAUSTED"));
 }
 
 }  // namespace

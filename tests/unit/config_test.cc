@@ -106,6 +106,11 @@ TEST(ConfigTest, ParsesSmtpUrls) {
   EXPECT_EQ(c.smtp->password, "p@ss");
   EXPECT_EQ(Load({{"SMTP_URL", "smtps://h"}}).smtp->port, 465);
   EXPECT_EQ(Load({{"SMTP_URL", "smtp+insecure://127.0.0.1:2525"}}).smtp->port, 2525);
+  // Plain SMTP would carry the password across the network in the clear.
+  const std::string refused =
+      ErrorOf({{"SMTP_URL", "smtp+insecure://u:secretpw@mail.example.com"}});
+  EXPECT_THAT(refused, ::testing::HasSubstr("SMTP_URL"));
+  EXPECT_THAT(refused, ::testing::Not(::testing::HasSubstr("secretpw")));
 }
 
 TEST(ConfigTest, ParsesSlackAllowedHosts) {
