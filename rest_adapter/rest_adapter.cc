@@ -61,6 +61,7 @@ bool RestAdapter::Router::Serve(httplib::Stream& stream, bool close_connection) 
 RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<bool()> ready,
                          FrontDoorLimits limits)
     : webhooks_(v1::WebhookService::NewStub(channel)),
+      billing_api_(channel),
       ready_(std::move(ready)),
       front_door_(limits, [this](httplib::Stream& stream, bool close_connection) {
         return router_.Serve(stream, close_connection);
@@ -88,6 +89,7 @@ RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<b
                         const httplib::ContentReader& content_reader) {
     HandleStripeWebhook(req, res, content_reader);
   };
+  billing_api_.Register(router_);
   router_.Post("/stripe/webhook", webhook);
   router_.Post("/api/billing/stripe_webhook", webhook);
   // Where stub-mode checkout and portal links point (billing::kStripeNotConfiguredPath).

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "paybell/v1/webhook.grpc.pb.h"
+#include "rest_adapter/billing_api.h"
 #include "rest_adapter/front_door.h"
 #include "server/common/limits.h"
 
@@ -44,6 +45,7 @@ class RestAdapter {
                            const httplib::ContentReader& content_reader);
 
   std::unique_ptr<v1::WebhookService::Stub> webhooks_;
+  BillingApi billing_api_;
   std::function<bool()> ready_;
   Router router_;
   FrontDoor front_door_;

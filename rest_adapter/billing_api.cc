@@ -1,0 +1,204 @@
+#include "rest_adapter/billing_api.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "rest_adapter/http_status.h"
+#include "server/common/encoding.h"
+#include "server/common/request_id.h"
+
+namespace paybell::rest {
+namespace {
+
+using nlohmann::json;
+
+constexpr auto kDeadline = std::chrono::seconds(30);
+constexpr size_t kMaxTokenBytes = 8192;
+
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+void Fail(httplib::Response& res, grpc::StatusCode code, const std::string& message) {
+  static const char* const kNames[] = {"ok",
+                                       "cancelled",
+                                       "unknown",
+                                       "invalid_argument",
+                                       "deadline_exceeded",
+                                       "not_found",
+                                       "already_exists",
+                                       "permission_denied",
+                                       "resource_exhausted",
+                                       "failed_precondition",
+                                       "aborted",
+                                       "out_of_range",
+                                       "unimplemented",
+                                       "internal",
+                                       "unavailable",
+                                       "data_loss",
+                                       "unauthenticated"};
+  const int index = static_cast<int>(code);
+  const char* name = index >= 0 && index < 17 ? kNames[index] : "unknown";
+  res.status = HttpStatusFromGrpc(code);
+  res.set_content(
+      json{{"success", false}, {"error", {{"code", name}, {"message", message}}}}.dump(),
+      "application/json");
+}
+
+void Succeed(httplib::Response& res, json body) {
+  body["success"] = true;
+  res.status = 200;
+  res.set_content(body.dump(), "application/json");
+}
+
+// The caller's bearer token and the tenant the request is about, or an error answered.
+struct Caller {
+  std::string token;
+  std::string tenant_id;
+};
+
+std::optional<Caller> CallerOf(const httplib::Request& req, httplib::Response& res) {
+  const std::string header = req.get_header_value("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0 ||
+      header.size() > kMaxTokenBytes) {
+    Fail(res, grpc::StatusCode::UNAUTHENTICATED, "an Authorization: Bearer token is required");
+    return std::nullopt;
+  }
+  Caller caller;
+  caller.token = header.substr(kBearer.size());
+  // Which tenant: the token's claim. Only read here to build the request; the server verifies
+  // the signature and refuses a token for another tenant.
+  const size_t first = caller.token.find('.');
+  const size_t second = caller.token.find('.', first == std::string::npos ? 0 : first + 1);
+  std::optional<std::string> payload;
+  if (first != std::string::npos && second != std::string::npos) {
+    payload = common::Base64UrlDecode(
+        std::string_view(caller.token).substr(first + 1, second - first - 1));
+  }
+  const json claims = payload ? json::parse(*payload, nullptr, false) : json();
+  if (!claims.is_object() || !claims.contains("tenant_id") || !claims["tenant_id"].is_string()) {
+    Fail(res, grpc::StatusCode::UNAUTHENTICATED, "the bearer token is not a Paybell token");
+    return std::nullopt;
+  }
+  caller.tenant_id = claims["tenant_id"].get<std::string>();
+  if (caller.tenant_id == "*") caller.tenant_id = req.get_param_value("tenant_id");
+  return caller;
+}
+
+void Prepare(grpc::ClientContext& context, const Caller& caller, const httplib::Response& res) {
+  context.set_deadline(std::chrono::system_clock::now() + kDeadline);
+  context.AddMetadata("authorization", "Bearer " + caller.token);
+  context.AddMetadata(common::kRequestIdMetadata, res.get_header_value("X-Request-Id"));
+}
+
+std::string EnumWord(const std::string& name, std::string_view prefix) {
+  return Lower(name.size() > prefix.size() ? name.substr(prefix.size()) : "unknown");
+}
+
+json TimeOrNull(bool has, const google::protobuf::Timestamp& time) {
+  return has ? json(time.seconds()) : json(nullptr);
+}
+
+}  // namespace
+
+BillingApi::BillingApi(std::shared_ptr<grpc::Channel> channel)
+    : billing_(v1::BillingService::NewStub(std::move(channel))) {}
+
+void BillingApi::Register(httplib::Server& server) {
+  server.Post("/api/billing/create_checkout_session",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                CreateCheckoutSession(req, res);
+              });
+  server.Get("/api/billing/portal_link",
+             [this](const httplib::Request& req, httplib::Response& res) { PortalLink(req, res); });
+  server.Get(
+      "/api/billing/subscription",
+      [this](const httplib::Request& req, httplib::Response& res) { Subscription(req, res); });
+}
+
+void BillingApi::CreateCheckoutSession(const httplib::Request& req, httplib::Response& res) {
+  const auto caller = CallerOf(req, res);
+  if (!caller) return;
+  const json body = json::parse(req.body, nullptr, false);
+  if (!body.is_object() || !body.contains("plan") || !body["plan"].is_string() ||
+      (body.contains("coupon") && !body["coupon"].is_string() && !body["coupon"].is_null())) {
+    Fail(res, grpc::StatusCode::INVALID_ARGUMENT,
+         "expected a JSON object {\"plan\": \"starter|pro|firm\", \"coupon\": \"…\"}");
+    return;
+  }
+  v1::Plan plan = v1::PLAN_UNSPECIFIED;
+  const std::string word = body["plan"].get<std::string>();
+  std::string upper = "PLAN_";
+  for (char c : word)
+    upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  if (word.empty() || word.size() > 16 || !v1::Plan_Parse(upper, &plan) ||
+      plan == v1::PLAN_UNSPECIFIED) {
+    Fail(res, grpc::StatusCode::INVALID_ARGUMENT, "plan must be starter, pro or firm");
+    return;
+  }
+  v1::CreateCheckoutSessionRequest request;
+  request.set_tenant_id(caller->tenant_id);
+  request.set_plan(plan);
+  if (body.contains("coupon") && body["coupon"].is_string()) {
+    request.set_coupon_code(body["coupon"].get<std::string>());
+  }
+  grpc::ClientContext context;
+  Prepare(context, *caller, res);
+  v1::CreateCheckoutSessionResponse response;
+  const grpc::Status status = billing_->CreateCheckoutSession(&context, request, &response);
+  if (!status.ok()) return Fail(res, status.error_code(), status.error_message());
+  Succeed(res, {{"checkout_url", response.checkout_url()},
+                {"session_id", response.session_id()},
+                {"stub", response.stub()}});
+}
+
+void BillingApi::PortalLink(const httplib::Request& req, httplib::Response& res) {
+  const auto caller = CallerOf(req, res);
+  if (!caller) return;
+  v1::GetPortalLinkRequest request;
+  request.set_tenant_id(caller->tenant_id);
+  grpc::ClientContext context;
+  Prepare(context, *caller, res);
+  v1::GetPortalLinkResponse response;
+  const grpc::Status status = billing_->GetPortalLink(&context, request, &response);
+  if (!status.ok()) return Fail(res, status.error_code(), status.error_message());
+  Succeed(res, {{"url", response.url()}, {"stub", response.stub()}});
+}
+
+void BillingApi::Subscription(const httplib::Request& req, httplib::Response& res) {
+  const auto caller = CallerOf(req, res);
+  if (!caller) return;
+  v1::GetSubscriptionRequest request;
+  request.set_tenant_id(caller->tenant_id);
+  grpc::ClientContext context;
+  Prepare(context, *caller, res);
+  v1::Subscription s;
+  const grpc::Status status = billing_->GetSubscription(&context, request, &s);
+  if (!status.ok()) return Fail(res, status.error_code(), status.error_message());
+  // Times are Unix seconds (null when unknown); plan and status are the stored words.
+  Succeed(
+      res,
+      {{"subscription",
+        {{"tenant_id", s.tenant_id()},
+         {"plan",
+          s.plan() == v1::PLAN_UNSPECIFIED ? "none" : EnumWord(v1::Plan_Name(s.plan()), "PLAN_")},
+         {"status", EnumWord(v1::SubscriptionStatus_Name(s.status()), "SUBSCRIPTION_STATUS_")},
+         {"entitled", s.entitled()},
+         {"cancel_at_period_end", s.cancel_at_period_end()},
+         {"current_period_start",
+          TimeOrNull(s.has_current_period_start(), s.current_period_start())},
+         {"current_period_end", TimeOrNull(s.has_current_period_end(), s.current_period_end())},
+         {"trial_end", TimeOrNull(s.has_trial_end(), s.trial_end())},
+         {"canceled_at", TimeOrNull(s.has_canceled_at(), s.canceled_at())}}}});
+}
+
+}  // namespace paybell::rest

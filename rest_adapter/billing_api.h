@@ -1,0 +1,38 @@
+// The JSON billing routes the main application's front end calls, in the old Python API's
+// shapes (issue 10): each becomes one BillingService call carrying the caller's bearer token,
+// so the server decides access exactly as it does for gRPC callers.
+//
+//   POST /api/billing/create_checkout_session  {plan, coupon?}  → {success, checkout_url, stub}
+//   GET  /api/billing/portal_link                               → {success, url, stub}
+//   GET  /api/billing/subscription                              → {success, subscription{…}}
+//
+// Errors: {success: false, error: {code, message}} with the HTTP status of the gRPC code
+// (http_status.h); `code` is the gRPC code's name in lower case ("permission_denied").
+// The tenant is the token's tenant_id claim; a service or operator token (tenant "*") names it
+// with ?tenant_id=. The claim is only read here: the server verifies the token.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+
+#include "paybell/v1/billing.grpc.pb.h"
+
+namespace paybell::rest {
+
+class BillingApi {
+ public:
+  explicit BillingApi(std::shared_ptr<grpc::Channel> channel);
+
+  // Adds the routes to `server`.
+  void Register(httplib::Server& server);
+
+ private:
+  void CreateCheckoutSession(const httplib::Request& req, httplib::Response& res);
+  void PortalLink(const httplib::Request& req, httplib::Response& res);
+  void Subscription(const httplib::Request& req, httplib::Response& res);
+
+  std::unique_ptr<v1::BillingService::Stub> billing_;
+};
+
+}  // namespace paybell::rest
