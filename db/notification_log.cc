@@ -66,6 +66,13 @@ UPDATE notification_log SET status = 'dead', last_error = :error, next_attempt_a
   claimed_until = NULL
 WHERE id = :id AND status = 'sending' AND claimed_by = :claimer)sql";
 
+// Retention, oldest first and in bounded batches so one run never holds a long lock.
+constexpr std::string_view kPurgeFinished = R"sql(
+DELETE FROM notification_log WHERE id IN (
+  SELECT id FROM notification_log
+  WHERE status IN ('sent', 'suppressed', 'dead') AND created_at < :before
+  ORDER BY id LIMIT :limit))sql";
+
 // Optional filters as "(:x_any = 1 OR column = :x)": one fixed statement for every combination.
 const std::string kList = "SELECT" + std::string(kLogColumns) + R"sql(
 FROM notification_log
@@ -249,6 +256,15 @@ bool SociNotificationRepository::MarkDead(int64_t id, const std::string& claimer
   return mark_dead_.Execute(session_, [&](soci::session& s) {
     return (s.prepare << kMarkDead, soci::use(v.text), soci::use(v.id), soci::use(v.claimer));
   }) == 1;
+}
+
+int SociNotificationRepository::PurgeFinished(int64_t before, int limit) {
+  // Once an hour per replica: a one-shot statement is fine.
+  long long cutoff = before;
+  int batch = limit;
+  soci::statement st = (session_.prepare << kPurgeFinished, soci::use(cutoff), soci::use(batch));
+  st.execute(true);
+  return static_cast<int>(st.get_affected_rows());
 }
 
 std::vector<NotificationLogRow> SociNotificationRepository::List(const NotificationLogFilter& f) {

@@ -122,6 +122,11 @@ class NotificationRepository {
 
   // Newest first (by id), filtered.
   virtual std::vector<NotificationLogRow> List(const NotificationLogFilter& filter) = 0;
+
+  // Retention: deletes at most `limit` finished rows (sent, suppressed, dead) created before
+  // `before`, oldest first; returns how many. Queued, sending and failed rows are kept whatever
+  // their age.
+  virtual int PurgeFinished(int64_t before, int limit) = 0;
 };
 
 }  // namespace paybell::db

@@ -116,6 +116,7 @@ class SociNotificationRepository final : public NotificationRepository {
                  int64_t next_attempt_at) override;
   bool MarkDead(int64_t id, const std::string& claimer, const std::string& error) override;
   std::vector<NotificationLogRow> List(const NotificationLogFilter& filter) override;
+  int PurgeFinished(int64_t before, int limit) override;
   void ForgetServerStatements(bool postgres);
 
  private:

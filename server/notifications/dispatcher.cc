@@ -101,6 +101,21 @@ int Dispatcher::RunOnce() {
       unit.Commit();
     });
   }
+  last = last_purge_.load();
+  if (now - last >= kPurgeEverySeconds && last_purge_.compare_exchange_strong(last, now)) {
+    const int64_t before =
+        now - std::chrono::duration_cast<std::chrono::seconds>(options_.retention).count();
+    int purged = 0;
+    for (int batch = 1000; batch == 1000;) {
+      database_.Transact("purge old notifications", [&](db::UnitOfWork& unit) {
+        batch = unit.notifications().PurgeFinished(before, 1000);
+        unit.Commit();
+      });
+      purged += batch;
+    }
+    if (purged > 0)
+      spdlog::info("notification log: {} finished rows past retention deleted", purged);
+  }
   const std::string claim = claimer_ + ":" + std::to_string(++claims_);
   std::vector<db::NotificationLogRow> claimed;
   database_.Transact("claim notifications", [&](db::UnitOfWork& unit) {

@@ -27,6 +27,8 @@
 namespace paybell::notifications {
 
 struct DispatcherOptions {
+  // Finished notification_log rows (sent, suppressed, dead) are kept this long.
+  std::chrono::hours retention{24 * 90};
   int threads = 2;
   // How long a claimed row is this dispatcher's; longer than the slowest send (SMTP: 30 s).
   std::chrono::seconds lease{90};
@@ -86,6 +88,9 @@ class Dispatcher {
   // When digests were last looked for (Unix seconds).
   static constexpr int64_t kDigestSweepSeconds = 5;
   std::atomic<int64_t> last_digest_sweep_{0};
+  // Retention: finished log rows older than this are deleted, in batches, once an hour.
+  static constexpr int64_t kPurgeEverySeconds = 3600;
+  std::atomic<int64_t> last_purge_{0};
   std::atomic<uint64_t> claims_{0};
 
   std::mutex mu_;

@@ -486,5 +486,36 @@ TYPED_TEST(NotificationOutboxTest, ARowReclaimedPastTheAttemptLimitIsDeadWithout
   EXPECT_THAT(row.last_error, HasSubstr("stopped mid-send"));
 }
 
+// Retention: finished rows past 90 days go, rows still to be sent stay whatever their age.
+TYPED_TEST(NotificationOutboxTest, FinishedRowsPastRetentionArePurgedAndPendingOnesKept) {
+  this->Configure("acme", true, true);
+  this->Emit("acme", Psi("model-a", 0.9));  // two queued rows
+  this->Emit("acme", Psi("model-b", 0.9));  // two suppressed rows
+  auto dispatcher = this->NewDispatcher(*this->db_);
+  EXPECT_EQ(dispatcher->RunOnce(), 1);  // the email row is sent; Slack's stays queued
+  ASSERT_EQ(this->Log("acme").size(), 4u);
+
+  this->db_->Transact("t", [&](db::UnitOfWork& unit) {
+    EXPECT_EQ(unit.notifications().PurgeFinished(kNow, 1000), 0) << "nothing is older";
+    unit.Commit();
+  });
+  this->clock_.Advance(std::chrono::hours(24 * 91));
+  this->transport_.Answer([] {
+    DeliveryResult busy;
+    busy.kind = DeliveryResult::Kind::kRetry;
+    busy.error = "slack answered 503";
+    return busy;
+  }());
+  auto later = this->NewDispatcher(*this->db_);
+  later->RunOnce();  // purges (after queueing model-b's digests, which are new rows)
+  std::vector<db::NotificationLogRow> old;
+  for (const auto& row : this->Log("acme")) {
+    if (row.created_at == kNow) old.push_back(row);
+  }
+  ASSERT_EQ(old.size(), 1u) << "finished rows past retention are still there";
+  EXPECT_EQ(old[0].channel, Channel::kSlack);
+  EXPECT_EQ(old[0].decision, Decision::kQueued);  // still to be sent: kept
+}
+
 }  // namespace
 }  // namespace paybell::notifications

@@ -93,6 +93,7 @@ class MockNotificationRepository : public db::NotificationRepository {
               (override));
   MOCK_METHOD(std::vector<db::NotificationLogRow>, List, (const db::NotificationLogFilter& filter),
               (override));
+  MOCK_METHOD(int, PurgeFinished, (int64_t before, int limit), (override));
 };
 
 class MockUnitOfWork : public db::UnitOfWork {
