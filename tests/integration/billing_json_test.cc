@@ -8,6 +8,7 @@
 
 #include "server/app/embedded_server.h"
 #include "server/auth/jwt.h"
+#include "tests/support/loopback_config.h"
 #include "tests/support/temp_dir.h"
 
 namespace paybell {
@@ -16,17 +17,12 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-const std::string kSecret(40, 'j');
+const std::string& kSecret = testing::kTestJwtSecret;
 
 class BillingJsonTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    common::Config config;
-    config.grpc_listen = "127.0.0.1:0";
-    config.http_listen = "127.0.0.1:0";
-    config.data_dir = dir_.path();
-    config.database = common::ParseDatabaseUrl("sqlite:" + dir_.File("paybell.db"));
-    config.jwt_secret = kSecret;
+    common::Config config = testing::LoopbackConfig(dir_);
     app_ = std::make_unique<app::EmbeddedServer>(config, clock_);  // no Stripe key: stub mode
     app_->Start();
     client_ = std::make_unique<httplib::Client>("127.0.0.1", app_->http_port());

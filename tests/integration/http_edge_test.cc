@@ -15,6 +15,7 @@
 
 #include "rest_adapter/rest_adapter.h"
 #include "server/app/embedded_server.h"
+#include "tests/support/loopback_config.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/stripe_events.h"
 #include "tests/support/temp_dir.h"
@@ -95,12 +96,7 @@ class Repeater {
 class HttpEdgeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    common::Config config;
-    config.grpc_listen = "127.0.0.1:0";
-    config.http_listen = "127.0.0.1:0";
-    config.data_dir = dir_.path();
-    config.database = common::ParseDatabaseUrl("sqlite:" + dir_.File("paybell.db"));
-    config.jwt_secret = std::string(40, 'j');
+    common::Config config = testing::LoopbackConfig(dir_);
     config.stripe_webhook_secrets = {kSecret};
     app_ = std::make_unique<app::EmbeddedServer>(config, clock_);
     app_->Start();
