@@ -129,4 +129,13 @@ class NotificationRepository {
   virtual int PurgeFinished(int64_t before, int limit) = 0;
 };
 
+// The tenant's settings, or the defaults (domain::NotificationSettings) when it never saved any.
+inline domain::NotificationSettings SettingsOrDefaults(NotificationRepository& repository,
+                                                       const std::string& tenant_id) {
+  if (auto stored = repository.FindSettings(tenant_id)) return std::move(*stored);
+  domain::NotificationSettings defaults;
+  defaults.tenant_id = tenant_id;
+  return defaults;
+}
+
 }  // namespace paybell::db

@@ -11,6 +11,7 @@
 
 #include "rest_adapter/http_status.h"
 #include "server/common/encoding.h"
+#include "server/common/grpc_status.h"
 #include "server/common/request_id.h"
 
 namespace paybell::rest {
@@ -28,28 +29,12 @@ std::string Lower(std::string text) {
 }
 
 void Fail(httplib::Response& res, grpc::StatusCode code, const std::string& message) {
-  static const char* const kNames[] = {"ok",
-                                       "cancelled",
-                                       "unknown",
-                                       "invalid_argument",
-                                       "deadline_exceeded",
-                                       "not_found",
-                                       "already_exists",
-                                       "permission_denied",
-                                       "resource_exhausted",
-                                       "failed_precondition",
-                                       "aborted",
-                                       "out_of_range",
-                                       "unimplemented",
-                                       "internal",
-                                       "unavailable",
-                                       "data_loss",
-                                       "unauthenticated"};
-  const int index = static_cast<int>(code);
-  const char* name = index >= 0 && index < 17 ? kNames[index] : "unknown";
   res.status = HttpStatusFromGrpc(code);
   res.set_content(
-      json{{"success", false}, {"error", {{"code", name}, {"message", message}}}}.dump(),
+      json{{"success", false},
+           {"error",
+            {{"code", Lower(std::string(common::GrpcCodeName(code)))}, {"message", message}}}}
+          .dump(),
       "application/json");
 }
 

@@ -14,6 +14,9 @@ namespace paybell::common {
 
 grpc::StatusCode ToGrpcCode(ErrorCode code);
 
+// The code's name as gRPC spells it ("PERMISSION_DENIED"); "UNKNOWN" for a value outside it.
+std::string_view GrpcCodeName(grpc::StatusCode code);
+
 // The sanitised x-request-id of a call (request_id.h), or "" when it sent none.
 std::string RequestIdOf(const grpc::ServerContext& context);
 

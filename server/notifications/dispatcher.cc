@@ -136,7 +136,7 @@ int Dispatcher::RunOnce() {
 DeliveryResult Dispatcher::Send(const db::NotificationLogRow& row, std::string* slack_url) {
   domain::NotificationSettings settings;
   database_.Read("read notification settings", [&](db::UnitOfWork& unit) {
-    if (auto stored = unit.notifications().FindSettings(row.tenant_id)) settings = *stored;
+    settings = db::SettingsOrDefaults(unit.notifications(), row.tenant_id);
   });
   const RenderContext context{row.tenant_id, config_.app_url};
   if (row.kind != LogKind::kTest && !row.trigger) {

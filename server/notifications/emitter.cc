@@ -39,9 +39,7 @@ std::vector<ChannelOutcome> Emitter::Emit(db::UnitOfWork& unit, const std::strin
                                           const domain::TriggerEvent& event, int64_t now,
                                           const std::string& source_event_id) {
   db::NotificationRepository& store = unit.notifications();
-  domain::NotificationSettings settings;
-  settings.tenant_id = tenant_id;
-  if (auto stored = store.FindSettings(tenant_id)) settings = std::move(*stored);
+  const domain::NotificationSettings settings = db::SettingsOrDefaults(store, tenant_id);
 
   const domain::Trigger trigger = domain::TriggerOf(event);
   const std::string payload = PayloadJson(event);
@@ -91,13 +89,13 @@ void Emitter::QueueDigest(db::UnitOfWork& unit, const db::ClosedWindow& window, 
   db::NotificationLogRow row =
       NewRow(window.key.tenant_id, domain::LogKind::kDigest, window.key.trigger, window.key.channel,
              Decision::kQueued, now);
-  row.payload = DigestPayloadJson(window.key.trigger, window, suppressed);
+  row.payload = DigestPayloadJson(window, suppressed);
   row.summary = std::to_string(window.suppressed_count) + " more " +
                 std::string(domain::TriggerWord(window.key.trigger)) + " in the window";
   store.Append(row);
 }
 
-std::string DigestPayloadJson(domain::Trigger, const db::ClosedWindow& window,
+std::string DigestPayloadJson(const db::ClosedWindow& window,
                               const std::vector<db::NotificationLogRow>& suppressed) {
   json items = json::array();
   for (const db::NotificationLogRow& row : suppressed) {

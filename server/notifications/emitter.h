@@ -58,7 +58,7 @@ struct DigestPayload {
   int64_t window_started_at = 0;
   std::vector<domain::TriggerEvent> items;
 };
-std::string DigestPayloadJson(domain::Trigger trigger, const db::ClosedWindow& window,
+std::string DigestPayloadJson(const db::ClosedWindow& window,
                               const std::vector<db::NotificationLogRow>& suppressed);
 DigestPayload DigestPayloadFromJson(domain::Trigger trigger, const std::string& json);
 

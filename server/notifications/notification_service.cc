@@ -23,14 +23,6 @@ constexpr auto kSendTestWait = std::chrono::seconds(45);
 // At most one test per tenant and channel in this many seconds.
 constexpr auto kSendTestInterval = std::chrono::seconds(10);
 
-domain::NotificationSettings SettingsOrDefaults(db::UnitOfWork& unit,
-                                                const std::string& tenant_id) {
-  if (auto stored = unit.notifications().FindSettings(tenant_id)) return *stored;
-  domain::NotificationSettings defaults;
-  defaults.tenant_id = tenant_id;
-  return defaults;
-}
-
 void LogEntryToProto(const db::NotificationLogRow& row, v1::LogEntry* out) {
   out->set_id(row.id);
   out->set_tenant_id(row.tenant_id);
@@ -69,7 +61,7 @@ grpc::Status NotificationServiceImpl::GetSettings(grpc::ServerContext* context,
     common::ValidateTenantId(request->tenant_id());
     domain::NotificationSettings settings;
     database_.Read("read notification settings", [&](db::UnitOfWork& unit) {
-      settings = SettingsOrDefaults(unit, request->tenant_id());
+      settings = db::SettingsOrDefaults(unit.notifications(), request->tenant_id());
     });
     *response = SettingsToProto(settings);
   });
@@ -85,7 +77,8 @@ grpc::Status NotificationServiceImpl::UpdateSettings(grpc::ServerContext* contex
     domain::NotificationSettings updated;
     database_.Transact("update notification settings", [&](db::UnitOfWork& unit) {
       unit.LockTenant(tenant_id);
-      const domain::NotificationSettings stored = SettingsOrDefaults(unit, tenant_id);
+      const domain::NotificationSettings stored =
+          db::SettingsOrDefaults(unit.notifications(), tenant_id);
       updated = SettingsFromUpdate(request->settings(), stored, config_);
       updated.tenant_id = tenant_id;
       const int64_t now = clock_.NowUnix();
@@ -138,7 +131,8 @@ grpc::Status NotificationServiceImpl::SendTest(grpc::ServerContext* context,
     int64_t id = 0;
     database_.Transact("queue a test notification", [&](db::UnitOfWork& unit) {
       unit.LockTenant(tenant_id);
-      const domain::NotificationSettings settings = SettingsOrDefaults(unit, tenant_id);
+      const domain::NotificationSettings settings =
+          db::SettingsOrDefaults(unit.notifications(), tenant_id);
       // A test shows whether the configuration works, switched on or not, and bypasses the
       // debounce; it needs somewhere to go.
       if (*channel == domain::Channel::kEmail && settings.email_recipients.empty()) {

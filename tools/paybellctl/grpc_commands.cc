@@ -8,41 +8,13 @@
 #include "paybell/v1/billing.grpc.pb.h"
 #include "paybell/v1/notification.grpc.pb.h"
 #include "paybell/v1/webhook.grpc.pb.h"
+#include "server/common/grpc_status.h"
 #include "server/common/log_escape.h"
 
 namespace paybell::ctl {
 namespace {
 
 constexpr auto kDeadline = std::chrono::seconds(30);
-
-const char* CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    default:
-      return "ERROR";
-  }
-}
 
 // Calls `rpc` with a fresh token and prints the answer; returns the process exit code.
 template <typename Call>
@@ -54,7 +26,7 @@ int Run(const std::string& token, Call&& rpc) {
   if (!status.ok()) {
     // The server's message may echo input (an event id, a tenant): escaped like a log line, so
     // it cannot move the operator's cursor or forge a second line.
-    std::cerr << CodeName(status.error_code()) << ": "
+    std::cerr << common::GrpcCodeName(status.error_code()) << ": "
               << common::EscapeForTextLog(status.error_message()) << "\n";
     return 1;
   }
