@@ -25,6 +25,14 @@ struct Principal {
   // subject's behalf (paybellctl checkout), "" when the subject acts itself. Access is checked
   // for the subject's role; the audit log names the actor.
   std::string actor = "";
+  // sid: set only on browser session tokens (SessionService). The server refuses the token
+  // once that session has ended or expired.
+  std::string session_id = "";
+  // jti: the token's unique id, when it has one (sign-in link tokens must).
+  std::string token_id = "";
+  // purpose: "login" on the sign-in link tokens paybellctl mints; such a token starts a session
+  // and is refused as a bearer token for anything else.
+  std::string purpose = "";
 
   bool all_tenants() const { return tenant_id == kAllTenants; }
 };

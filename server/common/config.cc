@@ -252,7 +252,10 @@ Config LoadConfig(const EnvLookup& env, const std::map<std::string, std::string>
   if (auto v = src.Get("STRIPE_WEBHOOK_TOLERANCE_S")) {
     c.stripe_webhook_tolerance_s = ParseInt("STRIPE_WEBHOOK_TOLERANCE_S", *v, 1, 86400, "seconds");
   }
-  if (auto v = src.Get("APP_URL")) c.app_url = ValidateBaseUrl("APP_URL", *v, false);
+  if (auto v = src.Get("APP_URL")) {
+    c.app_url = ValidateBaseUrl("APP_URL", *v, false);
+    c.app_url_set = true;
+  }
   if (auto v = src.Get("SMTP_URL")) c.smtp = ParseSmtpUrl(*v);
   if (auto v = src.Get("SMTP_FROM")) {
     if (v->find_first_of("\r\n") != std::string::npos || v->find('@') == std::string::npos) {

@@ -48,6 +48,10 @@ struct Config {
   std::string stripe_api_base = "https://api.stripe.com";
   int stripe_webhook_tolerance_s = 300;
   std::string app_url = "http://localhost:8080";
+  // Whether APP_URL was given. When it was not, paybell-server sets app_url to its embedded
+  // adapter's real address once bound (http://127.0.0.1:<port>), so links lead to pages that
+  // exist.
+  bool app_url_set = false;
   std::optional<SmtpConfig> smtp;  // nullopt: email channel off
   std::string smtp_from = "Paybell <alerts@localhost>";
   std::vector<HostPort> slack_allowed_hosts = {{"hooks.slack.com", std::nullopt}};
