@@ -183,6 +183,16 @@ std::string Config::Describe() const {
   return out.str();
 }
 
+std::string EffectiveAppUrl(const Config& config, int http_port) {
+  if (config.app_url_set || config.http_listen.empty()) return config.app_url;
+  std::string host = config.http_listen.substr(0, config.http_listen.rfind(':'));
+  if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "127.0.0.1" ||
+      host == "[::1]" || host == "localhost") {
+    host = "localhost";
+  }
+  return "http://" + host + ":" + std::to_string(http_port);
+}
+
 Config LoadConfig(const EnvLookup& env, const std::map<std::string, std::string>& flags) {
   const Source src(env, flags);
   Config c;

@@ -66,6 +66,11 @@ struct Config {
   std::string Describe() const;
 };
 
+// The base URL of links into the HTTP adapter's pages: APP_URL when given, else the adapter's
+// own address — http://localhost:<http_port> for a loopback or wildcard listen address, the
+// listen host otherwise. `http_port` is the bound port (PAYBELL_HTTP_LISTEN may say 0).
+std::string EffectiveAppUrl(const Config& config, int http_port);
+
 // Looks up an environment variable; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup ProcessEnv();
