@@ -10,7 +10,7 @@
 #include <string>
 
 #include "rest_adapter/http_status.h"
-#include "server/common/encoding.h"
+#include "rest_adapter/web_session.h"
 #include "server/common/grpc_status.h"
 #include "server/common/request_id.h"
 
@@ -50,31 +50,44 @@ struct Caller {
   std::string tenant_id;
 };
 
-std::optional<Caller> CallerOf(const httplib::Request& req, httplib::Response& res) {
+std::optional<Caller> CallerOf(const httplib::Request& req, httplib::Response& res,
+                               const std::string& app_origin) {
   const std::string header = req.get_header_value("Authorization");
+  Caller caller;
+  if (header.empty()) {
+    // A browser session: the cookie's token, used only with the session's CSRF token.
+    const auto session = SessionFromRequest(req);
+    if (!session) {
+      Fail(res, grpc::StatusCode::UNAUTHENTICATED,
+           "an Authorization: Bearer token or a browser session is required");
+      return std::nullopt;
+    }
+    const CsrfVerdict verdict =
+        CheckCsrf(req, *session, app_origin, /*require_origin=*/req.method != "GET");
+    if (verdict != CsrfVerdict::kOk) {
+      Fail(res, grpc::StatusCode::PERMISSION_DENIED,
+           "request refused: " + std::string(CsrfVerdictText(verdict)));
+      return std::nullopt;
+    }
+    caller.token = session->token;
+    caller.tenant_id = session->tenant_id;
+    return caller;
+  }
   constexpr std::string_view kBearer = "Bearer ";
   if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0 ||
       header.size() > kMaxTokenBytes) {
     Fail(res, grpc::StatusCode::UNAUTHENTICATED, "an Authorization: Bearer token is required");
     return std::nullopt;
   }
-  Caller caller;
   caller.token = header.substr(kBearer.size());
   // Which tenant: the token's claim. Only read here to build the request; the server verifies
   // the signature and refuses a token for another tenant.
-  const size_t first = caller.token.find('.');
-  const size_t second = caller.token.find('.', first == std::string::npos ? 0 : first + 1);
-  std::optional<std::string> payload;
-  if (first != std::string::npos && second != std::string::npos) {
-    payload = common::Base64UrlDecode(
-        std::string_view(caller.token).substr(first + 1, second - first - 1));
-  }
-  const json claims = payload ? json::parse(*payload, nullptr, false) : json();
-  if (!claims.is_object() || !claims.contains("tenant_id") || !claims["tenant_id"].is_string()) {
+  const auto claims = UnverifiedClaims(caller.token);
+  if (!claims || !claims->contains("tenant_id") || !(*claims)["tenant_id"].is_string()) {
     Fail(res, grpc::StatusCode::UNAUTHENTICATED, "the bearer token is not a Paybell token");
     return std::nullopt;
   }
-  caller.tenant_id = claims["tenant_id"].get<std::string>();
+  caller.tenant_id = (*claims)["tenant_id"].get<std::string>();
   if (caller.tenant_id == "*") caller.tenant_id = req.get_param_value("tenant_id");
   return caller;
 }
@@ -95,8 +108,9 @@ json TimeOrNull(bool has, const google::protobuf::Timestamp& time) {
 
 }  // namespace
 
-BillingApi::BillingApi(std::shared_ptr<grpc::Channel> channel)
-    : billing_(v1::BillingService::NewStub(std::move(channel))) {}
+BillingApi::BillingApi(std::shared_ptr<grpc::Channel> channel, std::string app_origin)
+    : billing_(v1::BillingService::NewStub(std::move(channel))),
+      app_origin_(std::move(app_origin)) {}
 
 void BillingApi::Register(httplib::Server& server) {
   server.Post("/api/billing/create_checkout_session",
@@ -111,7 +125,7 @@ void BillingApi::Register(httplib::Server& server) {
 }
 
 void BillingApi::CreateCheckoutSession(const httplib::Request& req, httplib::Response& res) {
-  const auto caller = CallerOf(req, res);
+  const auto caller = CallerOf(req, res, app_origin_);
   if (!caller) return;
   const json body = json::parse(req.body, nullptr, false);
   if (!body.is_object() || !body.contains("plan") || !body["plan"].is_string() ||
@@ -147,7 +161,7 @@ void BillingApi::CreateCheckoutSession(const httplib::Request& req, httplib::Res
 }
 
 void BillingApi::PortalLink(const httplib::Request& req, httplib::Response& res) {
-  const auto caller = CallerOf(req, res);
+  const auto caller = CallerOf(req, res, app_origin_);
   if (!caller) return;
   v1::GetPortalLinkRequest request;
   request.set_tenant_id(caller->tenant_id);
@@ -160,7 +174,7 @@ void BillingApi::PortalLink(const httplib::Request& req, httplib::Response& res)
 }
 
 void BillingApi::Subscription(const httplib::Request& req, httplib::Response& res) {
-  const auto caller = CallerOf(req, res);
+  const auto caller = CallerOf(req, res, app_origin_);
   if (!caller) return;
   v1::GetSubscriptionRequest request;
   request.set_tenant_id(caller->tenant_id);

@@ -8,8 +8,11 @@
 //
 // Errors: {success: false, error: {code, message}} with the HTTP status of the gRPC code
 // (http_status.h); `code` is the gRPC code's name in lower case ("permission_denied").
-// The tenant is the token's tenant_id claim; a service or operator token (tenant "*") names it
-// with ?tenant_id=. The claim is only read here: the server verifies the token.
+// The caller is an `Authorization: Bearer` JWT, or a browser session (the session cookie) with
+// the session's CSRF token in an X-CSRF-Token header (and, for POST, an Origin or Referer of
+// APP_URL's origin). The tenant is the token's tenant_id claim; a service or operator token
+// (tenant "*") names it with ?tenant_id=. Claims are only read here: the server verifies the
+// token (and that the session has not ended).
 #pragma once
 
 #include <httplib.h>
@@ -22,7 +25,8 @@ namespace paybell::rest {
 
 class BillingApi {
  public:
-  explicit BillingApi(std::shared_ptr<grpc::Channel> channel);
+  // `app_origin`: the only origin browser sessions may post from (web_session.h OriginOf).
+  BillingApi(std::shared_ptr<grpc::Channel> channel, std::string app_origin);
 
   // Adds the routes to `server`.
   void Register(httplib::Server& server);
@@ -33,6 +37,7 @@ class BillingApi {
   void Subscription(const httplib::Request& req, httplib::Response& res);
 
   std::unique_ptr<v1::BillingService::Stub> billing_;
+  std::string app_origin_;
 };
 
 }  // namespace paybell::rest

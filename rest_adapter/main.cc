@@ -42,9 +42,12 @@ int main(int argc, char** argv) {
 
   auto channel = grpc::CreateChannel(grpc_target, grpc::InsecureChannelCredentials());
   paybell::rest::RestAdapter adapter(
-      channel, [channel] { return paybell::rest::IsServing(channel, std::chrono::seconds(2)); });
+      [channel] { return paybell::rest::IsServing(channel, std::chrono::seconds(2)); });
   try {
-    adapter.Start(config.http_listen);
+    const int port = adapter.Bind(config.http_listen);
+    // Without APP_URL, the pages accept posts from this adapter's own address.
+    adapter.Start(channel,
+                  paybell::rest::WebOptions{paybell::common::EffectiveAppUrl(config, port)});
   } catch (const std::exception& e) {
     spdlog::critical("paybell-rest cannot start: {}", e.what());
     return 1;

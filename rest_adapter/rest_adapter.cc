@@ -58,11 +58,8 @@ bool RestAdapter::Router::Serve(httplib::Stream& stream, bool close_connection) 
   return ok && !client_closes && !t_response_closes;
 }
 
-RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<bool()> ready,
-                         FrontDoorLimits limits)
-    : webhooks_(v1::WebhookService::NewStub(channel)),
-      billing_api_(channel),
-      ready_(std::move(ready)),
+RestAdapter::RestAdapter(std::function<bool()> ready, FrontDoorLimits limits)
+    : ready_(std::move(ready)),
       front_door_(limits, [this](httplib::Stream& stream, bool close_connection) {
         return router_.Serve(stream, close_connection);
       }) {
@@ -84,12 +81,33 @@ RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<b
     spdlog::info("http {} {} -> {} request_id={}", req.method, req.path, res.status,
                  RequestId(res));
   });
+}
 
+RestAdapter::~RestAdapter() { Stop(); }
+
+int RestAdapter::Bind(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  try {
+    port_ = front_door_.Bind(host, std::stoi(listen.substr(colon + 1)));
+  } catch (const std::exception&) {
+    throw std::runtime_error("PAYBELL_HTTP_LISTEN: cannot listen on " + listen +
+                             " (address in use?)");
+  }
+  return port_;
+}
+
+void RestAdapter::Start(std::shared_ptr<grpc::Channel> channel, const WebOptions& web) {
+  webhooks_ = v1::WebhookService::NewStub(channel);
+  web_pages_ = std::make_unique<WebPages>(channel, web);
   auto webhook = [this](const httplib::Request& req, httplib::Response& res,
                         const httplib::ContentReader& content_reader) {
     HandleStripeWebhook(req, res, content_reader);
   };
-  billing_api_.Register(router_);
+  billing_api_ = std::make_unique<BillingApi>(channel, web_pages_->app_origin());
+  billing_api_->Register(router_);
+  web_pages_->Register(router_);
   router_.Post("/stripe/webhook", webhook);
   router_.Post("/api/billing/stripe_webhook", webhook);
   // Where stub-mode checkout and portal links point (billing::kStripeNotConfiguredPath).
@@ -110,21 +128,13 @@ RestAdapter::RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<b
     const bool is_ready = ready_();
     SendJson(res, is_ready ? 200 : 503, {{"status", is_ready ? "ready" : "database unreachable"}});
   });
+  front_door_.Start();
 }
 
-RestAdapter::~RestAdapter() { Stop(); }
-
-void RestAdapter::Start(const std::string& listen) {
-  const size_t colon = listen.rfind(':');
-  std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  try {
-    port_ = front_door_.Bind(host, std::stoi(listen.substr(colon + 1)));
-  } catch (const std::exception&) {
-    throw std::runtime_error("PAYBELL_HTTP_LISTEN: cannot listen on " + listen +
-                             " (address in use?)");
-  }
-  front_door_.Start();
+void RestAdapter::Start(const std::string& listen, std::shared_ptr<grpc::Channel> channel,
+                        const WebOptions& web) {
+  Bind(listen);
+  Start(std::move(channel), web);
 }
 
 void RestAdapter::Stop() { front_door_.Stop(); }

@@ -11,6 +11,7 @@
 #include "paybell/v1/webhook.grpc.pb.h"
 #include "rest_adapter/billing_api.h"
 #include "rest_adapter/front_door.h"
+#include "rest_adapter/web_pages.h"
 #include "server/common/limits.h"
 
 namespace paybell::rest {
@@ -19,13 +20,18 @@ class RestAdapter {
  public:
   // `ready` answers /readyz (database reachable). `limits`: the defaults are what production
   // runs; tests shorten the timeouts.
-  RestAdapter(std::shared_ptr<grpc::Channel> channel, std::function<bool()> ready,
-              FrontDoorLimits limits = {});
+  explicit RestAdapter(std::function<bool()> ready, FrontDoorLimits limits = {});
   ~RestAdapter();
 
-  // Binds host:port (port 0: the OS picks) and serves on background threads. Throws
-  // std::runtime_error when the address cannot be bound.
-  void Start(const std::string& listen);
+  // Binds host:port (port 0: the OS picks) and answers the bound port; nothing is served yet.
+  // Throws std::runtime_error when the address cannot be bound. Binding first lets
+  // paybell-server make its links (APP_URL) point at the real port before it serves.
+  int Bind(const std::string& listen);
+  // Serves on the bound address on background threads, calling the server over `channel`.
+  void Start(std::shared_ptr<grpc::Channel> channel, const WebOptions& web);
+  // Bind, then Start.
+  void Start(const std::string& listen, std::shared_ptr<grpc::Channel> channel,
+             const WebOptions& web);
   int port() const { return port_; }
   // Stops accepting, finishes the requests already read, and waits for the threads.
   void Stop();
@@ -45,7 +51,8 @@ class RestAdapter {
                            const httplib::ContentReader& content_reader);
 
   std::unique_ptr<v1::WebhookService::Stub> webhooks_;
-  BillingApi billing_api_;
+  std::unique_ptr<BillingApi> billing_api_;
+  std::unique_ptr<WebPages> web_pages_;
   std::function<bool()> ready_;
   Router router_;
   FrontDoor front_door_;

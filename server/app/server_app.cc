@@ -122,6 +122,11 @@ void ServerApp::Start() {
   dispatcher_->Start();
 }
 
+void ServerApp::SetAppUrl(std::string app_url) {
+  if (server_) throw std::logic_error("SetAppUrl after Start");
+  config_.app_url = std::move(app_url);
+}
+
 bool ServerApp::DatabaseReachable() { return database_->Ping(); }
 
 void ServerApp::WatchDatabase() {

@@ -39,6 +39,9 @@ class ServerApp {
   // Starts serving gRPC; throws when the address cannot be bound. The HTTP adapter is wired
   // beside it where the binary is assembled (app/embedded_server.h).
   void Start();
+  // Sets the base of the links the server makes (config().app_url). Only before Start(): the
+  // services read the configuration without locks once they run.
+  void SetAppUrl(std::string app_url);
   // Whether the database answers now (/readyz).
   bool DatabaseReachable();
   // The bound gRPC port (the OS's choice when the configured port is 0).

@@ -296,10 +296,10 @@ class HttpEdgeLimitsTest : public ::testing::Test {
  protected:
   void Start(rest::FrontDoorLimits limits) {
     // Nothing here calls the gRPC server: /healthz answers by itself.
-    adapter_ = std::make_unique<rest::RestAdapter>(
-        grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()), [] { return true; },
-        limits);
-    adapter_->Start("127.0.0.1:0");
+    adapter_ = std::make_unique<rest::RestAdapter>([] { return true; }, limits);
+    adapter_->Start("127.0.0.1:0",
+                    grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()),
+                    rest::WebOptions{});
     port_ = adapter_->port();
   }
   void TearDown() override {

@@ -1,0 +1,25 @@
+# paybell_embed_files(<output.cc> <namespace> <header> <files...>)
+#
+# Compiles text files (templates, a stylesheet) into the binary, so a running server needs no
+# files beside it. The generated source defines
+#   const std::string& <namespace>::EmbeddedTemplate(std::string_view file_name)
+# declared in <header>; it throws common::Error(kInternal) for a name that was not embedded.
+function(paybell_embed_files output namespace header)
+  set(files ${ARGN})
+  list(SORT files)
+  set(entries "")
+  foreach(file ${files})
+    get_filename_component(name ${file} NAME)
+    file(READ ${file} content)
+    string(FIND "${content}" ")paybell_template\"" delimiter_at)
+    if(NOT delimiter_at EQUAL -1)
+      message(FATAL_ERROR "${file} contains the raw-string delimiter )paybell_template\"")
+    endif()
+    string(APPEND entries "      {\"${name}\", R\"paybell_template(${content})paybell_template\"},\n")
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})
+  endforeach()
+  set(PAYBELL_EMBED_ENTRIES "${entries}")
+  set(PAYBELL_EMBED_NAMESPACE "${namespace}")
+  set(PAYBELL_EMBED_HEADER "${header}")
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/embedded_files.cc.in ${output} @ONLY)
+endfunction()
