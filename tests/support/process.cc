@@ -158,6 +158,8 @@ ServerProcess::ServerProcess(const std::string& data_dir,
     throw std::runtime_error("no grpc_port in start-up line:\n" + *output);
   }
   grpc_port_ = std::stoi(match[1]);
+  static const std::regex kHttpPort("http_port=(\\d+)");
+  if (std::regex_search(*output, match, kHttpPort)) http_port_ = std::stoi(match[1]);
 }
 
 }  // namespace paybell::testing

@@ -51,17 +51,20 @@ class ChildProcess {
 };
 
 // Starts paybell-server (path from PAYBELL_SERVER_BIN, set by CTest) on a free port and waits
-// for its start-up line; grpc_port() is the port it bound.
+// for its start-up line; grpc_port() is the port it bound. The HTTP adapter is off unless
+// `extra_env` sets PAYBELL_HTTP_LISTEN (e.g. "127.0.0.1:0"); http_port() is then its port.
 class ServerProcess {
  public:
   ServerProcess(const std::string& data_dir, std::map<std::string, std::string> extra_env = {});
   int grpc_port() const { return grpc_port_; }
   std::string grpc_target() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
+  int http_port() const { return http_port_; }
   ChildProcess& process() { return process_; }
 
  private:
   ChildProcess process_;
   int grpc_port_ = 0;
+  int http_port_ = 0;
 };
 
 // The path a CTest-provided variable names; aborts the test with a clear message otherwise.
