@@ -110,17 +110,6 @@ void RestAdapter::Start(std::shared_ptr<grpc::Channel> channel, const WebOptions
   web_pages_->Register(router_);
   router_.Post("/stripe/webhook", webhook);
   router_.Post("/api/billing/stripe_webhook", webhook);
-  // Where stub-mode checkout and portal links point (billing::kStripeNotConfiguredPath).
-  router_.Get("/billing/stripe-not-configured", [](const httplib::Request&,
-                                                   httplib::Response& res) {
-    res.set_content(
-        "<!doctype html><title>Stripe is not configured</title>"
-        "<h1>Stripe is not configured</h1>"
-        "<p>This Paybell server runs in stub mode: STRIPE_SECRET_KEY is not set, so no checkout "
-        "or billing portal exists and nothing was charged. Set STRIPE_SECRET_KEY and the "
-        "STRIPE_PRICE_* variables to take payments.</p>",
-        "text/html; charset=utf-8");
-  });
   router_.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     SendJson(res, 200, {{"status", "ok"}});
   });

@@ -301,6 +301,14 @@ void WebPages::Register(httplib::Server& server) {
   server.Get("/settings/notifications", bind(&WebPages::Settings));
   server.Post("/settings/notifications", bind(&WebPages::SaveSettings));
   server.Post("/settings/notifications/test", bind(&WebPages::SendTest));
+  // Where stub-mode checkout and portal links point (billing::kStripeNotConfiguredPath).
+  server.Get("/billing/stripe-not-configured", [](const httplib::Request&, httplib::Response& res) {
+    RenderMessage(res, 200, "Stripe is not configured",
+                  "This Paybell server runs in stub mode: STRIPE_SECRET_KEY is not set, so no "
+                  "checkout or billing portal exists and nothing was charged. Set "
+                  "STRIPE_SECRET_KEY and the STRIPE_PRICE_* variables to take payments.");
+    res.set_header("Referrer-Policy", "no-referrer");
+  });
   server.Get("/static/paybell.css", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "public, max-age=3600");
     res.set_header("X-Content-Type-Options", "nosniff");

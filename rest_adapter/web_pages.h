@@ -10,6 +10,7 @@
 //   GET  /billing                       plan, status, invoices, plan selector
 //   POST /billing/checkout, /billing/portal          → 303 to Stripe (or the stub page)
 //   GET/POST /settings/notifications, POST /settings/notifications/test
+//   GET  /billing/stripe-not-configured   where checkout and portal lead in stub mode
 //   GET  /static/paybell.css
 #pragma once
 

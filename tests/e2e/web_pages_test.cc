@@ -173,11 +173,11 @@ TEST_F(WebPagesTest, WithoutASessionPagesLeadToTheSignInPage) {
     EXPECT_EQ(res->get_header_value("Location"), "/signin") << path;
   }
   // A forged cookie is no better: the server refuses its token, the cookie is cleared.
-  auto forged = Http().Get("/billing", WithCookie(auth::SignToken(
-                                           std::string(48, 'x'),
-                                           {"a@b.test", "acme", auth::Role::kOwner,
-                                            clock_.NowUnix() + 600},
-                                           clock_.NowUnix())));
+  auto forged = Http().Get(
+      "/billing",
+      WithCookie(auth::SignToken(std::string(48, 'x'),
+                                 {"a@b.test", "acme", auth::Role::kOwner, clock_.NowUnix() + 600},
+                                 clock_.NowUnix())));
   ASSERT_TRUE(forged);
   EXPECT_EQ(forged->status, 303);
   auto signin = Http().Get("/signin");
@@ -220,9 +220,8 @@ TEST_F(WebPagesTest, EveryCsrfFailureIsRefusedWith403AndChangesNothing) {
       {"no session", {{"Origin", origin_}}, form + "&csrf_token=" + csrf},
   };
   for (const Case& c : refused) {
-    for (const char* path :
-         {"/settings/notifications", "/settings/notifications/test", "/billing/checkout",
-          "/billing/portal", "/logout"}) {
+    for (const char* path : {"/settings/notifications", "/settings/notifications/test",
+                             "/billing/checkout", "/billing/portal", "/logout"}) {
       auto res = PostForm(path, c.headers, c.body + "&channel=email&plan=pro");
       ASSERT_TRUE(res) << c.what;
       EXPECT_EQ(res->status, 403) << c.what << " " << path;
@@ -265,8 +264,8 @@ TEST_F(WebPagesTest, SigningOutEndsTheSessionOnTheServerToo) {
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 303);
   EXPECT_EQ(page->get_header_value("Location"), "/signin");
-  auto api = Http().Get("/api/billing/subscription", {{"Cookie", "paybell_session=" + session},
-                                                      {"X-CSRF-Token", csrf}});
+  auto api = Http().Get("/api/billing/subscription",
+                        {{"Cookie", "paybell_session=" + session}, {"X-CSRF-Token", csrf}});
   ASSERT_TRUE(api);
   EXPECT_EQ(api->status, 401);
 }
@@ -289,9 +288,9 @@ TEST_F(WebPagesTest, AMemberSeesSettingsReadOnlyAndCannotChangeThem) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 403);
   EXPECT_EQ(Settings().email_recipients_size(), 0);
-  auto checkout = PostForm("/billing/checkout",
-                           {{"Cookie", "paybell_session=" + member}, {"Origin", origin_}},
-                           "plan=pro&csrf_token=" + csrf);
+  auto checkout =
+      PostForm("/billing/checkout", {{"Cookie", "paybell_session=" + member}, {"Origin", origin_}},
+               "plan=pro&csrf_token=" + csrf);
   ASSERT_TRUE(checkout);
   EXPECT_EQ(checkout->status, 403);
   EXPECT_THAT(checkout->body, HasSubstr("Only the account owner"));
@@ -300,8 +299,7 @@ TEST_F(WebPagesTest, AMemberSeesSettingsReadOnlyAndCannotChangeThem) {
 TEST_F(WebPagesTest, HostileInputIsShownEscapedAndKeptInTheForm) {
   const std::string session = SignIn();
   const std::string csrf = CsrfOf(session);
-  const httplib::Headers headers = {{"Cookie", "paybell_session=" + session},
-                                    {"Origin", origin_}};
+  const httplib::Headers headers = {{"Cookie", "paybell_session=" + session}, {"Origin", origin_}};
   // %3Cscript%3Ealert(1)%3C%2Fscript%3E%40x.test
   auto res = PostForm("/settings/notifications", headers,
                       "email_enabled=on&email_recipients=ok%40acme.test%0A%3Cscript%3Ealert(1)"
@@ -310,8 +308,8 @@ TEST_F(WebPagesTest, HostileInputIsShownEscapedAndKeptInTheForm) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
   EXPECT_THAT(res->body, AllOf(HasSubstr("data-testid=\"error-email_recipients\""),
-                               HasSubstr("&lt;script&gt;alert(1)&lt;"),
-                               HasSubstr("ok@acme.test"), Not(HasSubstr("<script>"))));
+                               HasSubstr("&lt;script&gt;alert(1)&lt;"), HasSubstr("ok@acme.test"),
+                               Not(HasSubstr("<script>"))));
   EXPECT_EQ(Settings().email_recipients_size(), 0);
 
   auto checkout = PostForm("/billing/checkout", headers,
@@ -320,16 +318,15 @@ TEST_F(WebPagesTest, HostileInputIsShownEscapedAndKeptInTheForm) {
                                csrf);
   ASSERT_TRUE(checkout);
   EXPECT_EQ(checkout->status, 400);
-  EXPECT_THAT(checkout->body, AllOf(HasSubstr("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"),
-                                    HasSubstr("coupon code is not valid"),
-                                    Not(HasSubstr("<img src=x"))));
+  EXPECT_THAT(checkout->body,
+              AllOf(HasSubstr("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"),
+                    HasSubstr("coupon code is not valid"), Not(HasSubstr("<img src=x"))));
 }
 
 TEST_F(WebPagesTest, TheOwnerSavesSettingsAndTheSlackUrlIsNeverShown) {
   const std::string session = SignIn();
   const std::string csrf = CsrfOf(session);
-  const httplib::Headers headers = {{"Cookie", "paybell_session=" + session},
-                                    {"Origin", origin_}};
+  const httplib::Headers headers = {{"Cookie", "paybell_session=" + session}, {"Origin", origin_}};
   auto saved = PostForm("/settings/notifications", headers,
                         "email_enabled=on&email_recipients=a%40acme.test%0Ab%40acme.test&"
                         "slack_enabled=on&slack_webhook_url=https%3A%2F%2Fhooks.slack.com%2F"
@@ -344,8 +341,8 @@ TEST_F(WebPagesTest, TheOwnerSavesSettingsAndTheSlackUrlIsNeverShown) {
   EXPECT_DOUBLE_EQ(settings.psi_threshold(), 0.35);
   EXPECT_EQ(settings.disabled_triggers_size(), 7);  // all but psi_drift
 
-  auto page = Http().Get("/settings/notifications?saved=1", {{"Cookie", "paybell_session=" +
-                                                                            session}});
+  auto page =
+      Http().Get("/settings/notifications?saved=1", {{"Cookie", "paybell_session=" + session}});
   ASSERT_TRUE(page);
   EXPECT_THAT(page->body, AllOf(HasSubstr("banner-saved"), HasSubstr("hooks.slack.com"),
                                 Not(HasSubstr("secretpart"))));
@@ -369,8 +366,7 @@ TEST_F(WebPagesTest, TheOwnerSavesSettingsAndTheSlackUrlIsNeverShown) {
 TEST_F(WebPagesTest, StubModeCheckoutAndPortalAnswer303ToTheExplanationPage) {
   const std::string session = SignIn();
   const std::string csrf = CsrfOf(session);
-  const httplib::Headers headers = {{"Cookie", "paybell_session=" + session},
-                                    {"Origin", origin_}};
+  const httplib::Headers headers = {{"Cookie", "paybell_session=" + session}, {"Origin", origin_}};
   auto checkout = PostForm("/billing/checkout", headers, "plan=pro&coupon=&csrf_token=" + csrf);
   ASSERT_TRUE(checkout);
   EXPECT_EQ(checkout->status, 303) << checkout->body;

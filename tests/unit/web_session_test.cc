@@ -19,9 +19,9 @@ std::string Token(const nlohmann::json& claims) {
          common::Base64UrlEncode(claims.dump()) + ".sig";
 }
 
-const nlohmann::json kSessionClaims = {{"sub", "owner@acme.test"}, {"tenant_id", "acme"},
-                                       {"role", "owner"},           {"exp", 2000000000},
-                                       {"sid", "s1"},               {"csrf", "csrf-token-1"}};
+const nlohmann::json kSessionClaims = {
+    {"sub", "owner@acme.test"}, {"tenant_id", "acme"}, {"role", "owner"},
+    {"exp", 2000000000},        {"sid", "s1"},         {"csrf", "csrf-token-1"}};
 
 httplib::Request Request(const std::string& cookie_header) {
   httplib::Request req;
@@ -50,8 +50,7 @@ TEST(WebSessionTest, AnythingButASessionTokenIsNoSession) {
   for (const std::string& header :
        {std::string(), std::string("paybell_session="), std::string("paybell_session=abc"),
         "paybell_session=" + Token(no_sid), "paybell_session=" + Token(no_csrf),
-        "paybell_sessionx=" + Token(kSessionClaims),
-        "paybell_session=" + std::string(9000, 'a')}) {
+        "paybell_sessionx=" + Token(kSessionClaims), "paybell_session=" + std::string(9000, 'a')}) {
     EXPECT_FALSE(SessionFromRequest(Request(header))) << header.substr(0, 60);
   }
 }
@@ -100,9 +99,9 @@ TEST_F(CsrfTest, TheTokenAndTheOriginMustBothBeRight) {
   // A GET (JSON reads with a session) needs the token but no Origin; a foreign one still fails.
   EXPECT_EQ(Check({{"X-CSRF-Token", "csrf-token-1"}}, "", false), CsrfVerdict::kOk);
   EXPECT_EQ(Check({}, "", false), CsrfVerdict::kMissingToken);
-  EXPECT_EQ(Check({{"Origin", "https://evil.example"}, {"X-CSRF-Token", "csrf-token-1"}}, "",
-                  false),
-            CsrfVerdict::kForeignOrigin);
+  EXPECT_EQ(
+      Check({{"Origin", "https://evil.example"}, {"X-CSRF-Token", "csrf-token-1"}}, "", false),
+      CsrfVerdict::kForeignOrigin);
 }
 
 TEST(WebSessionTest, CookiesCarryTheirFlags) {
