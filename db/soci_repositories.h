@@ -9,6 +9,7 @@
 #include "db/audit_log.h"
 #include "db/checkout_repository.h"
 #include "db/event_repository.h"
+#include "db/invoice_repository.h"
 #include "db/notification_repository.h"
 #include "db/prepared_statement.h"
 #include "db/row_access.h"
@@ -138,6 +139,24 @@ class SociNotificationRepository final : public NotificationRepository {
       mark_sent_, mark_retry_, mark_dead_;
 };
 
+class SociInvoiceRepository final : public InvoiceRepository {
+ public:
+  explicit SociInvoiceRepository(soci::session& session);
+  ~SociInvoiceRepository() override;
+  std::optional<domain::Invoice> Find(const std::string& invoice_id) override;
+  bool UpsertIfNewer(const domain::Invoice& invoice) override;
+  std::vector<domain::Invoice> ListForTenant(const std::string& tenant_id,
+                                             const std::optional<InvoiceCursor>& after,
+                                             int limit) override;
+  void ForgetServerStatements(bool postgres);
+
+ private:
+  struct Bound;  // the values the statements bind, declared (and destroyed) around them
+  soci::session& session_;
+  std::unique_ptr<Bound> bound_;
+  PreparedStatement find_, upsert_, list_;
+};
+
 class SociAuditLog final : public AuditLog {
  public:
   explicit SociAuditLog(soci::session& session) : session_(session) {}
@@ -162,7 +181,8 @@ class SociRepositories {
         events(session),
         checkouts(session),
         audit(session),
-        notifications(session, kind) {}
+        notifications(session, kind),
+        invoices(session) {}
 
   // PostgreSQL: a transaction-scoped advisory lock on the tenant, not a row lock: a tenant's
   // first events arrive before any row exists, and FOR UPDATE on no row locks nothing.
@@ -185,6 +205,7 @@ class SociRepositories {
   SociCheckoutRepository checkouts;
   SociAuditLog audit;
   SociNotificationRepository notifications;
+  SociInvoiceRepository invoices;
 };
 
 }  // namespace paybell::db

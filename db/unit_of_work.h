@@ -9,6 +9,7 @@
 #include "db/audit_log.h"
 #include "db/checkout_repository.h"
 #include "db/event_repository.h"
+#include "db/invoice_repository.h"
 #include "db/notification_repository.h"
 #include "db/subscription_repository.h"
 
@@ -23,6 +24,8 @@ class UnitOfWork {
   virtual AuditLog& audit() = 0;
   // Notification settings, the outbox/log and the debounce windows.
   virtual NotificationRepository& notifications() = 0;
+  // Invoice summaries from invoice.* events (billing_invoices).
+  virtual InvoiceRepository& invoices() = 0;
   // Serialises the transactions that change one tenant until this one ends, also before the
   // tenant has any row. Take it before reading the tenant's rows; a unit touching several
   // tenants locks them in sorted order. (PostgreSQL: a transaction-scoped advisory lock;

@@ -122,6 +122,8 @@ void BillingApi::Register(httplib::Server& server) {
   server.Get(
       "/api/billing/subscription",
       [this](const httplib::Request& req, httplib::Response& res) { Subscription(req, res); });
+  server.Get("/api/billing/invoices",
+             [this](const httplib::Request& req, httplib::Response& res) { Invoices(req, res); });
 }
 
 void BillingApi::CreateCheckoutSession(const httplib::Request& req, httplib::Response& res) {
@@ -198,6 +200,53 @@ void BillingApi::Subscription(const httplib::Request& req, httplib::Response& re
          {"current_period_end", TimeOrNull(s.has_current_period_end(), s.current_period_end())},
          {"trial_end", TimeOrNull(s.has_trial_end(), s.trial_end())},
          {"canceled_at", TimeOrNull(s.has_canceled_at(), s.canceled_at())}}}});
+}
+
+void BillingApi::Invoices(const httplib::Request& req, httplib::Response& res) {
+  const auto caller = CallerOf(req, res, app_origin_);
+  if (!caller) return;
+  v1::ListInvoicesRequest request;
+  request.set_tenant_id(caller->tenant_id);
+  if (req.has_param("page_size")) {
+    const std::string text = req.get_param_value("page_size");
+    int size = -1;
+    if (!text.empty() && text.size() <= 4 &&
+        std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
+      size = std::stoi(text);
+    }
+    if (size < 0) {
+      Fail(res, grpc::StatusCode::INVALID_ARGUMENT,
+           "page_size must be a whole number (at most 500 are returned)");
+      return;
+    }
+    request.set_page_size(size);
+  }
+  request.set_page_token(req.get_param_value("page_token"));
+  grpc::ClientContext context;
+  Prepare(context, *caller, res);
+  v1::ListInvoicesResponse response;
+  const grpc::Status status = billing_->ListInvoices(&context, request, &response);
+  if (!status.ok()) return Fail(res, status.error_code(), status.error_message());
+  // Amounts in minor units, times in Unix seconds (null when unknown), status the stored word.
+  json invoices = json::array();
+  for (const v1::Invoice& i : response.invoices()) {
+    invoices.push_back({{"id", i.invoice_id()},
+                        {"number", i.number()},
+                        {"status", EnumWord(v1::InvoiceStatus_Name(i.status()), "INVOICE_STATUS_")},
+                        {"amount_due", i.amount_due()},
+                        {"amount_paid", i.amount_paid()},
+                        {"currency", i.currency()},
+                        {"period_start", TimeOrNull(i.has_period_start(), i.period_start())},
+                        {"period_end", TimeOrNull(i.has_period_end(), i.period_end())},
+                        {"created", TimeOrNull(i.has_created(), i.created())},
+                        {"hosted_invoice_url", i.hosted_invoice_url()},
+                        {"invoice_pdf", i.invoice_pdf()}});
+  }
+  // next_page_token is null on the last page.
+  Succeed(res, {{"invoices", std::move(invoices)},
+                {"next_page_token", response.next_page_token().empty()
+                                        ? json(nullptr)
+                                        : json(response.next_page_token())}});
 }
 
 }  // namespace paybell::rest

@@ -5,6 +5,8 @@
 //   POST /api/billing/create_checkout_session  {plan, coupon?}  → {success, checkout_url, stub}
 //   GET  /api/billing/portal_link                               → {success, url, stub}
 //   GET  /api/billing/subscription                              → {success, subscription{…}}
+//   GET  /api/billing/invoices?page_size=&page_token=  → {success, invoices[{…}], next_page_token}
+//        (newest first; next_page_token is null on the last page)
 //
 // Errors: {success: false, error: {code, message}} with the HTTP status of the gRPC code
 // (http_status.h); `code` is the gRPC code's name in lower case ("permission_denied").
@@ -35,6 +37,7 @@ class BillingApi {
   void CreateCheckoutSession(const httplib::Request& req, httplib::Response& res);
   void PortalLink(const httplib::Request& req, httplib::Response& res);
   void Subscription(const httplib::Request& req, httplib::Response& res);
+  void Invoices(const httplib::Request& req, httplib::Response& res);
 
   std::unique_ptr<v1::BillingService::Stub> billing_;
   std::string app_origin_;

@@ -37,6 +37,8 @@ constexpr Rule kRules[] = {
     {Action::kGetPortalLink, "open the billing portal", kOwner, Scope::kTenant},
     {Action::kReadSubscription, "read the subscription", kTenantUsers | kService | kOperator,
      Scope::kTenant},
+    {Action::kReadInvoices, "read the invoices", kTenantUsers | kService | kOperator,
+     Scope::kTenant},
     {Action::kListSubscriptions, "list subscriptions", kOperator, Scope::kGlobal},
     {Action::kReadBillingConfig, "read the billing configuration",
      kTenantUsers | kService | kOperator, Scope::kGlobal},

@@ -11,6 +11,7 @@ enum class Action {
   kCreateCheckoutSession,
   kGetPortalLink,
   kReadSubscription,
+  kReadInvoices,
   kListSubscriptions,
   kReadBillingConfig,
   kIngestStripeEvent,  // not token-authenticated; listed so the table is complete

@@ -1,5 +1,9 @@
 #include "server/billing/billing_service.h"
 
+#include <optional>
+#include <stdexcept>
+#include <string>
+
 #include "server/billing/billing_config.h"
 #include "server/billing/proto_mapping.h"
 #include "server/common/error.h"
@@ -30,6 +34,29 @@ domain::Plan RequirePlan(v1::Plan plan) {
     throw Error(ErrorCode::kInvalidArgument, "plan must be PLAN_STARTER, PLAN_PRO or PLAN_FIRM");
   }
   return *parsed;
+}
+
+// ListInvoices' cursor, "created:invoice_id" of the previous page's last row, inside the opaque
+// page token.
+std::string EncodeInvoiceCursor(const domain::Invoice& last) {
+  return common::EncodePageToken(std::to_string(last.created) + ":" + last.invoice_id);
+}
+
+std::optional<db::InvoiceCursor> DecodeInvoiceCursor(const std::string& token) {
+  if (token.empty()) return std::nullopt;
+  const std::string key = common::DecodePageToken(token);
+  const size_t colon = key.find(':');
+  try {
+    if (colon == std::string::npos || colon + 1 == key.size()) {
+      throw std::invalid_argument("no cursor");
+    }
+    size_t used = 0;
+    const int64_t created = std::stoll(key.substr(0, colon), &used);
+    if (used != colon) throw std::invalid_argument("trailing characters");
+    return db::InvoiceCursor{created, key.substr(colon + 1)};
+  } catch (const std::exception&) {
+    throw Error(ErrorCode::kInvalidArgument, "bad page_token");
+  }
 }
 
 }  // namespace
@@ -109,6 +136,25 @@ grpc::Status BillingServiceImpl::GetBillingConfig(grpc::ServerContext* context,
   return GuardHandler("GetBillingConfig", [&] {
     auth_.Require(*context, Action::kReadBillingConfig, "");
     *response = MakeBillingConfig(config_);
+  });
+}
+
+grpc::Status BillingServiceImpl::ListInvoices(grpc::ServerContext* context,
+                                              const v1::ListInvoicesRequest* request,
+                                              v1::ListInvoicesResponse* response) {
+  return GuardHandler("ListInvoices", [&] {
+    auth_.Require(*context, Action::kReadInvoices, request->tenant_id());
+    const int page_size = common::PageSize(request->page_size());
+    const auto after = DecodeInvoiceCursor(request->page_token());
+    // One extra row tells whether another page follows.
+    std::vector<domain::Invoice> records;
+    database_.Read("list invoices", [&](db::UnitOfWork& unit) {
+      records = unit.invoices().ListForTenant(request->tenant_id(), after, page_size + 1);
+    });
+    const bool more = static_cast<int>(records.size()) > page_size;
+    if (more) records.resize(static_cast<size_t>(page_size));
+    for (const auto& record : records) *response->add_invoices() = ToInvoiceProto(record);
+    if (more) response->set_next_page_token(EncodeInvoiceCursor(records.back()));
   });
 }
 

@@ -29,6 +29,8 @@ class BillingServiceImpl final : public v1::BillingService::Service {
   grpc::Status GetBillingConfig(grpc::ServerContext* context,
                                 const v1::GetBillingConfigRequest* request,
                                 v1::BillingConfig* response) override;
+  grpc::Status ListInvoices(grpc::ServerContext* context, const v1::ListInvoicesRequest* request,
+                            v1::ListInvoicesResponse* response) override;
 
  private:
   const auth::Authenticator& auth_;

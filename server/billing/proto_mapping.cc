@@ -27,6 +27,14 @@ constexpr std::pair<SubscriptionStatus, v1::SubscriptionStatus> kStatuses[] = {
     {SubscriptionStatus::kPaused, v1::SUBSCRIPTION_STATUS_PAUSED},
 };
 
+constexpr std::pair<domain::InvoiceStatus, v1::InvoiceStatus> kInvoiceStatuses[] = {
+    {domain::InvoiceStatus::kDraft, v1::INVOICE_STATUS_DRAFT},
+    {domain::InvoiceStatus::kOpen, v1::INVOICE_STATUS_OPEN},
+    {domain::InvoiceStatus::kPaid, v1::INVOICE_STATUS_PAID},
+    {domain::InvoiceStatus::kUncollectible, v1::INVOICE_STATUS_UNCOLLECTIBLE},
+    {domain::InvoiceStatus::kVoid, v1::INVOICE_STATUS_VOID},
+};
+
 }  // namespace
 
 v1::Plan ToProto(Plan plan) {
@@ -78,6 +86,33 @@ v1::Subscription ToSubscriptionProto(const std::string& tenant_id,
   out.set_entitled(domain::IsEntitled(record->status));
   common::SetTimestampIfKnown(record->canceled_at, [&] { return out.mutable_canceled_at(); });
   out.mutable_updated_at()->set_seconds(record->updated_at);
+  return out;
+}
+
+v1::InvoiceStatus ToProto(domain::InvoiceStatus status) {
+  for (const auto& [s, proto] : kInvoiceStatuses) {
+    if (s == status) return proto;
+  }
+  return v1::INVOICE_STATUS_UNSPECIFIED;
+}
+
+v1::Invoice ToInvoiceProto(const domain::Invoice& record) {
+  v1::Invoice out;
+  out.set_invoice_id(record.invoice_id);
+  out.set_tenant_id(record.tenant_id);
+  out.set_number(record.number);
+  out.set_status(ToProto(record.status));
+  out.set_amount_due(record.amount_due);
+  out.set_amount_paid(record.amount_paid);
+  out.set_currency(record.currency);
+  common::SetTimestampIfKnown(record.period_start, [&] { return out.mutable_period_start(); });
+  common::SetTimestampIfKnown(record.period_end, [&] { return out.mutable_period_end(); });
+  out.mutable_created()->set_seconds(record.created);
+  out.set_hosted_invoice_url(record.hosted_invoice_url);
+  out.set_invoice_pdf(record.invoice_pdf);
+  out.set_stripe_customer_id(record.stripe_customer_id);
+  out.set_stripe_subscription_id(record.stripe_subscription_id);
+  out.mutable_updated_at()->set_seconds(record.updated_at);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "paybell/v1/billing.pb.h"
+#include "server/domain/invoice.h"
 #include "server/domain/plan.h"
 #include "server/domain/subscription.h"
 
@@ -22,5 +23,10 @@ std::optional<domain::SubscriptionStatus> StatusFromProto(v1::SubscriptionStatus
 // A tenant's subscription as the API shows it; a tenant with no row is NONE.
 v1::Subscription ToSubscriptionProto(const std::string& tenant_id,
                                      const std::optional<domain::Subscription>& subscription);
+
+v1::InvoiceStatus ToProto(domain::InvoiceStatus status);
+
+// A stored invoice summary as ListInvoices returns it.
+v1::Invoice ToInvoiceProto(const domain::Invoice& invoice);
 
 }  // namespace paybell::billing

@@ -60,8 +60,13 @@ bool IsValidTenantId(const std::string& tenant_id) {
 }
 
 std::string AuditDetail(const StripeEvent& e, const std::optional<domain::Subscription>& before,
-                        const std::optional<domain::Subscription>& after) {
+                        const std::optional<domain::Subscription>& after,
+                        const std::optional<domain::Invoice>& invoice) {
   nlohmann::json detail = {{"type", e.type}, {"created", e.created}};
+  if (invoice) {
+    detail["invoice"] = invoice->invoice_id;
+    detail["invoice_status"] = domain::InvoiceStatusWord(invoice->status);
+  }
   if (before) detail["status_before"] = domain::StatusWord(before->status);
   if (after) {
     detail["status"] = domain::StatusWord(after->status);
@@ -192,6 +197,15 @@ EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& eve
   }
 
   if (decision.write) unit.subscriptions().Upsert(*decision.write);
+  if (decision.outcome == EventOutcome::kApplied && decision.invoice &&
+      !unit.invoices().UpsertIfNewer(*decision.invoice) && decision.only_records_invoice) {
+    // A newer event of this invoice was recorded first (Stripe does not deliver in order):
+    // this one changed nothing. Events that also notify or link ids stay applied.
+    const auto stored = unit.invoices().Find(decision.invoice->invoice_id);
+    decision.outcome = EventOutcome::kStale;
+    decision.error = "invoice " + decision.invoice->invoice_id + " already holds a newer event " +
+                     (stored ? stored->last_event_id : "");
+  }
   db::AuditEntry audit;
   audit.at = now;
   audit.actor = actor.name;
@@ -214,7 +228,7 @@ EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& eve
           event.id, tenant_id, event.subscription_id);
     }
     audit.action = "billing.event.applied";
-    audit.detail = AuditDetail(event, current, decision.write);
+    audit.detail = AuditDetail(event, current, decision.write, decision.invoice);
     unit.audit().Append(audit);
     if (decision.notify) {
       notifications_.Raise(unit, tenant_id, BillingTrigger(event, *decision.notify), event.id);

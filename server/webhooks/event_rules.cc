@@ -1,5 +1,7 @@
 #include "server/webhooks/event_rules.h"
 
+#include <utility>
+
 namespace paybell::webhooks {
 namespace {
 
@@ -155,12 +157,58 @@ EventDecision ApplySubscription(const StripeEvent& e, const std::string& tenant_
   return d;
 }
 
+// The billing_invoices row an invoice event writes, unless its invoice is unusable.
+std::optional<domain::Invoice> InvoiceRow(const StripeEvent& e, const std::string& tenant_id,
+                                          int64_t now, std::string& error) {
+  const InvoiceFacts& facts = *e.invoice;
+  const auto status = domain::ParseInvoiceStatus(facts.status);
+  if (facts.id.empty()) {
+    error = "invoice object has no id";
+    return std::nullopt;
+  }
+  if (!status) {
+    error = "unknown invoice status '" + facts.status + "'";
+    return std::nullopt;
+  }
+  domain::Invoice row;
+  row.invoice_id = facts.id;
+  row.tenant_id = tenant_id;
+  row.stripe_customer_id = e.customer_id;
+  row.stripe_subscription_id = e.subscription_id;
+  row.number = facts.number;
+  row.status = *status;
+  row.amount_due = facts.amount_due;
+  row.amount_paid = facts.amount_paid;
+  row.currency = facts.currency;
+  row.period_start = facts.period_start;
+  row.period_end = facts.period_end;
+  row.created = facts.created.value_or(e.created);  // an invoice exists before its events
+  row.hosted_invoice_url = facts.hosted_invoice_url;
+  row.invoice_pdf = facts.invoice_pdf;
+  row.last_event_created = e.created;
+  row.last_event_id = e.id;
+  row.updated_at = now;
+  return row;
+}
+
 // Invoices do not carry the subscription's status: Stripe sends customer.subscription.updated
-// beside them, and that event moves the status. An invoice event links ids Paybell did not know
-// yet and, when a payment failed, makes the tenant's owners hear about it.
-EventDecision ApplyInvoice(const StripeEvent& e, const std::optional<Subscription>& current,
-                           int64_t now) {
+// beside them, and that event moves the status. An invoice event records the invoice's summary,
+// links ids Paybell did not know yet and, when a payment failed or needs the customer, makes
+// the tenant's owners hear about it. invoice.finalized and invoice.voided only record the
+// invoice: that is a change Paybell keeps, so they are applied (or stale when a newer event of
+// the invoice was recorded already), not ignored.
+EventDecision ApplyInvoice(const StripeEvent& e, const std::string& tenant_id,
+                           const std::optional<Subscription>& current, int64_t now) {
+  if (!e.invoice) return Outcome(EventOutcome::kFailed, "event carries no invoice object");
+  std::string error;
+  auto invoice = InvoiceRow(e, tenant_id, now, error);
+  if (!invoice) return Outcome(EventOutcome::kFailed, error);
   EventDecision d = Outcome(EventOutcome::kApplied, "");
+  d.invoice = std::move(invoice);
+  if (e.kind == EventKind::kInvoiceFinalized || e.kind == EventKind::kInvoiceVoided) {
+    d.only_records_invoice = true;
+    return d;
+  }
   if (e.kind == EventKind::kInvoicePaymentFailed) d.notify = domain::Trigger::kPaymentFailed;
   if (e.kind == EventKind::kInvoicePaymentActionRequired) {
     d.notify = domain::Trigger::kPaymentActionRequired;
@@ -214,7 +262,9 @@ EventDecision DecideEvent(const StripeEvent& event, const std::string& tenant_id
     case EventKind::kInvoicePaymentFailed:
     case EventKind::kInvoicePaymentActionRequired:
     case EventKind::kInvoicePaid:
-      return ApplyInvoice(event, current, now);
+    case EventKind::kInvoiceFinalized:
+    case EventKind::kInvoiceVoided:
+      return ApplyInvoice(event, tenant_id, current, now);
     case EventKind::kUnhandled:
       break;
   }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "server/domain/event_outcome.h"
+#include "server/domain/invoice.h"
 #include "server/domain/notification.h"
 #include "server/domain/subscription.h"
 #include "server/webhooks/stripe_event.h"
@@ -39,6 +40,13 @@ struct EventDecision {
   // A notification the applied event raises for the tenant (payment failed, payment action
   // required, trial ending).
   std::optional<domain::Trigger> notify;
+  // The invoice summary an applied invoice.* event records in billing_invoices. Whether it is
+  // newer than the stored one is decided by the repository's conditional write
+  // (InvoiceRepository::UpsertIfNewer), in the same transaction.
+  std::optional<domain::Invoice> invoice;
+  // The event does nothing but record the invoice (invoice.finalized, invoice.voided): when the
+  // stored row is from a newer event, the event changed nothing and is stale.
+  bool only_records_invoice = false;
 };
 
 // Decides an event for `tenant_id` ("" when no tenant could be found) whose stored row is
@@ -49,6 +57,9 @@ struct EventDecision {
 // the same rule checkout uses to refuse a second purchase, and only with an event newer than
 // the last one applied, unless `operator_replay`: an operator replays the newest stored event
 // of that subscription (the way out of a two-subscription conflict).
+// An invoice.* event also records its invoice (EventDecision::invoice); an invoice without an
+// id or with an unknown status fails the event, nothing applied, as an unknown subscription
+// status does.
 EventDecision DecideEvent(const StripeEvent& event, const std::string& tenant_id,
                           const std::optional<domain::Subscription>& current,
                           const PlanPrices& prices, int64_t now, bool operator_replay = false);

@@ -47,6 +47,68 @@ const json& FirstItem(const json& subscription) {
   return (*data)[0];
 }
 
+// Bounds of the invoice strings Paybell stores: Stripe's ids and numbers are short, its hosted
+// and PDF links a few hundred bytes.
+constexpr size_t kMaxInvoiceIdBytes = 255;
+constexpr size_t kMaxInvoiceWordBytes = 64;  // number, status, currency
+constexpr size_t kMaxInvoiceUrlBytes = 2048;
+
+std::string BoundedStringAt(const json& object, std::string_view key, size_t max_bytes) {
+  std::string value = StringAt(object, key);
+  if (value.size() > max_bytes) {
+    throw MalformedEvent("invoice \"" + std::string(key) + "\" is over " +
+                         std::to_string(max_bytes) + " bytes");
+  }
+  return value;
+}
+
+int64_t AmountAt(const json& object, std::string_view key) {
+  const auto amount = TimeAt(object, key);  // an integer, like a time
+  if (amount && *amount < 0) {
+    throw MalformedEvent("invoice \"" + std::string(key) + "\" is negative");
+  }
+  return amount.value_or(0);
+}
+
+// The service period an invoice bills is on its lines (a renewal's own period_start/period_end
+// are the period that just ended, in which usage was collected); the invoice's fields are the
+// fallback for an invoice whose lines were not sent.
+void ReadInvoicePeriod(const json& invoice, InvoiceFacts& facts) {
+  const json& lines = ObjectAt(invoice, "lines");
+  auto data = lines.find("data");
+  if (data != lines.end() && data->is_array()) {
+    for (const json& line : *data) {
+      if (!line.is_object()) continue;
+      const json& period = ObjectAt(line, "period");
+      const auto start = TimeAt(period, "start");
+      const auto end = TimeAt(period, "end");
+      if (start && (!facts.period_start || *start < *facts.period_start)) {
+        facts.period_start = start;
+      }
+      if (end && (!facts.period_end || *end > *facts.period_end)) facts.period_end = end;
+    }
+  }
+  if (!facts.period_start && !facts.period_end) {
+    facts.period_start = TimeAt(invoice, "period_start");
+    facts.period_end = TimeAt(invoice, "period_end");
+  }
+}
+
+InvoiceFacts ReadInvoice(const json& object) {
+  InvoiceFacts invoice;
+  invoice.id = BoundedStringAt(object, "id", kMaxInvoiceIdBytes);
+  invoice.number = BoundedStringAt(object, "number", kMaxInvoiceWordBytes);
+  invoice.status = BoundedStringAt(object, "status", kMaxInvoiceWordBytes);
+  invoice.amount_due = AmountAt(object, "amount_due");
+  invoice.amount_paid = AmountAt(object, "amount_paid");
+  invoice.currency = BoundedStringAt(object, "currency", kMaxInvoiceWordBytes);
+  ReadInvoicePeriod(object, invoice);
+  invoice.created = TimeAt(object, "created");
+  invoice.hosted_invoice_url = BoundedStringAt(object, "hosted_invoice_url", kMaxInvoiceUrlBytes);
+  invoice.invoice_pdf = BoundedStringAt(object, "invoice_pdf", kMaxInvoiceUrlBytes);
+  return invoice;
+}
+
 SubscriptionState ReadSubscription(const json& sub) {
   SubscriptionState s;
   s.status = StringAt(sub, "status");
@@ -80,6 +142,8 @@ EventKind KindOfType(std::string_view type) {
   if (type == "invoice.payment_failed") return EventKind::kInvoicePaymentFailed;
   if (type == "invoice.payment_action_required") return EventKind::kInvoicePaymentActionRequired;
   if (type == "invoice.paid") return EventKind::kInvoicePaid;
+  if (type == "invoice.finalized") return EventKind::kInvoiceFinalized;
+  if (type == "invoice.voided") return EventKind::kInvoiceVoided;
   return EventKind::kUnhandled;
 }
 
@@ -90,15 +154,23 @@ void ValidateEventTimes(const StripeEvent& event, int64_t now, int64_t tolerance
     throw MalformedEvent("created " + std::to_string(event.created) +
                          " is not a time Stripe could have sent");
   }
-  if (!event.state) return;
-  const SubscriptionState& s = *event.state;
-  for (const auto& [name, value] :
-       {std::pair{"current_period_start", s.current_period_start},
-        std::pair{"current_period_end", s.current_period_end}, std::pair{"cancel_at", s.cancel_at},
-        std::pair{"canceled_at", s.canceled_at}, std::pair{"trial_end", s.trial_end}}) {
+  auto check = [](const char* name, const std::optional<int64_t>& value) {
     if (value && (*value < 0 || *value > kMaxTimestamp)) {
       throw MalformedEvent(std::string(name) + " " + std::to_string(*value) + " is out of range");
     }
+  };
+  if (event.state) {
+    const SubscriptionState& s = *event.state;
+    check("current_period_start", s.current_period_start);
+    check("current_period_end", s.current_period_end);
+    check("cancel_at", s.cancel_at);
+    check("canceled_at", s.canceled_at);
+    check("trial_end", s.trial_end);
+  }
+  if (event.invoice) {
+    check("invoice period_start", event.invoice->period_start);
+    check("invoice period_end", event.invoice->period_end);
+    check("invoice created", event.invoice->created);
   }
 }
 
@@ -135,16 +207,10 @@ StripeEvent ParseStripeEvent(std::string_view payload) {
       break;
     case EventKind::kInvoicePaymentFailed:
     case EventKind::kInvoicePaymentActionRequired:
-    case EventKind::kInvoicePaid: {
-      InvoiceFacts invoice;
-      invoice.id = StringAt(object, "id");
-      invoice.hosted_invoice_url = StringAt(object, "hosted_invoice_url");
-      invoice.currency = StringAt(object, "currency");
-      auto amount = object.find("amount_due");
-      if (amount != object.end() && amount->is_number_integer()) {
-        invoice.amount_due = amount->get<int64_t>();
-      }
-      e.invoice = invoice;
+    case EventKind::kInvoicePaid:
+    case EventKind::kInvoiceFinalized:
+    case EventKind::kInvoiceVoided: {
+      e.invoice = ReadInvoice(object);
       // Current API: parent.subscription_details; older: invoice.subscription.
       const json& details = ObjectAt(ObjectAt(object, "parent"), "subscription_details");
       e.subscription_id = IdAt(details, "subscription");

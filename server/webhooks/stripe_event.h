@@ -28,15 +28,28 @@ enum class EventKind {
   kInvoicePaymentFailed,          // invoice.payment_failed
   kInvoicePaymentActionRequired,  // invoice.payment_action_required (e.g. 3-D Secure)
   kInvoicePaid,                   // invoice.paid
+  kInvoiceFinalized,              // invoice.finalized: only recorded in billing_invoices
+  kInvoiceVoided,                 // invoice.voided: only recorded in billing_invoices
   kUnhandled,                     // stored as "ignored"
 };
 
-// What a notification about an invoice links and says (invoice.* events only).
+// The invoice an invoice.* event carries: what a notification links and says, and the summary
+// stored in billing_invoices. Strings are bounded when parsed; the status word is checked when
+// the event is applied (an unknown one fails the event, as for subscriptions).
 struct InvoiceFacts {
-  std::string id;
+  std::string id;           // "in_…"
+  std::string number;       // "ABCD-0001"; empty for a draft
+  std::string status;       // Stripe's word: draft, open, paid, uncollectible, void
+  int64_t amount_due = 0;   // minor units
+  int64_t amount_paid = 0;  // minor units
+  std::string currency;     // Stripe's lowercase ISO code
+  // The service period billed: the span of the lines' periods, else the invoice's own
+  // period_start/period_end.
+  std::optional<int64_t> period_start;
+  std::optional<int64_t> period_end;
+  std::optional<int64_t> created;  // the invoice's, not the event's
   std::string hosted_invoice_url;  // where the customer pays or confirms
-  int64_t amount_due = 0;          // minor units
-  std::string currency;            // Stripe's lowercase ISO code
+  std::string invoice_pdf;
 };
 
 struct StripeEvent {
@@ -65,13 +78,15 @@ class MalformedEvent : public std::runtime_error {
 };
 
 // Parses the envelope; throws MalformedEvent. A handled type whose object lacks what Paybell
-// needs still parses: the missing parts stay empty, and applying it records why.
+// needs still parses: the missing parts stay empty, and applying it records why. Values no
+// real Stripe object holds (an invoice string over its bound, a negative amount) are
+// MalformedEvent too, like an over-long event id.
 StripeEvent ParseStripeEvent(std::string_view payload);
 
 // Refuses (MalformedEvent) times no real event carries: `created` not after the epoch or later
 // than `now` plus the signature tolerance (a far-future `created` would make every later real
 // event stale), and any time outside what google.protobuf.Timestamp can hold (clients could
-// not decode it).
+// not decode it), on the subscription or the invoice the event carries.
 void ValidateEventTimes(const StripeEvent& event, int64_t now, int64_t tolerance_s);
 
 EventKind KindOfType(std::string_view type);

@@ -24,6 +24,7 @@ using testing::EngineNames;
 using testing::Engines;
 using testing::EngineTest;
 using ::testing::HasSubstr;
+using testing::InvoiceSpec;
 using testing::SubscriptionSpec;
 
 constexpr int64_t kNow = 1'800'001'000;
@@ -132,6 +133,27 @@ class EventIngestorTest : public EngineTest<Engine> {
     std::vector<db::EventRecord> out;
     db_->Read("t", [&](db::UnitOfWork& unit) { out = unit.events().List(filter); });
     return out;
+  }
+
+  std::optional<domain::Invoice> Invoice(const std::string& id) {
+    std::optional<domain::Invoice> found;
+    this->db_->Read("t", [&](db::UnitOfWork& unit) { found = unit.invoices().Find(id); });
+    return found;
+  }
+
+  std::vector<domain::Invoice> Invoices(const std::string& tenant) {
+    std::vector<domain::Invoice> out;
+    this->db_->Read("t", [&](db::UnitOfWork& unit) {
+      out = unit.invoices().ListForTenant(tenant, std::nullopt, 100);
+    });
+    return out;
+  }
+
+  std::string DeliverInvoice(const std::string& id, const std::string& type, int64_t created,
+                             const InvoiceSpec& spec) {
+    return Deliver(testing::EventPayload(id, type, created,
+                                         testing::InvoiceObject(spec, ApiShape::kCurrent)))
+        .outcome;
   }
 
   int CountEvents() {
@@ -595,6 +617,122 @@ TYPED_TEST(EventIngestorTest, ListsEventsNewestFirstWithFiltersAndPages) {
   page = this->List(ignored);
   ASSERT_EQ(page.size(), 1u);
   EXPECT_EQ(page[0].event_id, "evt_ign");
+}
+
+std::string Word(domain::InvoiceStatus s) { return std::string(domain::InvoiceStatusWord(s)); }
+
+// Stripe delivers out of order: finalized, paid, then a payment failure from before the
+// payment. The invoice ends paid, with the paid event's amounts; the failure still told the
+// owners (as before invoices were stored), and a late finalized changes nothing.
+TYPED_TEST(EventIngestorTest, InvoicesAreRecordedAndTheNewestEventWins) {
+  ASSERT_EQ(
+      this->DeliverSubscription("evt_s", "customer.subscription.created", 100, SubscriptionSpec{}),
+      "applied");
+  InvoiceSpec spec;  // no metadata: found by the stored customer and subscription ids
+  spec.created = 1'800'000'090;
+  ASSERT_EQ(this->DeliverInvoice("evt_fin", "invoice.finalized", 110, spec), "applied");
+  auto row = this->Invoice("in_1");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->tenant_id, "acme");
+  EXPECT_EQ(Word(row->status), "open");
+
+  InvoiceSpec paid = spec;
+  paid.status = "paid";
+  paid.amount_paid = 4900;
+  ASSERT_EQ(this->DeliverInvoice("evt_paid", "invoice.paid", 130, paid), "applied");
+  ASSERT_EQ(this->DeliverInvoice("evt_failed", "invoice.payment_failed", 120, spec), "applied");
+  EXPECT_THAT(this->sink_.calls(), ::testing::Contains("acme/evt_failed"));
+  EXPECT_EQ(this->DeliverInvoice("evt_fin_late", "invoice.finalized", 105, spec), "stale");
+  EXPECT_THAT(this->Event("evt_fin_late").error, HasSubstr("evt_paid"));
+
+  row = this->Invoice("in_1");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(Word(row->status), "paid");
+  EXPECT_EQ(row->amount_due, 4900);
+  EXPECT_EQ(row->amount_paid, 4900);
+  EXPECT_EQ(row->currency, "usd");
+  EXPECT_EQ(row->number, "ACME-0001");
+  EXPECT_EQ(row->created, 1'800'000'090);
+  EXPECT_EQ(row->period_start, 1'800'000'000);
+  EXPECT_EQ(row->period_end, 1'802'592'000);
+  EXPECT_EQ(row->stripe_subscription_id, "sub_1");
+  EXPECT_EQ(row->last_event_id, "evt_paid");
+  EXPECT_EQ(row->last_event_created, 130);
+  EXPECT_EQ(row->hosted_invoice_url, "https://invoice.stripe.com/i/acct_1/test_in_1");
+  EXPECT_EQ(row->invoice_pdf, "https://pay.stripe.com/invoice/acct_1/test_in_1/pdf");
+
+  // The applied event's audit entry names the invoice.
+  const auto audit = this->Audit("acme");
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.front().target, "evt_failed");
+  EXPECT_THAT(audit.front().detail, HasSubstr("\"invoice\":\"in_1\""));
+
+  // Voiding later wins again; the subscription was never touched by any of it.
+  InvoiceSpec voided = spec;
+  voided.status = "void";
+  EXPECT_EQ(this->DeliverInvoice("evt_void", "invoice.voided", 140, voided), "applied");
+  EXPECT_EQ(Word(this->Invoice("in_1")->status), "void");
+  EXPECT_EQ(this->Subscription("acme")->last_event_id, "evt_s");
+  EXPECT_EQ(this->Subscription("acme")->status, "active");
+}
+
+TYPED_TEST(EventIngestorTest, DuplicateInvoiceEventsApplyOnce) {
+  InvoiceSpec spec;
+  spec.tenant_id = "acme";
+  spec.status = "paid";
+  spec.amount_paid = 4900;
+  const std::string payload = testing::EventPayload(
+      "evt_paid", "invoice.paid", 130, testing::InvoiceObject(spec, ApiShape::kCurrent));
+  EXPECT_EQ(this->Deliver(payload).outcome, "applied");
+  const auto first = this->Invoice("in_1");
+  this->clock_.Advance(std::chrono::seconds(30));
+  EXPECT_EQ(this->Deliver(payload).outcome, "duplicate");
+  EXPECT_EQ(this->Invoice("in_1"), first);  // not even updated_at moved
+  EXPECT_EQ(this->Event("evt_paid").duplicate_deliveries, 1);
+  EXPECT_EQ(this->Invoices("acme").size(), 1u);
+}
+
+TYPED_TEST(EventIngestorTest, EachTenantHasItsOwnInvoices) {
+  InvoiceSpec acme;
+  acme.tenant_id = "acme";
+  acme.id = "in_acme_1";
+  ASSERT_EQ(this->DeliverInvoice("evt_a1", "invoice.finalized", 110, acme), "applied");
+  acme.id = "in_acme_2";
+  acme.created = 1'800'000'500;
+  ASSERT_EQ(this->DeliverInvoice("evt_a2", "invoice.finalized", 111, acme), "applied");
+  InvoiceSpec initech;
+  initech.tenant_id = "initech";
+  initech.id = "in_initech_1";
+  initech.subscription = "sub_9";
+  initech.customer = "cus_9";
+  initech.amount_due = 9900;
+  ASSERT_EQ(this->DeliverInvoice("evt_i1", "invoice.finalized", 112, initech), "applied");
+
+  const auto acme_rows = this->Invoices("acme");
+  ASSERT_EQ(acme_rows.size(), 2u);
+  EXPECT_EQ(acme_rows[0].invoice_id, "in_acme_2");  // newest first
+  EXPECT_EQ(acme_rows[1].invoice_id, "in_acme_1");
+  const auto initech_rows = this->Invoices("initech");
+  ASSERT_EQ(initech_rows.size(), 1u);
+  EXPECT_EQ(initech_rows[0].invoice_id, "in_initech_1");
+  EXPECT_EQ(initech_rows[0].amount_due, 9900);
+  EXPECT_EQ(this->Event("evt_i1").tenant_id, "initech");
+}
+
+TYPED_TEST(EventIngestorTest, UnmatchedOrUnusableInvoiceEventsRecordNoInvoice) {
+  InvoiceSpec orphan;
+  orphan.customer = "cus_unknown";
+  orphan.subscription = "sub_unknown";
+  EXPECT_EQ(this->DeliverInvoice("evt_o", "invoice.finalized", 110, orphan), "unmatched");
+  EXPECT_FALSE(this->Invoice("in_1").has_value());
+
+  InvoiceSpec odd;
+  odd.tenant_id = "acme";
+  odd.status = "refunded";
+  EXPECT_EQ(this->DeliverInvoice("evt_f", "invoice.payment_failed", 111, odd), "failed");
+  EXPECT_THAT(this->Event("evt_f").error, HasSubstr("unknown invoice status"));
+  EXPECT_FALSE(this->Invoice("in_1").has_value());
+  EXPECT_THAT(this->sink_.calls(), ::testing::IsEmpty());
 }
 
 }  // namespace

@@ -96,6 +96,16 @@ class MockNotificationRepository : public db::NotificationRepository {
   MOCK_METHOD(int, PurgeFinished, (int64_t before, int limit), (override));
 };
 
+class MockInvoiceRepository : public db::InvoiceRepository {
+ public:
+  MOCK_METHOD(std::optional<domain::Invoice>, Find, (const std::string& invoice_id), (override));
+  MOCK_METHOD(bool, UpsertIfNewer, (const domain::Invoice& invoice), (override));
+  MOCK_METHOD(std::vector<domain::Invoice>, ListForTenant,
+              (const std::string& tenant_id, const std::optional<db::InvoiceCursor>& after,
+               int limit),
+              (override));
+};
+
 class MockUnitOfWork : public db::UnitOfWork {
  public:
   MockUnitOfWork() {
@@ -104,12 +114,14 @@ class MockUnitOfWork : public db::UnitOfWork {
     ON_CALL(*this, checkouts()).WillByDefault(::testing::ReturnRef(checkouts_));
     ON_CALL(*this, audit()).WillByDefault(::testing::ReturnRef(audit_));
     ON_CALL(*this, notifications()).WillByDefault(::testing::ReturnRef(notifications_));
+    ON_CALL(*this, invoices()).WillByDefault(::testing::ReturnRef(invoices_));
   }
   MOCK_METHOD(db::SubscriptionRepository&, subscriptions, (), (override));
   MOCK_METHOD(db::EventRepository&, events, (), (override));
   MOCK_METHOD(db::CheckoutRepository&, checkouts, (), (override));
   MOCK_METHOD(db::AuditLog&, audit, (), (override));
   MOCK_METHOD(db::NotificationRepository&, notifications, (), (override));
+  MOCK_METHOD(db::InvoiceRepository&, invoices, (), (override));
   MOCK_METHOD(void, LockTenant, (const std::string& tenant_id), (override));
   MOCK_METHOD(void, Commit, (), (override));
 
@@ -118,6 +130,7 @@ class MockUnitOfWork : public db::UnitOfWork {
   ::testing::NiceMock<MockCheckoutRepository> checkouts_;
   ::testing::NiceMock<MockAuditLog> audit_;
   ::testing::NiceMock<MockNotificationRepository> notifications_;
+  ::testing::NiceMock<MockInvoiceRepository> invoices_;
 };
 
 // Runs every unit of work on one MockUnitOfWork, counting transactions and reads.

@@ -38,27 +38,58 @@ json SubscriptionObject(const SubscriptionSpec& s, ApiShape shape) {
   return sub;
 }
 
-json InvoiceObject(const std::string& subscription, const std::string& customer,
-                   const std::string& tenant_id, ApiShape shape) {
+json InvoiceObject(const InvoiceSpec& spec, ApiShape shape) {
   json metadata = json::object();
-  if (!tenant_id.empty()) metadata["tenant_id"] = tenant_id;
-  json invoice = {{"id", "in_1"},
-                  {"object", "invoice"},
-                  {"customer", customer},
-                  {"status", "open"},
-                  {"amount_due", 4900},
-                  {"currency", "usd"},
-                  {"hosted_invoice_url", "https://invoice.stripe.com/i/acct_1/test_in_1"},
-                  {"metadata", json::object()}};
+  if (!spec.tenant_id.empty()) metadata["tenant_id"] = spec.tenant_id;
+  constexpr int64_t kMonth = 2'592'000;
+  json line = {{"id", "il_" + spec.id},
+               {"object", "line_item"},
+               {"amount", spec.amount_due},
+               {"currency", spec.currency},
+               {"invoice", spec.id},
+               {"period", {{"start", spec.period_start}, {"end", spec.period_end}}},
+               {"quantity", 1}};
+  json invoice = {
+      {"id", spec.id},
+      {"object", "invoice"},
+      {"customer", spec.customer},
+      {"status", spec.status},
+      {"number", spec.number.empty() ? json(nullptr) : json(spec.number)},
+      {"amount_due", spec.amount_due},
+      {"amount_paid", spec.amount_paid},
+      {"amount_remaining", spec.amount_due - spec.amount_paid},
+      {"currency", spec.currency},
+      {"created", spec.created},
+      {"period_start", spec.period_start - kMonth},
+      {"period_end", spec.period_start},
+      {"hosted_invoice_url",
+       spec.hosted_invoice_url.empty() ? json(nullptr) : json(spec.hosted_invoice_url)},
+      {"invoice_pdf", spec.invoice_pdf.empty() ? json(nullptr) : json(spec.invoice_pdf)},
+      {"lines",
+       {{"object", "list"},
+        {"data", json::array({line})},
+        {"has_more", false},
+        {"url", "/v1/invoices/" + spec.id + "/lines"}}},
+      {"livemode", false},
+      {"metadata", json::object()}};
   if (shape == ApiShape::kCurrent) {
     invoice["parent"] = {
         {"type", "subscription_details"},
-        {"subscription_details", {{"subscription", subscription}, {"metadata", metadata}}}};
+        {"subscription_details", {{"subscription", spec.subscription}, {"metadata", metadata}}}};
   } else {
-    invoice["subscription"] = subscription;
+    invoice["subscription"] = spec.subscription;
     invoice["subscription_details"] = {{"metadata", metadata}};
   }
   return invoice;
+}
+
+json InvoiceObject(const std::string& subscription, const std::string& customer,
+                   const std::string& tenant_id, ApiShape shape) {
+  InvoiceSpec spec;
+  spec.subscription = subscription;
+  spec.customer = customer;
+  spec.tenant_id = tenant_id;
+  return InvoiceObject(spec, shape);
 }
 
 json CheckoutSessionObject(const std::string& session_id, const std::string& tenant_id,

@@ -214,6 +214,91 @@ TEST(EventRulesTest, InvoicePaymentFailedAsksForANotification) {
   EXPECT_FALSE(d.write.has_value());  // the status moves with customer.subscription.updated
 }
 
+StripeEvent InvoiceEvent(const std::string& id, const std::string& type, int64_t created,
+                         testing::InvoiceSpec spec = {}) {
+  return ParseStripeEvent(
+      testing::EventPayload(id, type, created, testing::InvoiceObject(spec, ApiShape::kCurrent)));
+}
+
+TEST(EventRulesTest, InvoiceEventsRecordTheInvoiceForTheTenant) {
+  const auto active = Applied(SubscriptionEvent("evt_1", "customer.subscription.created", 60), {});
+  testing::InvoiceSpec spec;
+  spec.status = "paid";
+  spec.amount_paid = 4900;
+  const EventDecision d =
+      DecideEvent(InvoiceEvent("evt_p", "invoice.paid", 70, spec), "acme", active, kPrices, kNow);
+  EXPECT_EQ(Word(d.outcome), "applied");
+  EXPECT_FALSE(d.only_records_invoice);
+  ASSERT_TRUE(d.invoice.has_value());
+  EXPECT_EQ(d.invoice->invoice_id, "in_1");
+  EXPECT_EQ(d.invoice->tenant_id, "acme");
+  EXPECT_EQ(d.invoice->stripe_subscription_id, "sub_1");
+  EXPECT_EQ(d.invoice->stripe_customer_id, "cus_1");
+  EXPECT_EQ(d.invoice->number, "ACME-0001");
+  EXPECT_EQ(std::string(domain::InvoiceStatusWord(d.invoice->status)), "paid");
+  EXPECT_EQ(d.invoice->amount_due, 4900);
+  EXPECT_EQ(d.invoice->amount_paid, 4900);
+  EXPECT_EQ(d.invoice->currency, "usd");
+  EXPECT_EQ(d.invoice->period_start, 1'800'000'000);
+  EXPECT_EQ(d.invoice->period_end, 1'802'592'000);
+  EXPECT_EQ(d.invoice->created, 1'800'000'000);
+  EXPECT_EQ(d.invoice->last_event_created, 70);
+  EXPECT_EQ(d.invoice->last_event_id, "evt_p");
+  EXPECT_EQ(d.invoice->updated_at, kNow);
+
+  // The payment failure still notifies and records the invoice beside it.
+  const EventDecision failed = DecideEvent(InvoiceEvent("evt_f", "invoice.payment_failed", 71),
+                                           "acme", active, kPrices, kNow);
+  EXPECT_EQ(failed.notify, domain::Trigger::kPaymentFailed);
+  ASSERT_TRUE(failed.invoice.has_value());
+  EXPECT_EQ(std::string(domain::InvoiceStatusWord(failed.invoice->status)), "open");
+}
+
+// finalized and voided change nothing but the invoice record: applied for that, with no
+// subscription write and no notification.
+TEST(EventRulesTest, FinalizedAndVoidedOnlyRecordTheInvoice) {
+  const auto active = Applied(SubscriptionEvent("evt_1", "customer.subscription.created", 60), {});
+  testing::InvoiceSpec spec;
+  for (const auto& [type, status] :
+       {std::pair{"invoice.finalized", "open"}, std::pair{"invoice.voided", "void"}}) {
+    SCOPED_TRACE(type);
+    spec.status = status;
+    const EventDecision d =
+        DecideEvent(InvoiceEvent("evt_x", type, 70, spec), "acme", active, kPrices, kNow);
+    EXPECT_EQ(Word(d.outcome), "applied") << d.error;
+    EXPECT_TRUE(d.only_records_invoice);
+    EXPECT_FALSE(d.write.has_value());
+    EXPECT_FALSE(d.notify.has_value());
+    ASSERT_TRUE(d.invoice.has_value());
+    EXPECT_EQ(std::string(domain::InvoiceStatusWord(d.invoice->status)), status);
+  }
+  // No tenant: unmatched, as every handled event.
+  const EventDecision orphan =
+      DecideEvent(InvoiceEvent("evt_o", "invoice.finalized", 70), "", std::nullopt, kPrices, kNow);
+  EXPECT_EQ(Word(orphan.outcome), "unmatched");
+  EXPECT_FALSE(orphan.invoice.has_value());
+}
+
+// As an unknown subscription status does: the event fails, nothing is applied or sent, and the
+// error says why (an operator replays it once the server knows the word).
+TEST(EventRulesTest, AnInvoiceWithAnUnknownStatusOrNoIdFailsTheEvent) {
+  const auto active = Applied(SubscriptionEvent("evt_1", "customer.subscription.created", 60), {});
+  testing::InvoiceSpec spec;
+  spec.status = "refunded";
+  EventDecision d = DecideEvent(InvoiceEvent("evt_f", "invoice.payment_failed", 70, spec), "acme",
+                                active, kPrices, kNow);
+  EXPECT_EQ(Word(d.outcome), "failed");
+  EXPECT_THAT(d.error, HasSubstr("unknown invoice status 'refunded'"));
+  EXPECT_FALSE(d.invoice.has_value());
+  EXPECT_FALSE(d.notify.has_value());
+
+  spec.status = "open";
+  spec.id = "";
+  d = DecideEvent(InvoiceEvent("evt_g", "invoice.paid", 70, spec), "acme", active, kPrices, kNow);
+  EXPECT_EQ(Word(d.outcome), "failed");
+  EXPECT_THAT(d.error, HasSubstr("no id"));
+}
+
 TEST(EventRulesTest, PaymentActionRequiredAndTrialWillEndAskForNotifications) {
   const auto active = Applied(SubscriptionEvent("evt_1", "customer.subscription.created", 60), {});
   const StripeEvent action = ParseStripeEvent(

@@ -3,7 +3,12 @@
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <cctype>
+#include <ctime>
 #include <iostream>
+#include <sstream>
+#include <vector>
 
 #include "paybell/v1/billing.grpc.pb.h"
 #include "paybell/v1/notification.grpc.pb.h"
@@ -43,6 +48,56 @@ std::string ToJson(const Message& message) {
   (void)google::protobuf::util::MessageToJsonString(message, &out, options);
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
+}
+
+std::string Day(bool has, const google::protobuf::Timestamp& time) {
+  if (!has) return "-";
+  const std::time_t seconds = static_cast<std::time_t>(time.seconds());
+  std::tm utc{};
+  char text[16];
+  if (gmtime_r(&seconds, &utc) == nullptr ||
+      std::strftime(text, sizeof text, "%Y-%m-%d", &utc) == 0)
+    return "?";
+  return text;
+}
+
+// One line per invoice, newest first, in aligned columns; amounts in minor units as stored.
+// Values from Stripe are escaped like log lines, so none can move the operator's cursor.
+std::string InvoiceTable(const v1::ListInvoicesResponse& response) {
+  std::vector<std::vector<std::string>> rows = {
+      {"CREATED", "INVOICE", "NUMBER", "STATUS", "DUE", "PAID", "CURRENCY", "PERIOD"}};
+  for (const v1::Invoice& i : response.invoices()) {
+    std::string status = v1::InvoiceStatus_Name(i.status());
+    constexpr std::string_view kPrefix = "INVOICE_STATUS_";
+    if (status.compare(0, kPrefix.size(), kPrefix) == 0) status = status.substr(kPrefix.size());
+    for (char& c : status) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    rows.push_back({Day(i.has_created(), i.created()), common::EscapeForTextLog(i.invoice_id()),
+                    i.number().empty() ? "-" : common::EscapeForTextLog(i.number()), status,
+                    std::to_string(i.amount_due()), std::to_string(i.amount_paid()),
+                    common::EscapeForTextLog(i.currency()),
+                    Day(i.has_period_start(), i.period_start()) + ".." +
+                        Day(i.has_period_end(), i.period_end())});
+  }
+  std::vector<size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  }
+  std::ostringstream out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      line += row[c];
+      if (c + 1 < row.size()) line += std::string(widths[c] - row[c].size() + 2, ' ');
+    }
+    out << line << "\n";
+  }
+  if (response.invoices().empty()) out << "(no invoices)\n";
+  if (!response.next_page_token().empty()) {
+    out << "more: --page-token " << response.next_page_token() << "\n";
+  }
+  std::string text = out.str();
+  text.pop_back();  // Run ends the answer with a newline
+  return text;
 }
 
 std::shared_ptr<grpc::Channel> Channel(const std::string& target) {
@@ -89,6 +144,23 @@ void AddGrpcCommands(CLI::App& cli, const TargetResolver* target, const TokenMin
       v1::ListSubscriptionsResponse response;
       const grpc::Status s = stub->ListSubscriptions(&context, request, &response);
       return std::make_pair(s, ToJson(response));
+    });
+  });
+
+  auto* invoices = cli.add_subcommand("invoices", "list a tenant's invoices, newest first");
+  invoices->add_option("--tenant", tenant, "tenant id")->required();
+  invoices->add_option("--page-size", page_size, "rows per page (default 50)");
+  invoices->add_option("--page-token", page_token, "the token a previous page printed");
+  invoices->callback([=] {
+    auto stub = v1::BillingService::NewStub(Channel((*target)()));
+    *exit_code = Run((*mint)("operator", "*"), [&](grpc::ClientContext& context) {
+      v1::ListInvoicesRequest request;
+      request.set_tenant_id(tenant);
+      request.set_page_size(page_size);
+      request.set_page_token(page_token);
+      v1::ListInvoicesResponse response;
+      const grpc::Status s = stub->ListInvoices(&context, request, &response);
+      return std::make_pair(s, s.ok() ? InvoiceTable(response) : std::string());
     });
   });
 
