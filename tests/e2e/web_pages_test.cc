@@ -13,6 +13,7 @@
 #include "server/common/clock.h"
 #include "server/common/encoding.h"
 #include "tests/support/process.h"
+#include "tests/support/stripe_events.h"
 #include "tests/support/temp_dir.h"
 
 namespace paybell {
@@ -25,6 +26,7 @@ using testing::ServerProcess;
 using testing::TempDir;
 
 const std::string kJwtSecret(48, 'w');
+const std::string kWebhookSecret = "whsec_web_pages_e2e";
 
 std::string SetCookieOf(const httplib::Result& res) {
   return res ? res->get_header_value("Set-Cookie") : "";
@@ -43,6 +45,7 @@ class WebPagesTest : public ::testing::Test {
   void StartServer(std::map<std::string, std::string> env = {}) {
     env.emplace("PAYBELL_JWT_SECRET", kJwtSecret);
     env.emplace("PAYBELL_HTTP_LISTEN", "127.0.0.1:0");
+    env.emplace("STRIPE_WEBHOOK_SECRET", kWebhookSecret);
     server_ = std::make_unique<ServerProcess>(dir_.path(), env);
     ASSERT_NE(server_->http_port(), 0) << server_->process().output();
     origin_ = "http://localhost:" + std::to_string(server_->http_port());
@@ -376,6 +379,64 @@ TEST_F(WebPagesTest, StubModeCheckoutAndPortalAnswer303ToTheExplanationPage) {
   ASSERT_TRUE(bad_plan);
   EXPECT_EQ(bad_plan->status, 400);
   EXPECT_THAT(bad_plan->body, HasSubstr("Choose a plan"));
+}
+
+TEST_F(WebPagesTest, TheBillingPageListsInvoicesNewestFirstAndAnOlderEventNeverWins) {
+  const int64_t now = clock_.NowUnix();
+  auto post = [&](const std::string& event_id, const std::string& type, int64_t created,
+                  const testing::InvoiceSpec& spec) {
+    const std::string payload = testing::EventPayload(
+        event_id, type, created, testing::InvoiceObject(spec, testing::ApiShape::kCurrent));
+    auto res =
+        Http().Post("/stripe/webhook",
+                    {{"Stripe-Signature", testing::SignatureHeader(kWebhookSecret, now, payload)}},
+                    payload, "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+  };
+  testing::InvoiceSpec march;
+  march.id = "in_march";
+  march.tenant_id = "acme";
+  march.subscription = "sub_acme";
+  march.customer = "cus_acme";
+  march.number = "ACME-0001";
+  march.created = now - 86400 * 40;
+  march.status = "paid";
+  march.amount_paid = 4900;
+  testing::InvoiceSpec april = march;
+  april.id = "in_april";
+  april.number = "ACME-0002";
+  april.created = now - 86400 * 10;
+  april.amount_due = 12345;
+  april.amount_paid = 12345;
+  april.hosted_invoice_url = "https://invoice.stripe.com/i/acct_1/test_in_april";
+  april.invoice_pdf = "https://pay.stripe.com/invoice/acct_1/test_in_april/pdf";
+  testing::InvoiceSpec april_failed = april;
+  april_failed.status = "open";
+  april_failed.amount_paid = 0;
+
+  post("evt_inv_1", "invoice.paid", now - 86400 * 40, march);
+  post("evt_inv_2", "invoice.paid", now - 60, april);
+  // An older attempt of April's invoice, delivered last: the page still says Paid.
+  post("evt_inv_3", "invoice.payment_failed", now - 3600, april_failed);
+
+  const std::string session = SignIn();
+  auto page = Http().Get("/billing", WithCookie(session));
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200);
+  const std::string& body = page->body;
+  const size_t newer = body.find("data-invoice-id=\"in_april\"");
+  const size_t older = body.find("data-invoice-id=\"in_march\"");
+  ASSERT_NE(newer, std::string::npos) << body;
+  ASSERT_NE(older, std::string::npos) << body;
+  EXPECT_LT(newer, older);
+  const std::string april_row = body.substr(newer, older - newer);
+  EXPECT_THAT(april_row, AllOf(HasSubstr("ACME-0002"), HasSubstr("123.45 USD"), HasSubstr(">Paid<"),
+                               HasSubstr("Download PDF"), HasSubstr("test_in_april")));
+  // Another tenant sees none of them.
+  auto other = Http().Get("/billing", WithCookie(SignIn(auth::Role::kOwner, "globex")));
+  ASSERT_TRUE(other);
+  EXPECT_THAT(other->body, AllOf(HasSubstr("No invoices yet"), Not(HasSubstr("ACME-000"))));
 }
 
 class SecureWebPagesTest : public WebPagesTest {
