@@ -39,6 +39,7 @@ AuditLog& SociUnitOfWork::audit() { return connection_.repositories().audit; }
 NotificationRepository& SociUnitOfWork::notifications() {
   return connection_.repositories().notifications;
 }
+SessionRepository& SociUnitOfWork::sessions() { return connection_.repositories().sessions; }
 
 void SociUnitOfWork::LockTenant(const std::string& tenant_id) {
   if (!write_) throw std::logic_error("LockTenant outside a transaction locks nothing");

@@ -22,6 +22,7 @@ class SociUnitOfWork final : public UnitOfWork {
   CheckoutRepository& checkouts() override;
   AuditLog& audit() override;
   NotificationRepository& notifications() override;
+  SessionRepository& sessions() override;
   void LockTenant(const std::string& tenant_id) override;
   void Commit() override;
 

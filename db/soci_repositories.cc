@@ -33,6 +33,7 @@ void SociRepositories::ForgetServerStatements(bool postgres) {
   checkouts.ForgetServerStatements(postgres);
   audit.ForgetServerStatements(postgres);
   notifications.ForgetServerStatements(postgres);
+  sessions.ForgetServerStatements(postgres);
 }
 
 }  // namespace paybell::db

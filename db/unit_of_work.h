@@ -10,6 +10,7 @@
 #include "db/checkout_repository.h"
 #include "db/event_repository.h"
 #include "db/notification_repository.h"
+#include "db/session_repository.h"
 #include "db/subscription_repository.h"
 
 namespace paybell::db {
@@ -23,6 +24,8 @@ class UnitOfWork {
   virtual AuditLog& audit() = 0;
   // Notification settings, the outbox/log and the debounce windows.
   virtual NotificationRepository& notifications() = 0;
+  // Browser sessions (web_sessions).
+  virtual SessionRepository& sessions() = 0;
   // Serialises the transactions that change one tenant until this one ends, also before the
   // tenant has any row. Take it before reading the tenant's rows; a unit touching several
   // tenants locks them in sorted order. (PostgreSQL: a transaction-scoped advisory lock;
