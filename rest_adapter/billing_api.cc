@@ -20,7 +20,6 @@ namespace {
 using nlohmann::json;
 
 constexpr auto kDeadline = std::chrono::seconds(30);
-constexpr size_t kMaxTokenBytes = 8192;
 
 std::string Lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -51,12 +50,12 @@ struct Caller {
 };
 
 std::optional<Caller> CallerOf(const httplib::Request& req, httplib::Response& res,
-                               const std::string& app_origin) {
+                               const std::string& app_origin, bool secure_cookie) {
   const std::string header = req.get_header_value("Authorization");
   Caller caller;
   if (header.empty()) {
     // A browser session: the cookie's token, used only with the session's CSRF token.
-    const auto session = SessionFromRequest(req);
+    const auto session = SessionFromRequest(req, secure_cookie);
     if (!session) {
       Fail(res, grpc::StatusCode::UNAUTHENTICATED,
            "an Authorization: Bearer token or a browser session is required");
@@ -74,12 +73,15 @@ std::optional<Caller> CallerOf(const httplib::Request& req, httplib::Response& r
     return caller;
   }
   constexpr std::string_view kBearer = "Bearer ";
-  if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0 ||
-      header.size() > kMaxTokenBytes) {
+  if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
     Fail(res, grpc::StatusCode::UNAUTHENTICATED, "an Authorization: Bearer token is required");
     return std::nullopt;
   }
   caller.token = header.substr(kBearer.size());
+  if (!IsTokenText(caller.token)) {
+    Fail(res, grpc::StatusCode::UNAUTHENTICATED, "the bearer token is not a Paybell token");
+    return std::nullopt;
+  }
   // Which tenant: the token's claim. Only read here to build the request; the server verifies
   // the signature and refuses a token for another tenant.
   const auto claims = UnverifiedClaims(caller.token);
@@ -108,9 +110,11 @@ json TimeOrNull(bool has, const google::protobuf::Timestamp& time) {
 
 }  // namespace
 
-BillingApi::BillingApi(std::shared_ptr<grpc::Channel> channel, std::string app_origin)
+BillingApi::BillingApi(std::shared_ptr<grpc::Channel> channel, std::string app_origin,
+                       bool secure_cookie)
     : billing_(v1::BillingService::NewStub(std::move(channel))),
-      app_origin_(std::move(app_origin)) {}
+      app_origin_(std::move(app_origin)),
+      secure_cookie_(secure_cookie) {}
 
 void BillingApi::Register(httplib::Server& server) {
   server.Post("/api/billing/create_checkout_session",
@@ -127,7 +131,7 @@ void BillingApi::Register(httplib::Server& server) {
 }
 
 void BillingApi::CreateCheckoutSession(const httplib::Request& req, httplib::Response& res) {
-  const auto caller = CallerOf(req, res, app_origin_);
+  const auto caller = CallerOf(req, res, app_origin_, secure_cookie_);
   if (!caller) return;
   const json body = json::parse(req.body, nullptr, false);
   if (!body.is_object() || !body.contains("plan") || !body["plan"].is_string() ||
@@ -163,7 +167,7 @@ void BillingApi::CreateCheckoutSession(const httplib::Request& req, httplib::Res
 }
 
 void BillingApi::PortalLink(const httplib::Request& req, httplib::Response& res) {
-  const auto caller = CallerOf(req, res, app_origin_);
+  const auto caller = CallerOf(req, res, app_origin_, secure_cookie_);
   if (!caller) return;
   v1::GetPortalLinkRequest request;
   request.set_tenant_id(caller->tenant_id);
@@ -176,7 +180,7 @@ void BillingApi::PortalLink(const httplib::Request& req, httplib::Response& res)
 }
 
 void BillingApi::Subscription(const httplib::Request& req, httplib::Response& res) {
-  const auto caller = CallerOf(req, res, app_origin_);
+  const auto caller = CallerOf(req, res, app_origin_, secure_cookie_);
   if (!caller) return;
   v1::GetSubscriptionRequest request;
   request.set_tenant_id(caller->tenant_id);
@@ -203,7 +207,7 @@ void BillingApi::Subscription(const httplib::Request& req, httplib::Response& re
 }
 
 void BillingApi::Invoices(const httplib::Request& req, httplib::Response& res) {
-  const auto caller = CallerOf(req, res, app_origin_);
+  const auto caller = CallerOf(req, res, app_origin_, secure_cookie_);
   if (!caller) return;
   v1::ListInvoicesRequest request;
   request.set_tenant_id(caller->tenant_id);

@@ -27,8 +27,9 @@ namespace paybell::rest {
 
 class BillingApi {
  public:
-  // `app_origin`: the only origin browser sessions may post from (web_session.h OriginOf).
-  BillingApi(std::shared_ptr<grpc::Channel> channel, std::string app_origin);
+  // `app_origin`: the only origin browser sessions may post from (web_session.h OriginOf);
+  // `secure_cookie`: the pages are served over https (the session cookie's name).
+  BillingApi(std::shared_ptr<grpc::Channel> channel, std::string app_origin, bool secure_cookie);
 
   // Adds the routes to `server`.
   void Register(httplib::Server& server);
@@ -41,6 +42,7 @@ class BillingApi {
 
   std::unique_ptr<v1::BillingService::Stub> billing_;
   std::string app_origin_;
+  bool secure_cookie_ = false;
 };
 
 }  // namespace paybell::rest

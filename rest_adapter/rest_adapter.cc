@@ -105,7 +105,8 @@ void RestAdapter::Start(std::shared_ptr<grpc::Channel> channel, const WebOptions
                         const httplib::ContentReader& content_reader) {
     HandleStripeWebhook(req, res, content_reader);
   };
-  billing_api_ = std::make_unique<BillingApi>(channel, web_pages_->app_origin());
+  billing_api_ =
+      std::make_unique<BillingApi>(channel, web_pages_->app_origin(), web_pages_->secure_cookie());
   billing_api_->Register(router_);
   web_pages_->Register(router_);
   router_.Post("/stripe/webhook", webhook);

@@ -23,7 +23,8 @@ constexpr auto kDeadline = std::chrono::seconds(30);
 constexpr auto kSendTestDeadline = std::chrono::seconds(60);
 constexpr int kInvoicesShown = 12;
 constexpr int kLogRowsShown = 50;
-constexpr size_t kMaxFormField = 4096;
+// Longer fields are refused, never cut: a cut address could be another valid one.
+constexpr size_t kMaxFormField = 16384;
 
 // ---- HTTP helpers -----------------------------------------------------------------------
 
@@ -86,17 +87,23 @@ std::string Money(int64_t minor, const std::string& currency) {
   static constexpr std::string_view kZeroDecimal[] = {"bif", "clp", "djf", "gnf", "jpy", "kmf",
                                                       "krw", "mga", "pyg", "rwf", "ugx", "vnd",
                                                       "vuv", "xaf", "xof", "xpf"};
+  static constexpr std::string_view kThreeDecimal[] = {"bhd", "jod", "kwd", "omr", "tnd"};
   const std::string code = Lower(currency);
   std::string upper = currency;
   std::transform(upper.begin(), upper.end(), upper.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   const bool zero_decimal =
       std::find(std::begin(kZeroDecimal), std::end(kZeroDecimal), code) != std::end(kZeroDecimal);
+  const bool three_decimal = std::find(std::begin(kThreeDecimal), std::end(kThreeDecimal), code) !=
+                             std::end(kThreeDecimal);
   const bool negative = minor < 0;
   const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(minor) : minor;
   std::string amount;
   if (zero_decimal) {
     amount = std::to_string(magnitude);
+  } else if (three_decimal) {
+    const std::string fraction = std::to_string(1000 + magnitude % 1000).substr(1);
+    amount = std::to_string(magnitude / 1000) + "." + fraction;
   } else {
     const uint64_t cents = magnitude % 100;
     amount = std::to_string(magnitude / 100) + (cents < 10 ? ".0" : ".") + std::to_string(cents);
@@ -104,17 +111,31 @@ std::string Money(int64_t minor, const std::string& currency) {
   return (negative ? "-" : "") + amount + (upper.empty() ? "" : " " + upper);
 }
 
+// The shortest decimal that reads back as `value` (0.2, 0.004, 0.125): saving the page
+// unchanged must store the same number.
+std::string ShortestDecimal(double value) {
+  char out[32];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(out, sizeof out, "%.*g", precision, value);
+    if (std::strtod(out, nullptr) == value) break;
+  }
+  return out;
+}
+
 std::string Capitalized(std::string text) {
   if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
   return text;
 }
 
-// The first value of form field `name`, bounded; "" when absent.
+// The first value of form field `name`; "" when absent.
 std::string Field(const httplib::Request& req, const char* name) {
-  if (!req.has_param(name)) return "";
-  std::string value = req.get_param_value(name);
-  if (value.size() > kMaxFormField) value.resize(kMaxFormField);
-  return value;
+  return req.has_param(name) ? req.get_param_value(name) : std::string();
+}
+
+// Whether every form field is within kMaxFormField.
+bool FieldsWithinLimits(const httplib::Request& req) {
+  return std::all_of(req.params.begin(), req.params.end(),
+                     [](const auto& param) { return param.second.size() <= kMaxFormField; });
 }
 
 std::string Trim(std::string_view text) {
@@ -253,7 +274,9 @@ void RenderRefused(httplib::Response& res, CsrfVerdict verdict, const BrowserSes
 void Prepare(grpc::ClientContext& context, const std::string& token, const httplib::Response& res,
              std::chrono::seconds deadline = kDeadline) {
   context.set_deadline(std::chrono::system_clock::now() + deadline);
-  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+  // Only a token of JWT characters becomes metadata (gRPC aborts on anything else); without
+  // one the server answers UNAUTHENTICATED.
+  if (IsTokenText(token)) context.AddMetadata("authorization", "Bearer " + token);
   context.AddMetadata(common::kRequestIdMetadata, res.get_header_value("X-Request-Id"));
 }
 
@@ -324,24 +347,34 @@ void WebPages::Register(httplib::Server& server) {
 
 std::optional<BrowserSession> WebPages::RequireSession(const httplib::Request& req,
                                                        httplib::Response& res) const {
-  auto session = SessionFromRequest(req);
+  auto session = SessionFromRequest(req, secure_cookie_);
   if (!session) Redirect(res, "/signin");
   return session;
 }
 
 std::optional<BrowserSession> WebPages::RequireSessionAndCsrf(const httplib::Request& req,
                                                               httplib::Response& res) const {
-  auto session = SessionFromRequest(req);
+  auto session = SessionFromRequest(req, secure_cookie_);
   if (!session) {
     // A state-changing request without a session: nothing to protect, nothing to do. It is
     // refused like a forged one rather than redirected, so a cross-site post learns nothing.
+    // (POST /logout without a session is answered before this: it only clears the cookie.)
     RenderRefused(res, CsrfVerdict::kMissingToken, nullptr);
     return std::nullopt;
   }
   const CsrfVerdict verdict = CheckCsrf(req, *session, app_origin_);
   if (verdict != CsrfVerdict::kOk) {
     spdlog::warn("csrf: refused {} {}: {}", req.method, req.path, CsrfVerdictText(verdict));
-    RenderRefused(res, verdict, &*session);
+    // Without the session's details: the page must not hand its CSRF token to whoever sent
+    // the forged request.
+    RenderRefused(res, verdict, nullptr);
+    return std::nullopt;
+  }
+  if (!FieldsWithinLimits(req)) {
+    RenderMessage(res, 413, "Too much text",
+                  "A field of this form is longer than Paybell accepts (16 KiB); nothing was "
+                  "changed.",
+                  "", &*session);
     return std::nullopt;
   }
   return session;
@@ -354,8 +387,16 @@ void WebPages::SessionEnded(httplib::Response& res) const {
 
 void WebPages::Login(const httplib::Request& req, httplib::Response& res) {
   const std::string token = req.get_param_value("token");
-  if (token.empty()) {
-    RenderSignIn(res, 401, "This sign-in link has no token.");
+  if (req.method == "HEAD") {
+    // Link checkers and previews probe with HEAD: the single-use link is kept for the person.
+    SetPageHeaders(res);
+    NoReferrer(res);
+    res.status = 200;
+    return;
+  }
+  if (token.empty() || !IsTokenText(token)) {
+    RenderSignIn(res, 401, "This sign-in link is incomplete or damaged.");
+    NoReferrer(res);
     return;
   }
   v1::StartSessionRequest request;
@@ -382,6 +423,12 @@ void WebPages::Login(const httplib::Request& req, httplib::Response& res) {
 }
 
 void WebPages::Logout(const httplib::Request& req, httplib::Response& res) {
+  if (!SessionFromRequest(req, secure_cookie_)) {
+    // Signed out already (or the cookie is not a session): nothing to end.
+    Redirect(res, "/signin?signed_out=1");
+    res.set_header("Set-Cookie", ClearedSessionCookie(secure_cookie_));
+    return;
+  }
   const auto session = RequireSessionAndCsrf(req, res);
   if (!session) return;
   grpc::ClientContext context;
@@ -485,11 +532,19 @@ void WebPages::RenderBilling(const httplib::Request& req, httplib::Response& res
   std::string cancel_notice;
   const int64_t period_end = sub.has_current_period_end() ? sub.current_period_end().seconds() : 0;
   if (word == "canceled") {
-    if (sub.has_canceled_at()) period_line = "Ended on " + Date(sub.canceled_at().seconds()) + ".";
+    // Cancelled at period end: it ended when the period did (canceled_at is when the
+    // cancellation was asked for); cancelled at once: then.
+    const int64_t ended = sub.cancel_at_period_end() && period_end > 0 ? period_end
+                          : sub.has_canceled_at()                      ? sub.canceled_at().seconds()
+                                                                       : period_end;
+    if (ended > 0) period_line = "Ended on " + Date(ended) + ".";
   } else if (word == "trialing" && sub.has_trial_end()) {
     period_line = "Trial ends on " + Date(sub.trial_end().seconds()) + ".";
-  } else if (live && period_end > 0) {
+  } else if (word == "active" && period_end > 0) {
     period_line = (sub.cancel_at_period_end() ? "Ends on " : "Renews on ") + Date(period_end) + ".";
+  } else if (live && period_end > 0) {
+    // past_due, unpaid, incomplete, paused: nothing renews until it is paid or resumed.
+    period_line = "The current period ends on " + Date(period_end) + ".";
   }
   if (live && sub.cancel_at_period_end()) {
     cancel_notice = "Your subscription is set to cancel" +
@@ -528,8 +583,10 @@ void WebPages::RenderBilling(const httplib::Request& req, httplib::Response& res
         {"amount", Money(paid ? invoice.amount_paid() : invoice.amount_due(), invoice.currency())},
         {"status_label", std::string(invoice_look.label)},
         {"status_class", std::string(invoice_look.css)},
-        {"hosted_url", invoice.hosted_invoice_url()},
-        {"pdf_url", invoice.invoice_pdf()},
+        // Links from Stripe's payloads are shown only when a browser may safely follow them.
+        {"hosted_url",
+         IsSafeLink(invoice.hosted_invoice_url()) ? invoice.hosted_invoice_url() : std::string()},
+        {"pdf_url", IsSafeLink(invoice.invoice_pdf()) ? invoice.invoice_pdf() : std::string()},
     });
   }
   model["has_invoices"] = !rows.empty();
@@ -562,7 +619,14 @@ void WebPages::Checkout(const httplib::Request& req, httplib::Response& res) {
   Prepare(context, session->token, res);
   v1::CreateCheckoutSessionResponse response;
   const grpc::Status status = billing_->CreateCheckoutSession(&context, request, &response);
-  if (status.ok()) return Redirect(res, response.checkout_url());
+  if (status.ok() && IsFollowable(response.checkout_url())) {
+    return Redirect(res, response.checkout_url());
+  }
+  if (status.ok()) {
+    spdlog::error("checkout: refusing to send the browser to an unsafe checkout URL");
+    form.error = "Checkout could not be started. Nothing was charged; please try again.";
+    return RenderBilling(req, res, *session, 502, form);
+  }
   switch (status.error_code()) {
     case grpc::StatusCode::UNAUTHENTICATED:
       return SessionEnded(res);
@@ -602,9 +666,14 @@ void WebPages::Portal(const httplib::Request& req, httplib::Response& res) {
   Prepare(context, session->token, res);
   v1::GetPortalLinkResponse response;
   const grpc::Status status = billing_->GetPortalLink(&context, request, &response);
-  if (status.ok()) return Redirect(res, response.url());
+  if (status.ok() && IsFollowable(response.url())) return Redirect(res, response.url());
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) return SessionEnded(res);
   BillingForm form;
+  if (status.ok()) {
+    spdlog::error("portal: refusing to send the browser to an unsafe portal URL");
+    form.error = "The billing portal could not be opened; please try again.";
+    return RenderBilling(req, res, *session, 502, form);
+  }
   switch (status.error_code()) {
     case grpc::StatusCode::PERMISSION_DENIED:
       form.error = "Only the account owner can open the billing portal.";
@@ -702,10 +771,8 @@ void WebPages::RenderSettings(const httplib::Request& req, httplib::Response& re
     model["slack_enabled"] = settings.slack_enabled();
     model["slack_new"] = std::string();
     model["slack_remove"] = false;
-    char psi[32];
-    std::snprintf(psi, sizeof psi, "%.2f",
-                  settings.psi_threshold() > 0 ? settings.psi_threshold() : 0.20);
-    model["psi_threshold"] = std::string(psi);
+    model["psi_threshold"] =
+        ShortestDecimal(settings.psi_threshold() > 0 ? settings.psi_threshold() : 0.20);
     model["errors"] = mstch::map{};
   }
   mstch::array triggers;

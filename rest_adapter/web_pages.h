@@ -47,6 +47,7 @@ class WebPages {
   void Register(httplib::Server& server);
 
   const std::string& app_origin() const { return app_origin_; }
+  bool secure_cookie() const { return secure_cookie_; }
 
  private:
   struct BillingForm;
@@ -75,6 +76,10 @@ class WebPages {
   void RenderSettings(const httplib::Request& req, httplib::Response& res,
                       const BrowserSession& session, int status, const SettingsForm* form,
                       const TestSendResult& test = TestSendResult());
+  // Where the browser may be sent: IsSafeLink, or a page of APP_URL's origin (stub mode).
+  bool IsFollowable(const std::string& url) const {
+    return IsSafeLink(url) || OriginOf(url) == app_origin_;
+  }
   // The session ended or expired on the server: forget the cookie and send the browser to sign
   // in again.
   void SessionEnded(httplib::Response& res) const;

@@ -44,8 +44,15 @@ bool SameToken(const std::string& given, const std::string& expected) {
 
 }  // namespace
 
+bool IsTokenText(std::string_view token) {
+  return !token.empty() && token.size() <= kMaxTokenBytes &&
+         std::all_of(token.begin(), token.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+         });
+}
+
 std::optional<nlohmann::json> UnverifiedClaims(std::string_view token) {
-  if (token.size() > kMaxTokenBytes) return std::nullopt;
+  if (!IsTokenText(token)) return std::nullopt;
   const size_t first = token.find('.');
   if (first == std::string_view::npos) return std::nullopt;
   const size_t second = token.find('.', first + 1);
@@ -57,8 +64,9 @@ std::optional<nlohmann::json> UnverifiedClaims(std::string_view token) {
   return claims;
 }
 
-std::optional<BrowserSession> SessionFromRequest(const httplib::Request& req) {
-  const auto value = CookieValue(req.get_header_value("Cookie"), kSessionCookie);
+std::optional<BrowserSession> SessionFromRequest(const httplib::Request& req, bool secure) {
+  const auto value =
+      CookieValue(req.get_header_value("Cookie"), secure ? kSecureSessionCookie : kSessionCookie);
   if (!value || value->empty()) return std::nullopt;
   const auto claims = UnverifiedClaims(*value);
   if (!claims) return std::nullopt;
@@ -127,8 +135,19 @@ CsrfVerdict CheckCsrf(const httplib::Request& req, const BrowserSession& session
   return CsrfVerdict::kOk;
 }
 
+bool IsSafeLink(std::string_view url) {
+  if (url.empty() || url.size() > 2048) return false;
+  if (!std::all_of(url.begin(), url.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; })) {
+    return false;
+  }
+  const auto parsed = common::ParseUrl(url);
+  if (!parsed || parsed->host.empty()) return false;
+  return parsed->scheme == "https" ||
+         (parsed->scheme == "http" && common::IsLoopbackHost(parsed->host));
+}
+
 std::string SessionCookie(const std::string& token, int64_t max_age_s, bool secure) {
-  std::string cookie = std::string(kSessionCookie) + "=" + token +
+  std::string cookie = std::string(secure ? kSecureSessionCookie : kSessionCookie) + "=" + token +
                        "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" +
                        std::to_string(std::max<int64_t>(0, max_age_s));
   if (secure) cookie += "; Secure";

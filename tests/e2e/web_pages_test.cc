@@ -32,12 +32,14 @@ std::string SetCookieOf(const httplib::Result& res) {
   return res ? res->get_header_value("Set-Cookie") : "";
 }
 
-// "paybell_session=<value>; …" → value.
+// "paybell_session=<value>; …" (or "__Host-paybell_session=…") → value.
 std::string CookieValue(const std::string& set_cookie) {
-  const std::string prefix = "paybell_session=";
-  if (set_cookie.rfind(prefix, 0) != 0) return "";
-  const size_t end = set_cookie.find(';');
-  return set_cookie.substr(prefix.size(), end - prefix.size());
+  for (const std::string prefix : {"paybell_session=", "__Host-paybell_session="}) {
+    if (set_cookie.rfind(prefix, 0) != 0) continue;
+    const size_t end = set_cookie.find(';');
+    return set_cookie.substr(prefix.size(), end - prefix.size());
+  }
+  return "";
 }
 
 class WebPagesTest : public ::testing::Test {
@@ -91,8 +93,8 @@ class WebPagesTest : public ::testing::Test {
   }
 
   // The CSRF token a page of this session carries (what a form would send).
-  std::string CsrfOf(const std::string& cookie) {
-    auto res = Http().Get("/billing", WithCookie(cookie));
+  std::string CsrfOf(const std::string& cookie, const std::string& name = "paybell_session") {
+    auto res = Http().Get("/billing", {{"Cookie", name + "=" + cookie}});
     if (!res || res->status != 200) return "";
     std::smatch match;
     static const std::regex kMeta(R"re(<meta name="csrf-token" content="([^"]+)">)re");
@@ -225,12 +227,18 @@ TEST_F(WebPagesTest, EveryCsrfFailureIsRefusedWith403AndChangesNothing) {
   for (const Case& c : refused) {
     for (const char* path : {"/settings/notifications", "/settings/notifications/test",
                              "/billing/checkout", "/billing/portal", "/logout"}) {
+      // Without a session, /logout only clears the cookie (nothing to protect).
+      if (std::string(c.what) == "no session" && std::string(path) == "/logout") continue;
       auto res = PostForm(path, c.headers, c.body + "&channel=email&plan=pro");
       ASSERT_TRUE(res) << c.what;
       EXPECT_EQ(res->status, 403) << c.what << " " << path;
       EXPECT_THAT(res->body, HasSubstr("Request refused")) << c.what << " " << path;
     }
     EXPECT_EQ(Settings().email_recipients_size(), 0) << c.what;
+    // Not signed out by the forged /logout either.
+    auto still = Http().Get("/billing", cookie);
+    ASSERT_TRUE(still);
+    EXPECT_EQ(still->status, 200) << c.what;
   }
   // The JSON routes with a session need the token in X-CSRF-Token.
   auto json = Http().Post("/api/billing/create_checkout_session", with({{"Origin", origin_}}),
@@ -439,6 +447,64 @@ TEST_F(WebPagesTest, TheBillingPageListsInvoicesNewestFirstAndAnOlderEventNeverW
   EXPECT_THAT(other->body, AllOf(HasSubstr("No invoices yet"), Not(HasSubstr("ACME-000"))));
 }
 
+TEST_F(WebPagesTest, TokensWithBytesGrpcRefusesAreTurnedAwayAndTheServerStaysUp) {
+  const std::string session = SignIn();
+  for (const std::string& bad : {session + "\x01", session + "\x7f", session + "\xc3\xa9"}) {
+    auto page = Http().Get("/billing", WithCookie(bad));
+    ASSERT_TRUE(page) << "the server went away";
+    EXPECT_EQ(page->status, 303);
+    auto api = Http().Get("/api/billing/subscription", {{"Authorization", "Bearer " + bad}});
+    ASSERT_TRUE(api) << "the server went away";
+    EXPECT_EQ(api->status, 401);
+    std::string escaped;
+    for (unsigned char c : bad) {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      escaped += std::isalnum(c) || c == '.' || c == '-' || c == '_' ? std::string(1, c) : hex;
+    }
+    auto login = Http().Get("/login?token=" + escaped);
+    ASSERT_TRUE(login) << "the server went away";
+    EXPECT_EQ(login->status, 401);
+  }
+  auto health = Http().Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
+TEST_F(WebPagesTest, ALinkCheckersHeadRequestDoesNotUseUpTheSignInLink) {
+  const std::string token = LoginToken(auth::Role::kOwner);
+  auto head = Http().Head("/login?token=" + token);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(SetCookieOf(head), "");
+  auto get = Http().Get("/login?token=" + token);
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 303);
+  EXPECT_NE(CookieValue(SetCookieOf(get)), "");
+}
+
+TEST_F(WebPagesTest, SavingThePageUnchangedKeepsAPreciseThreshold) {
+  const std::string session = SignIn();
+  const std::string csrf = CsrfOf(session);
+  const httplib::Headers headers = {{"Cookie", "paybell_session=" + session}, {"Origin", origin_}};
+  auto saved = PostForm("/settings/notifications", headers,
+                        "psi_threshold=0.004&trigger_psi_drift=on&csrf_token=" + csrf);
+  ASSERT_TRUE(saved);
+  ASSERT_EQ(saved->status, 303) << saved->body;
+  auto page = Http().Get("/settings/notifications", WithCookie(session));
+  ASSERT_TRUE(page);
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(page->body, match,
+                                std::regex(R"re(name="psi_threshold" value="([^"]*)")re")));
+  EXPECT_EQ(match[1].str(), "0.004");
+  auto again =
+      PostForm("/settings/notifications", headers,
+               "psi_threshold=" + match[1].str() + "&trigger_psi_drift=on&csrf_token=" + csrf);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->status, 303);
+  EXPECT_DOUBLE_EQ(Settings().psi_threshold(), 0.004);
+}
+
 class SecureWebPagesTest : public WebPagesTest {
  protected:
   void SetUp() override { StartServer({{"APP_URL", "https://billing.example.test"}}); }
@@ -448,18 +514,18 @@ TEST_F(SecureWebPagesTest, TheCookieIsSecureAndPostsMustComeFromAppUrl) {
   auto res = Http().Get("/login?token=" + LoginToken(auth::Role::kOwner));
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 303);
-  EXPECT_THAT(SetCookieOf(res), HasSubstr("; Secure"));
+  EXPECT_THAT(SetCookieOf(res), AllOf(HasSubstr("__Host-paybell_session="), HasSubstr("; Secure")));
   const std::string session = CookieValue(SetCookieOf(res));
-  const std::string csrf = CsrfOf(session);
+  const std::string csrf = CsrfOf(session, "__Host-paybell_session");
   // The adapter's own address is not APP_URL's origin.
   auto post = PostForm("/settings/notifications",
-                       {{"Cookie", "paybell_session=" + session}, {"Origin", origin_}},
+                       {{"Cookie", "__Host-paybell_session=" + session}, {"Origin", origin_}},
                        "email_recipients=a%40acme.test&csrf_token=" + csrf);
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 403);
   auto from_app = PostForm(
       "/settings/notifications",
-      {{"Cookie", "paybell_session=" + session}, {"Origin", "https://billing.example.test"}},
+      {{"Cookie", "__Host-paybell_session=" + session}, {"Origin", "https://billing.example.test"}},
       "email_recipients=a%40acme.test&csrf_token=" + csrf);
   ASSERT_TRUE(from_app);
   EXPECT_EQ(from_app->status, 303);

@@ -33,7 +33,7 @@ httplib::Request Request(const std::string& cookie_header) {
 TEST(WebSessionTest, TheSessionComesFromItsCookieAmongOthers) {
   const std::string token = Token(kSessionClaims);
   const auto session =
-      SessionFromRequest(Request("theme=dark; paybell_session=" + token + "; other=1"));
+      SessionFromRequest(Request("theme=dark; paybell_session=" + token + "; other=1"), false);
   ASSERT_TRUE(session);
   EXPECT_EQ(session->token, token);
   EXPECT_EQ(session->tenant_id, "acme");
@@ -51,7 +51,38 @@ TEST(WebSessionTest, AnythingButASessionTokenIsNoSession) {
        {std::string(), std::string("paybell_session="), std::string("paybell_session=abc"),
         "paybell_session=" + Token(no_sid), "paybell_session=" + Token(no_csrf),
         "paybell_sessionx=" + Token(kSessionClaims), "paybell_session=" + std::string(9000, 'a')}) {
-    EXPECT_FALSE(SessionFromRequest(Request(header))) << header.substr(0, 60);
+    EXPECT_FALSE(SessionFromRequest(Request(header), false)) << header.substr(0, 60);
+  }
+}
+
+TEST(WebSessionTest, OnHttpsOnlyTheHostPrefixedCookieIsASession) {
+  const std::string token = Token(kSessionClaims);
+  EXPECT_FALSE(SessionFromRequest(Request("paybell_session=" + token), true));
+  EXPECT_TRUE(SessionFromRequest(Request("__Host-paybell_session=" + token), true));
+  EXPECT_FALSE(SessionFromRequest(Request("__Host-paybell_session=" + token), false));
+  EXPECT_EQ(SessionCookie("abc", 60, true).rfind("__Host-paybell_session=abc; Path=/;", 0), 0u);
+}
+
+TEST(WebSessionTest, OnlyJwtCharactersMakeAToken) {
+  const std::string token = Token(kSessionClaims);
+  EXPECT_TRUE(IsTokenText(token));
+  // Bytes gRPC refuses in metadata (it aborts the process on them) never pass.
+  for (const std::string& bad : {token + "\x01", token + "\x7f", token + "\xc3\xa9", token + "\t",
+                                 std::string(), std::string(8193, 'a')}) {
+    EXPECT_FALSE(IsTokenText(bad));
+    EXPECT_FALSE(SessionFromRequest(Request("paybell_session=" + bad), false));
+  }
+  EXPECT_FALSE(IsTokenText(token + " x"));
+}
+
+TEST(WebSessionTest, OnlyHttpsOrLoopbackLinksAreFollowed) {
+  EXPECT_TRUE(IsSafeLink("https://invoice.stripe.com/i/acct_1/test_x"));
+  EXPECT_TRUE(IsSafeLink("http://127.0.0.1:4242/checkout/cs_1"));
+  EXPECT_TRUE(IsSafeLink("http://localhost:4242/pay"));
+  for (const char* bad : {"javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<script>",
+                          "http://evil.example/", "//evil.example/x", "https://", "",
+                          "https://a.example/\x01", "vbscript:x"}) {
+    EXPECT_FALSE(IsSafeLink(bad)) << bad;
   }
 }
 
