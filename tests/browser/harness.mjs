@@ -154,6 +154,32 @@ export function processesMentioning(text) {
   return pids;
 }
 
+// Live (not zombie) processes descended from this one: after a stack has stopped there are
+// none, whatever Chromium forked.
+export function liveDescendants() {
+  const children = new Map(); // ppid → [pid]
+  for (const entry of fsSync.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // pid (comm) state ppid …; comm may hold spaces and parentheses, so split after the last ')'.
+      const stat = fsSync.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z') continue;
+      if (!children.has(Number(ppid))) children.set(Number(ppid), []);
+      children.get(Number(ppid)).push(Number(entry));
+    } catch { /* exited meanwhile */ }
+  }
+  const out = [];
+  const pending = [process.pid];
+  while (pending.length > 0) {
+    for (const child of children.get(pending.pop()) ?? []) {
+      out.push(child);
+      pending.push(child);
+    }
+  }
+  return out;
+}
+
 // Starts `bin`, resolves once its stdout or stderr matches `ready` (to the match), and keeps the
 // last 64 KiB of its output for error messages.
 async function startProcess(name, bin, args, env, ready) {

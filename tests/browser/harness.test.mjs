@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 
-import { CALL_DEADLINE_MS, processesMentioning, screenshot, startStack } from './harness.mjs';
+import {
+  CALL_DEADLINE_MS, liveDescendants, processesMentioning, screenshot, startStack,
+} from './harness.mjs';
 
 // The first line a server sends on a new TCP connection (SMTP's greeting).
 function greeting(port) {
@@ -64,6 +66,7 @@ describe('the browser test harness', { timeout: 120_000 }, () => {
     const { tmp } = stack;
     const pids = stack.processes.map((proc) => proc.pid);
     assert.ok(processesMentioning(tmp).length > 0, 'nothing found running from the temp dir');
+    assert.ok(liveDescendants().length >= 4, 'fewer processes than the stack and Chromium');
     const stopping = stack;
     stack = undefined; // stopped here, not again in after()
     await stopping.stop();
@@ -71,6 +74,7 @@ describe('the browser test harness', { timeout: 120_000 }, () => {
       assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `pid ${pid} is still alive`);
     }
     assert.deepEqual(processesMentioning(tmp), [], 'Chromium processes outlived the stack');
+    assert.deepEqual(liveDescendants(), [], 'processes started by the test outlived the stack');
     await assert.rejects(fs.stat(tmp), { code: 'ENOENT' }, `${tmp} was not removed`);
   });
 });

@@ -73,6 +73,7 @@ describe('notification settings in the browser', { timeout: 150_000 }, () => {
     await page.getByRole('button', { name: 'Send test email' }).click();
     const banner = page.getByTestId('banner-test');
     await banner.waitFor();
+    assert.match(await banner.innerText(), /^Test email (sent|queued)/);
     await screenshot(page, '33-settings-test-email-sent');
 
     const [mail] = await stack.smtp.waitForMessages(1);
