@@ -37,6 +37,7 @@ describe('billing in the browser', { timeout: 150_000 }, () => {
     assert.equal(await pill().getAttribute('data-status'), 'none');
     assert.equal((await page.getByTestId('current-plan').innerText()).trim(), 'No plan');
     assert.doesNotMatch(await planForm().innerText(), /Current plan/);
+    assert.ok(await page.getByText('No invoices yet').isVisible(), 'no empty invoice list');
     await screenshot(page, '10-billing-none');
   });
 
