@@ -9,7 +9,9 @@
 import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { SMTP_FROM, parseMail, screenshot, startStack, steps } from './harness.mjs';
+import {
+  SMTP_FROM, parseMail, reloadUntil, screenshot, startStack, steps,
+} from './harness.mjs';
 
 const RECIPIENT = 'ops@demo.test';
 const BAD_ADDRESS = 'not-an-email';
@@ -57,7 +59,8 @@ describe('notification settings in the browser', { timeout: 150_000 }, () => {
     await page.getByRole('button', { name: 'Save settings' }).click();
     const error = page.getByTestId('error-email_recipients');
     await error.waitFor();
-    assert.notEqual((await error.innerText()).trim(), '', 'the field error is empty');
+    assert.match(await error.innerText(), new RegExp(BAD_ADDRESS),
+      'the field error does not say which address is wrong');
     assert.match(await recipients().inputValue(), new RegExp(BAD_ADDRESS),
       'the bad input was not kept for correcting');
     assert.equal(await page.getByTestId('banner-saved').count(), 0);
@@ -83,6 +86,14 @@ describe('notification settings in the browser', { timeout: 150_000 }, () => {
     assert.equal(shown.headers.From, SMTP_FROM);
     assert.equal(shown.headers.To, RECIPIENT);
     assert.match(shown.headers.Subject, /^\[Paybell TEST\] Test notification for demo$/);
+
+    // The page's log of recent notifications then lists it as sent by email.
+    await reloadUntil(page, 'the test email in the notification log as sent', async () => {
+      const log = page.getByTestId('notification-log');
+      if (await log.count() === 0) return false;
+      return /test message\s+Email\s+sent/i.test(await log.locator('tbody').innerText());
+    });
+    await screenshot(page, '34-settings-notification-log');
   });
 
   step('signs out: the pages then ask to sign in again', async () => {
@@ -92,7 +103,7 @@ describe('notification settings in the browser', { timeout: 150_000 }, () => {
     await page.waitForURL(isAt('/signin'));
     await page.getByRole('heading', { level: 1, name: 'Sign in through your application' })
       .waitFor();
-    await screenshot(page, '34-signed-out');
+    await screenshot(page, '35-signed-out');
   });
 
   step('shows a member the settings read-only, without test sends', async () => {
@@ -108,6 +119,6 @@ describe('notification settings in the browser', { timeout: 150_000 }, () => {
     assert.equal(await editable.count(), 0, 'the member can edit the settings');
     assert.equal(await page.getByRole('button', { name: 'Send test email' }).count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Send test Slack message' }).count(), 0);
-    await screenshot(page, '35-settings-member-read-only');
+    await screenshot(page, '36-settings-member-read-only');
   });
 });
