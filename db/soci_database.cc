@@ -40,6 +40,7 @@ NotificationRepository& SociUnitOfWork::notifications() {
   return connection_.repositories().notifications;
 }
 InvoiceRepository& SociUnitOfWork::invoices() { return connection_.repositories().invoices; }
+SessionRepository& SociUnitOfWork::sessions() { return connection_.repositories().sessions; }
 
 void SociUnitOfWork::LockTenant(const std::string& tenant_id) {
   if (!write_) throw std::logic_error("LockTenant outside a transaction locks nothing");

@@ -23,6 +23,7 @@ class SociUnitOfWork final : public UnitOfWork {
   AuditLog& audit() override;
   NotificationRepository& notifications() override;
   InvoiceRepository& invoices() override;
+  SessionRepository& sessions() override;
   void LockTenant(const std::string& tenant_id) override;
   void Commit() override;
 

@@ -34,6 +34,7 @@ void SociRepositories::ForgetServerStatements(bool postgres) {
   audit.ForgetServerStatements(postgres);
   notifications.ForgetServerStatements(postgres);
   invoices.ForgetServerStatements(postgres);
+  sessions.ForgetServerStatements(postgres);
 }
 
 }  // namespace paybell::db

@@ -13,6 +13,7 @@
 #include "db/notification_repository.h"
 #include "db/prepared_statement.h"
 #include "db/row_access.h"
+#include "db/session_repository.h"
 #include "db/subscription_repository.h"
 #include "server/common/database_url.h"
 
@@ -171,6 +172,21 @@ class SociAuditLog final : public AuditLog {
   PreparedStatement append_;
 };
 
+class SociSessionRepository final : public SessionRepository {
+ public:
+  explicit SociSessionRepository(soci::session& session) : session_(session) {}
+  bool Insert(const WebSession& session) override;
+  std::optional<WebSession> Find(const std::string& session_id) override;
+  bool End(const std::string& session_id, int64_t now) override;
+  int64_t PurgeExpired(int64_t expired_before) override;
+  void ForgetServerStatements(bool postgres);
+
+ private:
+  soci::session& session_;
+  std::string key_;  // bound by find_, so declared before it
+  PreparedStatement find_;
+};
+
 // Everything prepared on one connection.
 class SociRepositories {
  public:
@@ -182,7 +198,8 @@ class SociRepositories {
         checkouts(session),
         audit(session),
         notifications(session, kind),
-        invoices(session) {}
+        invoices(session),
+        sessions(session) {}
 
   // PostgreSQL: a transaction-scoped advisory lock on the tenant, not a row lock: a tenant's
   // first events arrive before any row exists, and FOR UPDATE on no row locks nothing.
@@ -206,6 +223,7 @@ class SociRepositories {
   SociAuditLog audit;
   SociNotificationRepository notifications;
   SociInvoiceRepository invoices;
+  SociSessionRepository sessions;
 };
 
 }  // namespace paybell::db

@@ -11,6 +11,7 @@
 #include "db/event_repository.h"
 #include "db/invoice_repository.h"
 #include "db/notification_repository.h"
+#include "db/session_repository.h"
 #include "db/subscription_repository.h"
 
 namespace paybell::db {
@@ -26,6 +27,8 @@ class UnitOfWork {
   virtual NotificationRepository& notifications() = 0;
   // Invoice summaries from invoice.* events (billing_invoices).
   virtual InvoiceRepository& invoices() = 0;
+  // Browser sessions (web_sessions).
+  virtual SessionRepository& sessions() = 0;
   // Serialises the transactions that change one tenant until this one ends, also before the
   // tenant has any row. Take it before reading the tenant's rows; a unit touching several
   // tenants locks them in sorted order. (PostgreSQL: a transaction-scoped advisory lock;

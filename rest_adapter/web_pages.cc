@@ -39,6 +39,12 @@ void SetPageHeaders(httplib::Response& res) {
                  "frame-ancestors 'none'; base-uri 'none'");
 }
 
+// The link's URL holds a credential: it is never sent on as a Referer.
+void NoReferrer(httplib::Response& res) {
+  res.headers.erase("Referrer-Policy");
+  res.set_header("Referrer-Policy", "no-referrer");
+}
+
 void Redirect(httplib::Response& res, const std::string& location) {
   SetPageHeaders(res);
   res.status = 303;
@@ -307,7 +313,7 @@ void WebPages::Register(httplib::Server& server) {
                   "This Paybell server runs in stub mode: STRIPE_SECRET_KEY is not set, so no "
                   "checkout or billing portal exists and nothing was charged. Set "
                   "STRIPE_SECRET_KEY and the STRIPE_PRICE_* variables to take payments.");
-    res.set_header("Referrer-Policy", "no-referrer");
+    NoReferrer(res);
   });
   server.Get("/static/paybell.css", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "public, max-age=3600");
@@ -358,20 +364,19 @@ void WebPages::Login(const httplib::Request& req, httplib::Response& res) {
   Prepare(context, "", res);
   v1::StartSessionResponse session;
   const grpc::Status status = sessions_->StartSession(&context, request, &session);
-  // The link's URL holds a credential: never sent on as a Referer.
   if (!status.ok()) {
     RenderSignIn(res, HttpStatusFromGrpc(status.error_code()),
                  status.error_code() == grpc::StatusCode::UNAUTHENTICATED
                      ? "This sign-in link cannot be used: " + status.error_message() + "."
                      : "Signing in failed; please try again in a minute.");
-    res.set_header("Referrer-Policy", "no-referrer");
+    NoReferrer(res);
     return;
   }
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   Redirect(res, "/billing");
-  res.set_header("Referrer-Policy", "no-referrer");
+  NoReferrer(res);
   res.set_header("Set-Cookie", SessionCookie(session.session_token(),
                                              session.expires_at().seconds() - now, secure_cookie_));
 }

@@ -55,7 +55,12 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
                report.current_version, report.applied.size());
 
   verifier_ = std::make_unique<auth::JwtVerifier>(jwt_secret_, clock_);
-  authenticator_ = std::make_unique<auth::Authenticator>(*verifier_);
+  session_checker_ = std::make_unique<sessions::DatabaseSessionChecker>(*database_);
+  authenticator_ = std::make_unique<auth::Authenticator>(*verifier_, *session_checker_, clock_);
+  login_tokens_ = std::make_unique<sessions::LoginTokenVerifier>(*verifier_, clock_);
+  browser_sessions_ =
+      std::make_unique<sessions::BrowserSessions>(*database_, *login_tokens_, jwt_secret_, clock_);
+  sessions_ = std::make_unique<sessions::SessionServiceImpl>(*authenticator_, *browser_sessions_);
   if (!config_.stripe_stub_mode()) {
     stripe::StripeClientOptions options;
     options.api_base = config_.stripe_api_base;
@@ -111,6 +116,7 @@ void ServerApp::Start() {
   builder.RegisterService(billing_.get());
   builder.RegisterService(webhooks_.get());
   builder.RegisterService(notifications_.get());
+  builder.RegisterService(sessions_.get());
   server_ = builder.BuildAndStart();
   if (!server_ || grpc_port_ == 0) {
     server_.reset();

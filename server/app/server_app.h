@@ -22,6 +22,10 @@
 #include "server/notifications/emitter.h"
 #include "server/notifications/notification_service.h"
 #include "server/notifications/outbox_notifications.h"
+#include "server/sessions/browser_sessions.h"
+#include "server/sessions/login_token.h"
+#include "server/sessions/session_checker.h"
+#include "server/sessions/session_service.h"
 #include "server/stripe/stripe_client.h"
 #include "server/webhooks/event_ingestor.h"
 #include "server/webhooks/webhook_service.h"
@@ -63,7 +67,10 @@ class ServerApp {
   std::string jwt_secret_;
   std::unique_ptr<db::SociDatabase> database_;
   std::unique_ptr<auth::JwtVerifier> verifier_;
+  std::unique_ptr<sessions::DatabaseSessionChecker> session_checker_;
   std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<sessions::LoginTokenVerifier> login_tokens_;
+  std::unique_ptr<sessions::BrowserSessions> browser_sessions_;
   std::unique_ptr<notifications::EmailTransport> email_;  // null without SMTP_URL
   std::unique_ptr<notifications::SlackTransport> slack_;
   std::unique_ptr<notifications::Emitter> emitter_;
@@ -75,6 +82,7 @@ class ServerApp {
   std::unique_ptr<billing::BillingServiceImpl> billing_;
   std::unique_ptr<webhooks::WebhookServiceImpl> webhooks_;
   std::unique_ptr<notifications::NotificationServiceImpl> notifications_;
+  std::unique_ptr<sessions::SessionServiceImpl> sessions_;
   std::unique_ptr<grpc::Server> server_;
   // Keeps grpc.health.v1 in step with the database: NOT_SERVING while it is unreachable.
   void WatchDatabase();

@@ -4,21 +4,47 @@
 #include "server/common/validation.h"
 
 namespace paybell::auth {
+namespace {
 
-Principal Authenticator::Authenticate(const grpc::ServerContext& context) const {
+using common::Error;
+using common::ErrorCode;
+
+// The bearer token's principal; sign-in link tokens are refused here, once for every caller.
+Principal VerifyBearer(const grpc::ServerContext& context, const JwtVerifier& verifier) {
   const auto& metadata = context.client_metadata();
   const auto it = metadata.find("authorization");
   if (it == metadata.end()) {
-    throw common::Error(common::ErrorCode::kUnauthenticated,
-                        "missing 'authorization: Bearer <token>' metadata");
+    throw Error(ErrorCode::kUnauthenticated, "missing 'authorization: Bearer <token>' metadata");
   }
   const std::string_view value(it->second.data(), it->second.size());
   constexpr std::string_view kPrefix = "Bearer ";
   if (value.size() <= kPrefix.size() || value.substr(0, kPrefix.size()) != kPrefix) {
-    throw common::Error(common::ErrorCode::kUnauthenticated,
-                        "authorization metadata must be 'Bearer <token>'");
+    throw Error(ErrorCode::kUnauthenticated, "authorization metadata must be 'Bearer <token>'");
   }
-  return verifier_.Verify(value.substr(kPrefix.size()));
+  Principal principal = verifier.Verify(value.substr(kPrefix.size()));
+  // A sign-in link travels in URLs (mail, browser history): it may start a session and do
+  // nothing else. Any other purpose is not one this server knows to be a bearer token.
+  if (principal.purpose == "login") {
+    throw Error(ErrorCode::kUnauthenticated, "a sign-in link token only starts a browser session");
+  }
+  if (!principal.purpose.empty()) {
+    throw Error(ErrorCode::kUnauthenticated, "this token is not a bearer token");
+  }
+  return principal;
+}
+
+}  // namespace
+
+Principal Authenticator::Authenticate(const grpc::ServerContext& context) const {
+  Principal principal = VerifyBearer(context, verifier_);
+  if (!principal.session_id.empty() && !sessions_.IsActive(principal, clock_.NowUnix())) {
+    throw Error(ErrorCode::kUnauthenticated, "your session has ended; sign in again");
+  }
+  return principal;
+}
+
+Principal Authenticator::AuthenticateEvenIfSessionEnded(const grpc::ServerContext& context) const {
+  return VerifyBearer(context, verifier_);
 }
 
 Principal Authenticator::Require(const grpc::ServerContext& context, Action action,

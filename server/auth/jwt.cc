@@ -15,6 +15,7 @@ using common::Error;
 using common::ErrorCode;
 
 constexpr size_t kMaxTokenBytes = 8192;
+constexpr size_t kMaxIdClaimBytes = 128;
 
 struct JwtDeleter {
   void operator()(jwt_t* jwt) const { jwt_free(jwt); }
@@ -41,6 +42,57 @@ std::string StringClaim(const nlohmann::json& claims, const char* name) {
     Reject(std::string("claim '") + name + "' is missing or not a string");
   }
   return it->get<std::string>();
+}
+
+// sid, jti, purpose: absent is "", present must be a short printable ASCII string (they end up
+// in database keys and log lines).
+std::string OptionalIdClaim(const nlohmann::json& claims, const char* name) {
+  auto it = claims.find(name);
+  if (it == claims.end()) return "";
+  const std::string* value = it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+  if (value == nullptr || value->empty() || value->size() > kMaxIdClaimBytes) {
+    Reject(std::string("claim '") + name + "' must be a string of 1 to 128 characters");
+  }
+  for (const char c : *value) {
+    if (c < 0x20 || c > 0x7e) Reject(std::string("claim '") + name + "' is not printable ASCII");
+  }
+  return *value;
+}
+
+void AddGrant(jwt_t* jwt, const char* name, const std::string& value) {
+  if (jwt_add_grant(jwt, name, value.c_str()) != 0) {
+    throw Error(ErrorCode::kInternal, "cannot build token");
+  }
+}
+
+std::string Sign(const std::string& secret, const Principal& principal, int64_t issued_at,
+                 const std::string& csrf_token) {
+  jwt_t* raw = nullptr;
+  if (jwt_new(&raw) != 0) throw Error(ErrorCode::kInternal, "jwt_new failed");
+  JwtPtr jwt(raw);
+  const std::string role(RoleName(principal.role));
+  if (jwt_add_grant(jwt.get(), "sub", principal.subject.c_str()) != 0 ||
+      jwt_add_grant(jwt.get(), "tenant_id", principal.tenant_id.c_str()) != 0 ||
+      jwt_add_grant(jwt.get(), "role", role.c_str()) != 0 ||
+      jwt_add_grant_int(jwt.get(), "iat", issued_at) != 0 ||
+      jwt_add_grant_int(jwt.get(), "exp", principal.expires_at) != 0 ||
+      jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
+                  static_cast<int>(secret.size())) != 0) {
+    throw Error(ErrorCode::kInternal, "cannot build token");
+  }
+  if (!principal.actor.empty()) {
+    const std::string act = nlohmann::json{{"act", {{"sub", principal.actor}}}}.dump();
+    if (jwt_add_grants_json(jwt.get(), act.c_str()) != 0) {
+      throw Error(ErrorCode::kInternal, "cannot build token");
+    }
+  }
+  if (!principal.session_id.empty()) AddGrant(jwt.get(), "sid", principal.session_id);
+  if (!principal.token_id.empty()) AddGrant(jwt.get(), "jti", principal.token_id);
+  if (!principal.purpose.empty()) AddGrant(jwt.get(), "purpose", principal.purpose);
+  if (!csrf_token.empty()) AddGrant(jwt.get(), "csrf", csrf_token);
+  std::unique_ptr<char, decltype(&free)> encoded(jwt_encode_str(jwt.get()), &free);
+  if (!encoded) throw Error(ErrorCode::kInternal, "cannot encode token");
+  return encoded.get();
 }
 
 }  // namespace
@@ -108,7 +160,7 @@ Principal JwtVerifier::Verify(std::string_view token) const {
   auto exp = claims.find("exp");
   if (exp == claims.end()) Reject("claim 'exp' is missing");
   const int64_t expires_at = TimeClaim(*exp, "exp");
-  if (now >= expires_at) Reject("expired");
+  if (now >= expires_at) throw ExpiredToken();
   if (auto nbf = claims.find("nbf"); nbf != claims.end()) {
     if (now < TimeClaim(*nbf, "nbf")) Reject("not valid yet");
   }
@@ -121,6 +173,10 @@ Principal JwtVerifier::Verify(std::string_view token) const {
   if (!parsed) Reject("unknown role '" + role + "'");
   p.role = *parsed;
   p.expires_at = expires_at;
+  if (auto iat = claims.find("iat"); iat != claims.end()) p.issued_at = TimeClaim(*iat, "iat");
+  p.session_id = OptionalIdClaim(claims, "sid");
+  p.token_id = OptionalIdClaim(claims, "jti");
+  p.purpose = OptionalIdClaim(claims, "purpose");
   if (auto act = claims.find("act"); act != claims.end()) {
     const auto sub = act->is_object() ? act->find("sub") : act->end();
     if (!act->is_object() || sub == act->end() || !sub->is_string() ||
@@ -137,28 +193,15 @@ Principal JwtVerifier::Verify(std::string_view token) const {
 }
 
 std::string SignToken(const std::string& secret, const Principal& principal, int64_t issued_at) {
-  jwt_t* raw = nullptr;
-  if (jwt_new(&raw) != 0) throw Error(ErrorCode::kInternal, "jwt_new failed");
-  JwtPtr jwt(raw);
-  const std::string role(RoleName(principal.role));
-  if (jwt_add_grant(jwt.get(), "sub", principal.subject.c_str()) != 0 ||
-      jwt_add_grant(jwt.get(), "tenant_id", principal.tenant_id.c_str()) != 0 ||
-      jwt_add_grant(jwt.get(), "role", role.c_str()) != 0 ||
-      jwt_add_grant_int(jwt.get(), "iat", issued_at) != 0 ||
-      jwt_add_grant_int(jwt.get(), "exp", principal.expires_at) != 0 ||
-      jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
-                  static_cast<int>(secret.size())) != 0) {
-    throw Error(ErrorCode::kInternal, "cannot build token");
+  return Sign(secret, principal, issued_at, "");
+}
+
+std::string SignSessionToken(const std::string& secret, const Principal& principal,
+                             int64_t issued_at, const std::string& csrf_token) {
+  if (principal.session_id.empty() || csrf_token.empty()) {
+    throw Error(ErrorCode::kInternal, "a session token needs a session id and a CSRF token");
   }
-  if (!principal.actor.empty()) {
-    const std::string act = nlohmann::json{{"act", {{"sub", principal.actor}}}}.dump();
-    if (jwt_add_grants_json(jwt.get(), act.c_str()) != 0) {
-      throw Error(ErrorCode::kInternal, "cannot build token");
-    }
-  }
-  std::unique_ptr<char, decltype(&free)> encoded(jwt_encode_str(jwt.get()), &free);
-  if (!encoded) throw Error(ErrorCode::kInternal, "cannot encode token");
-  return encoded.get();
+  return Sign(secret, principal, issued_at, csrf_token);
 }
 
 }  // namespace paybell::auth

@@ -6,8 +6,16 @@
 
 #include "server/auth/principal.h"
 #include "server/common/clock.h"
+#include "server/common/error.h"
 
 namespace paybell::auth {
+
+// The one refusal a caller may want to tell apart (a sign-in link that expired); still an
+// UNAUTHENTICATED common::Error for everyone else.
+class ExpiredToken : public common::Error {
+ public:
+  ExpiredToken() : common::Error(common::ErrorCode::kUnauthenticated, "invalid token: expired") {}
+};
 
 class JwtVerifier {
  public:
@@ -15,7 +23,9 @@ class JwtVerifier {
       : secret_(std::move(secret)), clock_(clock) {}
 
   // Checks signature (HS256 only: "none" and every other algorithm are refused), exp (required),
-  // nbf (when present) and the claims. Throws common::Error(kUnauthenticated) with a reason.
+  // nbf (when present) and the claims. The optional claims sid, jti and purpose must be 1–128
+  // printable ASCII characters. Throws common::Error(kUnauthenticated) with a reason
+  // (ExpiredToken when exp has passed).
   Principal Verify(std::string_view token) const;
 
  private:
@@ -23,8 +33,13 @@ class JwtVerifier {
   const common::Clock& clock_;
 };
 
-// Mints an HS256 token carrying sub, tenant_id, role, iat, exp and, when the principal has an
-// actor, act.sub.
+// Mints an HS256 token carrying sub, tenant_id, role, iat, exp and, when the principal has them,
+// act.sub, sid, jti and purpose.
 std::string SignToken(const std::string& secret, const Principal& principal, int64_t issued_at);
+
+// A browser session token (SessionService): SignToken's claims plus the session's CSRF token as
+// claim "csrf". The principal must carry a session_id.
+std::string SignSessionToken(const std::string& secret, const Principal& principal,
+                             int64_t issued_at, const std::string& csrf_token);
 
 }  // namespace paybell::auth

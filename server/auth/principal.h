@@ -33,6 +33,8 @@ struct Principal {
   // purpose: "login" on the sign-in link tokens paybellctl mints; such a token starts a session
   // and is refused as a bearer token for anything else.
   std::string purpose = "";
+  // iat, when the token has one (sign-in links: it bounds the link's lifetime).
+  std::optional<int64_t> issued_at = std::nullopt;
 
   bool all_tenants() const { return tenant_id == kAllTenants; }
 };

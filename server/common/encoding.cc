@@ -5,13 +5,26 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
-#include <vector>
 
 namespace paybell::common {
 namespace {
 
 constexpr std::string_view kBase64UrlAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string RandomBytes(size_t bytes) {
+  std::string buf(bytes, '\0');
+  size_t got = 0;
+  while (got < bytes) {
+    const ssize_t n = getrandom(buf.data() + got, bytes - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
+    }
+    got += static_cast<size_t>(n);
+  }
+  return buf;
+}
 
 }  // namespace
 
@@ -27,18 +40,11 @@ std::string HexEncode(const unsigned char* data, size_t size) {
 }
 
 std::string RandomHex(size_t bytes) {
-  std::vector<unsigned char> buf(bytes);
-  size_t got = 0;
-  while (got < bytes) {
-    const ssize_t n = getrandom(buf.data() + got, bytes - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
-    }
-    got += static_cast<size_t>(n);
-  }
-  return HexEncode(buf.data(), buf.size());
+  const std::string buf = RandomBytes(bytes);
+  return HexEncode(reinterpret_cast<const unsigned char*>(buf.data()), buf.size());
 }
+
+std::string RandomBase64Url(size_t bytes) { return Base64UrlEncode(RandomBytes(bytes)); }
 
 std::string Base64UrlEncode(std::string_view data) {
   std::string out;

@@ -78,6 +78,7 @@ class CheckoutStripeFakeTest : public ::testing::Test {
     config.stripe_price_pro = "price_fake_pro";  // firm deliberately unconfigured
     config.stripe_webhook_secrets = {kWebhookSecret};
     config.app_url = "http://app.test";
+    config.app_url_set = true;
     dirs_.push_back(std::move(dir));
     apps_.push_back(std::make_unique<app::EmbeddedServer>(config, clock_));
     apps_.back()->Start();

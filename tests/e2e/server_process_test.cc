@@ -10,6 +10,7 @@
 
 #include "db/soci_database.h"
 #include "paybell/v1/billing.grpc.pb.h"
+#include "paybell/v1/session.grpc.pb.h"
 #include "server/auth/jwt.h"
 #include "server/common/clock.h"
 #include "server/common/database_url.h"
@@ -221,6 +222,70 @@ TEST(ServerProcessTest, PaybellctlFindsTheServerThroughPaybellGrpcListen) {
                    {{"PAYBELL_GRPC_LISTEN", server.grpc_target()}});
   EXPECT_EQ(ctl.WaitForExit(kStartTimeout), 0) << ctl.output();
   EXPECT_THAT(ctl.output(), HasSubstr("SUBSCRIPTION_STATUS_NONE"));
+  EXPECT_EQ(server.process().Stop(), 0);
+}
+
+// An operator hands a user a sign-in link; the adapter trades its token for a session, once.
+TEST(ServerProcessTest, PaybellctlLoginLinkStartsOneSession) {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  ChildProcess ctl(PAYBELL_CTL_BIN,
+                   {"--data-dir", dir.path(), "login-link", "--tenant", "acme", "--email",
+                    "ann@example.com", "--role", "admin", "--app-url", "https://pay.example.com/"},
+                   {});
+  ASSERT_EQ(ctl.WaitForExit(kStartTimeout), 0) << ctl.output();
+  std::smatch match;
+  const std::string out = ctl.output();
+  static const std::regex kLink(R"(^https://pay\.example\.com/login\?token=([A-Za-z0-9_.-]+)\n$)");
+  ASSERT_TRUE(std::regex_match(out, match, kLink)) << out;
+  const std::string token = match[1];
+
+  auto sessions = v1::SessionService::NewStub(
+      grpc::CreateChannel(server.grpc_target(), grpc::InsecureChannelCredentials()));
+  auto start = [&](v1::StartSessionResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::StartSessionRequest request;
+    request.set_login_token(token);
+    return sessions->StartSession(&context, request, response);
+  };
+  v1::StartSessionResponse started;
+  const grpc::Status first = start(&started);
+  ASSERT_TRUE(first.ok()) << first.error_message();
+  EXPECT_EQ(started.tenant_id(), "acme");
+  EXPECT_EQ(started.subject(), "ann@example.com");
+  EXPECT_EQ(started.role(), "admin");
+  v1::Subscription subscription;
+  EXPECT_TRUE(
+      GetSubscription(server.grpc_target(), started.session_token(), "acme", &subscription).ok());
+  v1::StartSessionResponse again;
+  EXPECT_EQ(start(&again).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  sessions.reset();  // an open channel would hold up the server's drain
+  EXPECT_EQ(server.process().Stop(), 0);
+}
+
+// Without APP_URL the link leads to the embedded adapter; with the adapter off it cannot.
+TEST(ServerProcessTest, PaybellctlLoginLinkNeedsToKnowWhereThePagesAre) {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  const std::vector<std::string> args = {
+      "--data-dir",      dir.path(), "login-link", "--tenant", "acme", "--email",
+      "ann@example.com", "--role",   "owner",      "--ttl",    "60"};
+  ChildProcess adapter(PAYBELL_CTL_BIN, args, {{"PAYBELL_HTTP_LISTEN", "0.0.0.0:8088"}});
+  ASSERT_EQ(adapter.WaitForExit(kStartTimeout), 0) << adapter.output();
+  EXPECT_THAT(adapter.output(), ::testing::StartsWith("http://localhost:8088/login?token="));
+
+  ChildProcess disabled(PAYBELL_CTL_BIN, args, {{"PAYBELL_HTTP_LISTEN", ""}});
+  EXPECT_EQ(disabled.WaitForExit(kStartTimeout), 1);
+  EXPECT_THAT(disabled.output(), HasSubstr("--app-url"));
+  EXPECT_THAT(disabled.output(), Not(HasSubstr("token=")));
+
+  ChildProcess bad_email(PAYBELL_CTL_BIN,
+                         {"--data-dir", dir.path(), "login-link", "--tenant", "acme", "--email",
+                          "ann", "--role", "owner", "--app-url", "http://localhost:1"},
+                         {});
+  EXPECT_EQ(bad_email.WaitForExit(kStartTimeout), 1);
+  EXPECT_THAT(bad_email.output(), HasSubstr("--email"));
   EXPECT_EQ(server.process().Stop(), 0);
 }
 

@@ -106,6 +106,14 @@ class MockInvoiceRepository : public db::InvoiceRepository {
               (override));
 };
 
+class MockSessionRepository : public db::SessionRepository {
+ public:
+  MOCK_METHOD(bool, Insert, (const db::WebSession& session), (override));
+  MOCK_METHOD(std::optional<db::WebSession>, Find, (const std::string& session_id), (override));
+  MOCK_METHOD(bool, End, (const std::string& session_id, int64_t now), (override));
+  MOCK_METHOD(int64_t, PurgeExpired, (int64_t expired_before), (override));
+};
+
 class MockUnitOfWork : public db::UnitOfWork {
  public:
   MockUnitOfWork() {
@@ -115,6 +123,7 @@ class MockUnitOfWork : public db::UnitOfWork {
     ON_CALL(*this, audit()).WillByDefault(::testing::ReturnRef(audit_));
     ON_CALL(*this, notifications()).WillByDefault(::testing::ReturnRef(notifications_));
     ON_CALL(*this, invoices()).WillByDefault(::testing::ReturnRef(invoices_));
+    ON_CALL(*this, sessions()).WillByDefault(::testing::ReturnRef(sessions_));
   }
   MOCK_METHOD(db::SubscriptionRepository&, subscriptions, (), (override));
   MOCK_METHOD(db::EventRepository&, events, (), (override));
@@ -122,6 +131,7 @@ class MockUnitOfWork : public db::UnitOfWork {
   MOCK_METHOD(db::AuditLog&, audit, (), (override));
   MOCK_METHOD(db::NotificationRepository&, notifications, (), (override));
   MOCK_METHOD(db::InvoiceRepository&, invoices, (), (override));
+  MOCK_METHOD(db::SessionRepository&, sessions, (), (override));
   MOCK_METHOD(void, LockTenant, (const std::string& tenant_id), (override));
   MOCK_METHOD(void, Commit, (), (override));
 
@@ -131,6 +141,7 @@ class MockUnitOfWork : public db::UnitOfWork {
   ::testing::NiceMock<MockAuditLog> audit_;
   ::testing::NiceMock<MockNotificationRepository> notifications_;
   ::testing::NiceMock<MockInvoiceRepository> invoices_;
+  ::testing::NiceMock<MockSessionRepository> sessions_;
 };
 
 // Runs every unit of work on one MockUnitOfWork, counting transactions and reads.

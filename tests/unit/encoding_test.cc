@@ -18,6 +18,13 @@ TEST(EncodingTest, RandomHexHasTheRequestedLengthAndVaries) {
   EXPECT_NE(a, RandomHex(16));
 }
 
+TEST(EncodingTest, RandomBase64UrlIsUnpaddedAndVaries) {
+  const std::string a = RandomBase64Url(32);
+  EXPECT_EQ(a.size(), 43u);  // 256 bits
+  EXPECT_EQ(Base64UrlDecode(a).value_or("").size(), 32u);
+  EXPECT_NE(a, RandomBase64Url(32));
+}
+
 TEST(EncodingTest, Base64UrlRoundTripsAndRejectsForeignCharacters) {
   // RFC 4648 test vectors, URL alphabet, no padding.
   EXPECT_EQ(Base64UrlEncode("f"), "Zg");

@@ -18,6 +18,7 @@ using common::Error;
 using common::ErrorCode;
 using common::FakeClock;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kSecret = "0123456789abcdef0123456789abcdef-test-secret";
 constexpr int64_t kNow = 1'800'000'000;
@@ -202,6 +203,83 @@ TEST_F(JwtTest, UserRolesMayNotSpanAllTenants) {
                 HasSubstr("'*'"))
         << role;
   }
+}
+
+TEST_F(JwtTest, CarriesSessionIdTokenIdPurposeAndIssuedAt) {
+  const Principal plain = verifier_.Verify(SignToken(kSecret, Owner(), kNow));
+  EXPECT_EQ(plain.session_id, "");
+  EXPECT_EQ(plain.token_id, "");
+  EXPECT_EQ(plain.purpose, "");
+  EXPECT_EQ(plain.issued_at, kNow);
+
+  Principal link = Owner();
+  link.token_id = "3f1c9a";
+  link.purpose = "login";
+  const Principal p = verifier_.Verify(SignToken(kSecret, link, kNow - 10));
+  EXPECT_EQ(p.token_id, "3f1c9a");
+  EXPECT_EQ(p.purpose, "login");
+  EXPECT_EQ(p.session_id, "");
+  EXPECT_EQ(p.issued_at, kNow - 10);
+
+  const Principal no_iat = verifier_.Verify(
+      SignRaw(R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600,"sid":"s-1"})",
+              JWT_ALG_HS256, kSecret));
+  EXPECT_EQ(no_iat.session_id, "s-1");
+  EXPECT_FALSE(no_iat.issued_at.has_value());
+}
+
+TEST_F(JwtTest, RefusesIdClaimsThatAreNotShortPrintableStrings) {
+  for (const char* name : {"sid", "jti", "purpose"}) {
+    for (const std::string& value : {std::string(R"("")"), std::string("7"),
+                                     std::string(R"(["a"])"), "\"" + std::string(129, 'a') + "\"",
+                                     std::string(R"("a\nb")"), std::string(R"("caf\u00e9")")}) {
+      EXPECT_THAT(
+          Refusal(SignRaw(R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600,")" +
+                              std::string(name) + "\":" + value + "}",
+                          JWT_ALG_HS256, kSecret)),
+          HasSubstr(name))
+          << name << " = " << value;
+    }
+  }
+  const std::string longest = std::string(128, '~');
+  EXPECT_EQ(verifier_
+                .Verify(SignRaw(R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600,)"
+                                R"("jti":")" +
+                                    longest + "\"}",
+                                JWT_ALG_HS256, kSecret))
+                .token_id,
+            longest);
+}
+
+TEST_F(JwtTest, ExpiryIsAnExpiredTokenError) {
+  EXPECT_THROW(verifier_.Verify(SignToken(kSecret, Owner(kNow - 1), kNow - 100)), ExpiredToken);
+  // A bad signature is not reported as expiry, even on an expired token.
+  EXPECT_THROW(
+      {
+        try {
+          verifier_.Verify(SignToken(std::string(40, 'x'), Owner(kNow - 1), kNow - 100));
+        } catch (const ExpiredToken&) {
+          ADD_FAILURE() << "a forged token was reported as expired";
+        }
+      },
+      Error);
+}
+
+TEST_F(JwtTest, SessionTokensCarryTheirCsrfToken) {
+  Principal session = Owner();
+  session.session_id = "sess-abc";
+  const std::string token = SignSessionToken(kSecret, session, kNow, "csrf-xyz");
+  const Principal p = verifier_.Verify(token);
+  EXPECT_EQ(p.session_id, "sess-abc");
+  const size_t dot1 = token.find('.');
+  const size_t dot2 = token.find('.', dot1 + 1);
+  const auto payload = common::Base64UrlDecode(token.substr(dot1 + 1, dot2 - dot1 - 1));
+  ASSERT_TRUE(payload);
+  EXPECT_THAT(*payload, HasSubstr(R"("csrf":"csrf-xyz")"));
+  EXPECT_THAT(*payload, Not(HasSubstr("purpose")));
+
+  EXPECT_THROW(SignSessionToken(kSecret, Owner(), kNow, "csrf-xyz"), Error);  // no sid
+  EXPECT_THROW(SignSessionToken(kSecret, session, kNow, ""), Error);
 }
 
 }  // namespace

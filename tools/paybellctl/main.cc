@@ -13,6 +13,7 @@
 #include "server/auth/secret_file.h"
 #include "server/common/clock.h"
 #include "server/common/config.h"
+#include "server/sessions/login_link.h"
 #include "tools/paybellctl/grpc_commands.h"
 
 namespace {
@@ -63,6 +64,18 @@ int main(int argc, char** argv) {
   token->add_option("--ttl", ttl_s, "lifetime in seconds (default 3600, at most 30 days)")
       ->check(CLI::Range(int64_t{1}, int64_t{30} * 86400));
 
+  auto* login_link = cli.add_subcommand(
+      "login-link", "print a single-use sign-in link (15 minutes at most) for a tenant's user");
+  paybell::sessions::LoginLinkRequest link;
+  std::string app_url;
+  login_link->add_option("--tenant", link.tenant_id, "tenant id")->required();
+  login_link->add_option("--email", link.email, "the user's email address")->required();
+  login_link->add_option("--role", link.role, "owner | admin | member")->required();
+  login_link->add_option("--ttl", link.ttl_s, "lifetime in seconds (1 to 900, default 900)")
+      ->check(CLI::Range(int64_t{1}, int64_t{900}));
+  login_link->add_option("--app-url", app_url,
+                         "base URL of the pages (default APP_URL, else the embedded adapter)");
+
   auto* migrate = cli.add_subcommand("migrate", "apply pending database migrations");
 
   // gRPC subcommands: each call carries a token minted for it (5 minutes) with the server's key.
@@ -104,7 +117,7 @@ int main(int argc, char** argv) {
     std::cerr << "paybellctl: " << e.what() << "\n";
     return 1;
   }
-  if (!*token && !*migrate) return grpc_exit;
+  if (!*token && !*login_link && !*migrate) return grpc_exit;
   try {
     const Config config = LoadConfigWithDataDir(data_dir);
     const paybell::common::SystemClock clock;
@@ -124,6 +137,10 @@ int main(int argc, char** argv) {
       principal.role = *parsed_role;
       principal.expires_at = clock.NowUnix() + ttl_s;
       std::cout << paybell::auth::SignToken(JwtSecret(config), principal, clock.NowUnix()) << "\n";
+    } else if (*login_link) {
+      const std::string base = paybell::sessions::LoginLinkBase(config, app_url);
+      std::cout << paybell::sessions::MintLoginLink(base, link, JwtSecret(config), clock.NowUnix())
+                << "\n";
     } else if (*migrate) {
       paybell::db::ConnectionPool pool(config.database, 1);
       const auto report =
