@@ -12,8 +12,10 @@ PAYBELL_BUILD_PACKAGES=(
   libmstch-dev libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
 )
 # Further packages the tests need: a PostgreSQL server to throw away; Debian's aiosmtpd (the
-# SMTP peer, run with /usr/bin/python3) and the openssl CLI (the throwaway CA).
-PAYBELL_TEST_PACKAGES=(postgresql python3-aiosmtpd openssl)
+# SMTP peer, run with /usr/bin/python3), the openssl CLI (the throwaway CA) and Debian's
+# chromium (the browser tier drives /usr/bin/chromium with playwright-core; Playwright's own
+# browser download is never used).
+PAYBELL_TEST_PACKAGES=(postgresql python3-aiosmtpd openssl chromium)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
