@@ -554,6 +554,8 @@ void WebPages::RenderBilling(const httplib::Request& req, httplib::Response& res
   model["period_line"] = period_line;
   model["cancel_notice"] = cancel_notice;
   model["may_manage"] = session.role == "owner";
+  // The portal needs a Stripe customer: before the first checkout there is nothing to manage.
+  model["may_open_portal"] = session.role == "owner" && !sub.stripe_customer_id().empty();
   model["coupon"] = form.coupon;
 
   mstch::array plans;

@@ -147,7 +147,8 @@ TEST_F(WebPagesTest, ASignInLinkStartsOneSessionWithAnHttpOnlyLaxCookie) {
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200);
   EXPECT_THAT(page->body, AllOf(HasSubstr("<h1>Billing</h1>"), HasSubstr("data-status=\"none\""),
-                                HasSubstr("banner-not-configured")));
+                                HasSubstr("banner-not-configured"),
+                                Not(HasSubstr("Manage billing"))));  // nothing to manage yet
 
   // The same link again: refused, and no cookie.
   auto again = Http().Get("/login?token=" + token);
