@@ -56,7 +56,15 @@ StartedSession BrowserSessions::Start(std::string_view login_token, const std::s
   database_.Transact("start a browser session", [&](db::UnitOfWork& unit) {
     unit.sessions().PurgeExpired(now - kExpiredSessionRetentionS);
     if (!unit.sessions().Insert(row)) {
-      throw Error(ErrorCode::kUnauthenticated, "this sign-in link was already used");
+      // The unit runs again when the connection was lost while its COMMIT's answer was on the
+      // way (Database::Transact): finding this start's own row means the first run committed,
+      // not that someone else used the link.
+      const auto own = unit.sessions().Find(row.session_id);
+      if (!own || own->login_jti != row.login_jti) {
+        throw Error(ErrorCode::kUnauthenticated, "this sign-in link was already used");
+      }
+      unit.Commit();
+      return;
     }
     unit.audit().Append(SessionAudit(session, "session.started", request_id, now));
     unit.Commit();

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "server/common/error.h"
+#include "server/sessions/browser_sessions.h"
 #include "server/sessions/session_checker.h"
+#include "tests/mocks/mock_database.h"
 
 namespace paybell::sessions {
 namespace {
@@ -194,6 +196,53 @@ TEST(SessionCoversTest, ATokenClaimingAnotherTenantSubjectOrRoleIsNotCovered) {
   other = SessionPrincipal();
   other.role = Role::kOwner;
   EXPECT_FALSE(SessionCovers(Row(), other, kNow));
+}
+
+}  // namespace
+}  // namespace paybell::sessions
+
+namespace paybell::sessions {
+namespace {
+
+// A unit of work run again after its COMMIT's answer was lost finds its own row: the start
+// succeeds (and is audited once) instead of calling the person's link "already used".
+TEST(BrowserSessionsTest, ARetriedStartThatHadCommittedIsNotAReuse) {
+  common::FakeClock clock(kNow);
+  auth::JwtVerifier verifier(kSecret, clock);
+  LoginTokenVerifier links(verifier, clock);
+  testing::FakeDatabase database;
+  BrowserSessions sessions(database, links, kSecret, clock);
+  auto& repo = database.unit.sessions_;
+  db::WebSession stored;
+  EXPECT_CALL(repo, Insert(::testing::_)).WillOnce([&](const db::WebSession& row) {
+    stored = row;  // the first run's row, committed before the connection was lost
+    return false;  // what the retried run sees
+  });
+  EXPECT_CALL(repo, Find(::testing::_)).WillOnce([&](const std::string& id) {
+    return id == stored.session_id ? std::optional<db::WebSession>(stored) : std::nullopt;
+  });
+  EXPECT_CALL(database.unit.audit_, Append(::testing::_)).Times(0);
+  const StartedSession started = sessions.Start(auth::SignToken(kSecret, Link(), kNow), "req-1");
+  EXPECT_EQ(started.principal.session_id, stored.session_id);
+  EXPECT_FALSE(started.session_token.empty());
+}
+
+TEST(BrowserSessionsTest, ALinkUsedByAnotherStartIsRefused) {
+  common::FakeClock clock(kNow);
+  auth::JwtVerifier verifier(kSecret, clock);
+  LoginTokenVerifier links(verifier, clock);
+  testing::FakeDatabase database;
+  BrowserSessions sessions(database, links, kSecret, clock);
+  EXPECT_CALL(database.unit.sessions_, Insert(::testing::_)).WillOnce(::testing::Return(false));
+  EXPECT_CALL(database.unit.sessions_, Find(::testing::_))
+      .WillOnce(::testing::Return(std::nullopt));
+  try {
+    sessions.Start(auth::SignToken(kSecret, Link(), kNow), "req-1");
+    FAIL() << "a used link started a session";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.code(), common::ErrorCode::kUnauthenticated);
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("already used"));
+  }
 }
 
 }  // namespace
