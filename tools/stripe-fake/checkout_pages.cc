@@ -133,6 +133,42 @@ void ShowPortal(State& state, const std::string& id, httplib::Response& res) {
   SendPage(res, 200, "Billing portal", body);
 }
 
+std::string Amount(const nlohmann::json& cents) {
+  const int64_t value = cents.is_number_integer() ? cents.get<int64_t>() : 0;
+  const std::string fraction = std::to_string(value % 100);
+  return "$" + std::to_string(value / 100) + "." + (fraction.size() < 2 ? "0" : "") + fraction;
+}
+
+void ShowInvoice(State& state, const std::string& id, httplib::Response& res) {
+  const std::optional<nlohmann::json> invoice = state.FindInvoice(id);
+  if (!invoice) {
+    SendPage(res, 404, "Invoice not found", "<p>No such invoice.</p>");
+    return;
+  }
+  const nlohmann::json& subscription_details = (*invoice)["parent"]["subscription_details"];
+  std::string body = "<dl>" + Row("Invoice", id) + Row("Number", Text((*invoice)["number"])) +
+                     Row("Customer", Text((*invoice)["customer"])) +
+                     Row("Subscription", Text(subscription_details["subscription"])) +
+                     Row("Amount paid", Amount((*invoice)["amount_paid"])) +
+                     Row("Status", Text((*invoice)["status"])) + "</dl>";
+  body += "<p>This invoice is paid.</p>";
+  body += "<p><a href=\"/invoices/" + HtmlEscape(id) + "/pdf\">Download PDF</a></p>";
+  SendPage(res, 200, "Invoice " + Text((*invoice)["number"]), body);
+}
+
+// Not a real PDF: a placeholder body, enough for a download link to lead somewhere.
+void InvoicePdf(State& state, const std::string& id, httplib::Response& res) {
+  const std::optional<nlohmann::json> invoice = state.FindInvoice(id);
+  if (!invoice) {
+    res.status = 404;
+    res.set_content("No such invoice.\n", "text/plain; charset=utf-8");
+    return;
+  }
+  res.set_content("stripe-fake invoice " + id + " (" + Text((*invoice)["number"]) + "): " +
+                      Amount((*invoice)["amount_paid"]) + " paid. Placeholder, not a PDF.\n",
+                  "text/plain; charset=utf-8");
+}
+
 }  // namespace
 
 void RegisterHostedPages(httplib::Server& server, State& state, const WebhookTarget& webhook) {
@@ -143,6 +179,13 @@ void RegisterHostedPages(httplib::Server& server, State& state, const WebhookTar
               [&state, &webhook](const httplib::Request& req, httplib::Response& res) {
                 Pay(state, webhook, req.matches[1], res);
               });
+  server.Get(R"(/invoices/([^/]+))", [&state](const httplib::Request& req, httplib::Response& res) {
+    ShowInvoice(state, req.matches[1], res);
+  });
+  server.Get(R"(/invoices/([^/]+)/pdf)",
+             [&state](const httplib::Request& req, httplib::Response& res) {
+               InvoicePdf(state, req.matches[1], res);
+             });
   server.Get(R"(/portal/([^/]+))", [&state](const httplib::Request& req, httplib::Response& res) {
     ShowPortal(state, req.matches[1], res);
   });

@@ -77,7 +77,7 @@ int Run(int argc, char** argv) {
       app.add_option("--webhook-secret", webhook.secret, "whsec_… secret events are signed with");
   webhook_url->needs(webhook_secret);
   app.add_option("--public-url", public_url,
-                 "base of checkout/portal URLs (default http://127.0.0.1:<bound port>)");
+                 "base of checkout/portal/invoice URLs (default http://127.0.0.1:<bound port>)");
   app.add_option("--promotion-code", promotion_codes, "CODE=promo_id, repeatable")
       ->capture_default_str();
   app.add_option("--price", prices, "a known price id, repeatable")->capture_default_str();

@@ -147,6 +147,13 @@ std::optional<nlohmann::json> State::FindPortalSession(const std::string& id) co
   return it->second;
 }
 
+std::optional<nlohmann::json> State::FindInvoice(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = store_.invoices.find(id);
+  if (it == store_.invoices.end()) return std::nullopt;
+  return it->second;
+}
+
 std::vector<nlohmann::json> State::SubscriptionsOf(const std::string& customer) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<nlohmann::json> out;

@@ -59,6 +59,7 @@ class State {
 
   std::optional<CheckoutRecord> FindCheckout(const std::string& id) const;
   std::optional<nlohmann::json> FindPortalSession(const std::string& id) const;
+  std::optional<nlohmann::json> FindInvoice(const std::string& id) const;
   std::vector<nlohmann::json> SubscriptionsOf(const std::string& customer) const;
   PayOutcome Pay(const std::string& session_id, int64_t now);
   void RecordDelivery(DeliveryRecord record);

@@ -142,6 +142,110 @@ nlohmann::json SubscriptionObject(const std::string& id, const std::string& item
           {"livemode", false}};
 }
 
+int64_t UnitAmount(const std::string& price) {
+  const auto ends_with = [&price](const std::string& suffix) {
+    return price.size() >= suffix.size() &&
+           price.compare(price.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends_with("_starter")) return 1900;
+  if (ends_with("_pro")) return 4900;
+  if (ends_with("_firm")) return 9900;
+  return 1000;
+}
+
+nlohmann::json FirstInvoiceObject(const std::string& id, const std::string& line_id,
+                                  const std::string& number, const nlohmann::json& subscription,
+                                  const CheckoutRecord& checkout, const std::string& public_url,
+                                  int64_t now) {
+  const nlohmann::json& item = subscription["items"]["data"][0];
+  const std::string subscription_id = subscription["id"].get<std::string>();
+  const int64_t subtotal = UnitAmount(checkout.price) * checkout.quantity;
+  const bool discounted = !checkout.promotion_code.empty();
+  // Stripe rounds a percentage discount to the nearest cent.
+  const int64_t discount = discounted ? (subtotal * kPercentOff + 50) / 100 : 0;
+  const int64_t total = subtotal - discount;
+  const nlohmann::json period = {{"start", item["current_period_start"]},
+                                 {"end", item["current_period_end"]}};
+  nlohmann::json discount_amounts = nlohmann::json::array();
+  if (discounted) {
+    discount_amounts.push_back(
+        {{"amount", discount}, {"discount", "di_fake_" + Lowercase(checkout.promotion_code)}});
+  }
+  const nlohmann::json line = {
+      {"id", line_id},
+      {"object", "line_item"},
+      {"amount", subtotal},
+      {"currency", "usd"},
+      {"description", std::to_string(checkout.quantity) + " × " + checkout.price},
+      {"discount_amounts", discount_amounts},
+      {"discountable", true},
+      {"discounts", nlohmann::json::array()},
+      {"invoice", id},
+      {"livemode", false},
+      {"metadata", nlohmann::json::object()},
+      {"parent",
+       {{"type", "subscription_item_details"},
+        {"invoice_item_details", nullptr},
+        {"subscription_item_details",
+         {{"invoice_item", nullptr},
+          {"proration", false},
+          {"proration_details", {{"credited_items", nullptr}}},
+          {"subscription", subscription_id},
+          {"subscription_item", item["id"]}}}}},
+      {"period", period},
+      {"pricing",
+       {{"type", "price_details"},
+        {"price_details", {{"price", checkout.price}, {"product", nullptr}}},
+        {"unit_amount_decimal", std::to_string(UnitAmount(checkout.price))}}},
+      {"quantity", checkout.quantity},
+      {"subtotal", subtotal},
+      {"taxes", nlohmann::json::array()}};
+  const std::string page = public_url + "/invoices/" + id;
+  return {{"id", id},
+          {"object", "invoice"},
+          {"number", number},
+          {"status", "paid"},
+          {"billing_reason", "subscription_create"},
+          {"collection_method", "charge_automatically"},
+          {"customer", subscription["customer"]},
+          {"currency", "usd"},
+          {"subtotal", subtotal},
+          {"subtotal_excluding_tax", subtotal},
+          {"total", total},
+          {"total_excluding_tax", total},
+          {"total_discount_amounts", discount_amounts},
+          {"amount_due", total},
+          {"amount_paid", total},
+          {"amount_remaining", 0},
+          {"attempt_count", 1},
+          {"attempted", true},
+          {"created", now},
+          {"period_start", now},
+          {"period_end", now},
+          {"effective_at", now},
+          {"status_transitions",
+           {{"finalized_at", now},
+            {"paid_at", now},
+            {"marked_uncollectible_at", nullptr},
+            {"voided_at", nullptr}}},
+          {"hosted_invoice_url", page},
+          {"invoice_pdf", page + "/pdf"},
+          {"lines",
+           {{"object", "list"},
+            {"data", nlohmann::json::array({line})},
+            {"has_more", false},
+            {"url", "/v1/invoices/" + id + "/lines"}}},
+          // As Stripe does: the invoice's own metadata stays empty; the subscription's metadata
+          // (tenant_id, plan) travels under parent.subscription_details.
+          {"metadata", nlohmann::json::object()},
+          {"parent",
+           {{"type", "subscription_details"},
+            {"quote_details", nullptr},
+            {"subscription_details",
+             {{"metadata", subscription["metadata"]}, {"subscription", subscription_id}}}}},
+          {"livemode", false}};
+}
+
 nlohmann::json EventObject(const std::string& id, const std::string& type,
                            const nlohmann::json& object, int64_t now) {
   return {{"id", id},

@@ -34,6 +34,7 @@ struct ObjectStore {
   std::map<std::string, nlohmann::json> subscriptions;
   std::map<std::string, nlohmann::json> portal_sessions;
   std::map<std::string, CheckoutRecord> checkout_sessions;
+  std::map<std::string, nlohmann::json> invoices;
   std::vector<nlohmann::json> events;
   std::map<std::string, int64_t> counters;
 
@@ -55,6 +56,17 @@ nlohmann::json PromotionCodeObject(const PromotionCode& promo, int64_t created);
 nlohmann::json CustomerObject(const std::string& id, const nlohmann::json& email, int64_t now);
 nlohmann::json SubscriptionObject(const std::string& id, const std::string& item_id,
                                   const std::string& customer, const CheckoutRecord& checkout,
+                                  int64_t now);
+// What one unit of a price costs, in cents. Prices are only ids here, so the fake names fixed
+// amounts: *_starter 1900, *_pro 4900, *_firm 9900, any other price 1000.
+int64_t UnitAmount(const std::string& price);
+// The subscription's first invoice, already paid: the checkout's price and quantity, less the
+// promotion code's percentage when one was applied. Shaped like Stripe's (current API):
+// the subscription and its metadata under parent.subscription_details, the period on the line,
+// links to the pages stripe-fake serves under /invoices/<id>.
+nlohmann::json FirstInvoiceObject(const std::string& id, const std::string& line_id,
+                                  const std::string& number, const nlohmann::json& subscription,
+                                  const CheckoutRecord& checkout, const std::string& public_url,
                                   int64_t now);
 nlohmann::json EventObject(const std::string& id, const std::string& type,
                            const nlohmann::json& object, int64_t now);
