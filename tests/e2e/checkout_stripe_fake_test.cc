@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <string>
+#include <vector>
 
 #include "paybell/v1/billing.grpc.pb.h"
 #include "server/app/embedded_server.h"
@@ -295,9 +297,16 @@ TEST_F(CheckoutStripeFakeTest, PayButtonMakesTheSubscriptionActiveThenPortalAndN
   EXPECT_EQ(paid->status, 303);
   EXPECT_EQ(paid->get_header_value("Location"),
             "http://app.test/billing?checkout=success&session_id=" + out.session_id());
-  for (const auto& delivery : json::parse(fake_.client().Get("/_deliveries")->body)) {
+  // Delivered in Stripe's order, each accepted: link the tenant, record the subscription, then
+  // its first invoice, paid.
+  const json deliveries = json::parse(fake_.client().Get("/_deliveries")->body);
+  std::vector<std::string> types;
+  for (const auto& delivery : deliveries) {
+    types.push_back(delivery["type"]);
     EXPECT_EQ(delivery["status"], 200) << delivery.dump();
   }
+  EXPECT_THAT(types, ::testing::ElementsAre("checkout.session.completed",
+                                            "customer.subscription.created", "invoice.paid"));
 
   v1::GetSubscriptionRequest get;
   get.set_tenant_id("acme");
@@ -308,6 +317,36 @@ TEST_F(CheckoutStripeFakeTest, PayButtonMakesTheSubscriptionActiveThenPortalAndN
   EXPECT_TRUE(sub.entitled());
   EXPECT_THAT(sub.stripe_customer_id(), StartsWith("cus_fake_"));
   EXPECT_TRUE(sub.has_current_period_end());
+
+  // invoice.paid was applied: the first invoice is listed, paid at Pro's price (no coupon), with
+  // links to the pages stripe-fake serves for it.
+  v1::ListInvoicesRequest list;
+  list.set_tenant_id("acme");
+  v1::ListInvoicesResponse invoices;
+  ASSERT_TRUE(Billing()->ListInvoices(As(auth::Role::kMember, "acme").get(), list, &invoices).ok());
+  ASSERT_EQ(invoices.invoices_size(), 1);
+  const v1::Invoice& invoice = invoices.invoices(0);
+  EXPECT_THAT(invoice.invoice_id(), StartsWith("in_fake_"));
+  EXPECT_EQ(invoice.status(), v1::INVOICE_STATUS_PAID);
+  EXPECT_EQ(invoice.amount_due(), 4900);
+  EXPECT_EQ(invoice.amount_paid(), 4900);
+  EXPECT_EQ(invoice.currency(), "usd");
+  EXPECT_FALSE(invoice.number().empty());
+  EXPECT_EQ(invoice.stripe_customer_id(), sub.stripe_customer_id());
+  EXPECT_THAT(invoice.stripe_subscription_id(), StartsWith("sub_fake_"));
+  EXPECT_EQ(invoice.period_start().seconds(), sub.current_period_start().seconds());
+  EXPECT_EQ(invoice.period_end().seconds(), sub.current_period_end().seconds());
+  const std::string invoice_path = "/invoices/" + invoice.invoice_id();
+  EXPECT_EQ(invoice.hosted_invoice_url(), fake_.base() + invoice_path);
+  EXPECT_EQ(invoice.invoice_pdf(), fake_.base() + invoice_path + "/pdf");
+  auto invoice_page = fake_.client().Get(invoice_path);
+  ASSERT_TRUE(invoice_page);
+  EXPECT_EQ(invoice_page->status, 200);
+  EXPECT_THAT(invoice_page->body, HasSubstr("paid"));
+  auto pdf = fake_.client().Get(invoice_path + "/pdf");
+  ASSERT_TRUE(pdf);
+  EXPECT_EQ(pdf->status, 200);
+  EXPECT_FALSE(pdf->body.empty());
 
   // Live now: checkout points to the portal, and the portal works.
   const grpc::Status again = Checkout("acme", v1::PLAN_STARTER, "", &out);
