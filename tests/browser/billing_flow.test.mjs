@@ -1,6 +1,7 @@
 // Billing as an owner sees it in a real browser: sign in by magic link, no subscription yet,
 // choose Pro with a coupon, pay on stripe-fake's hosted checkout, come back to a success banner
-// and (once the webhook has arrived) an active Pro subscription, then open the billing portal.
+// and (once the webhook has arrived) an active Pro subscription and its first invoice, paid,
+// then open the billing portal.
 // Elements are found as /tmp/contract/pages.md (issue 10) describes them: data-testid, names,
 // labels and button texts. Each step saves <NN>-<step>.png under PAYBELL_SCREENSHOT_DIR.
 //
@@ -80,6 +81,28 @@ describe('billing in the browser', { timeout: 150_000 }, () => {
     await screenshot(page, '15-billing-active');
   });
 
+  step('lists the first invoice, paid with the coupon, with a link to view it', async () => {
+    // stripe-fake sends invoice.paid right after customer.subscription.created.
+    const rows = () => page.getByTestId('invoices').getByTestId('invoice-row');
+    await reloadUntil(page, 'the invoices table to list one invoice',
+      async () => (await rows().count()) === 1);
+    const row = rows().first();
+    assert.match(await row.getAttribute('data-invoice-id'), /^in_/);
+    assert.equal((await row.locator('.pill').innerText()).trim(), 'Paid');
+    // Pro is 49.00 USD in stripe-fake; WELCOME10 takes 10% off.
+    assert.match(await row.innerText(), /44\.10 USD/, 'the invoice is not for Pro less the coupon');
+    const view = row.getByRole('link', { name: 'View' });
+    assert.ok(await view.isVisible(), 'no View link on the invoice');
+    const href = await view.getAttribute('href');
+    assert.ok(href.startsWith(`${stack.stripeBase}/invoices/in_`),
+      'the View link does not lead to the invoice page stripe-fake serves');
+    await screenshot(page, '16-billing-invoice-paid');
+
+    const invoicePage = await page.context().request.get(href);
+    assert.equal(invoicePage.status(), 200);
+    assert.match(await invoicePage.text(), /This invoice is paid/);
+  });
+
   step('reaches the billing portal through Manage billing, and comes back', async () => {
     await page.getByRole('button', { name: 'Manage billing' }).click();
     await page.waitForURL((url) => url.origin === stack.stripeBase &&
@@ -87,7 +110,7 @@ describe('billing in the browser', { timeout: 150_000 }, () => {
     await page.getByRole('heading', { level: 1, name: 'Billing portal' }).waitFor();
     assert.match(await page.locator('body').innerText(), /active, price price_fake_pro/,
       'the portal does not show the active Pro subscription');
-    await screenshot(page, '16-stripe-portal');
+    await screenshot(page, '17-stripe-portal');
 
     await page.getByRole('link', { name: 'Return' }).click();
     await page.waitForURL((url) => onBilling(url));
