@@ -440,18 +440,15 @@ export async function screenshot(page, name) {
   return file;
 }
 
-// The steps of one flow, run in order as `it`s: once a step fails, the later ones are skipped
-// (they depend on it) instead of each timing out, and the failing page is saved as
+// The steps of one flow, run in order as `it`s: once a step fails, each later one fails at once
+// naming it (they depend on it) instead of each timing out, and the failing page is saved as
 // failures/<flow>-<step>.png under PAYBELL_SCREENSHOT_DIR.
 //   const step = steps('billing', () => page);
 //   step('pays', async () => { … });
 export function steps(flow, currentPage) {
   let failed;
   return (name, fn) => it(name, async (t) => {
-    if (failed) {
-      t.skip(`skipped: "${failed}" failed`);
-      return;
-    }
+    if (failed) throw new Error(`not run: the step it depends on, "${failed}", failed`);
     try {
       await fn(t);
     } catch (err) {
