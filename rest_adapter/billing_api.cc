@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "rest_adapter/grpc_call.h"
 #include "rest_adapter/http_status.h"
 #include "rest_adapter/web_session.h"
 #include "server/common/grpc_status.h"
@@ -18,14 +19,6 @@ namespace paybell::rest {
 namespace {
 
 using nlohmann::json;
-
-constexpr auto kDeadline = std::chrono::seconds(30);
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 void Fail(httplib::Response& res, grpc::StatusCode code, const std::string& message) {
   res.status = HttpStatusFromGrpc(code);
@@ -95,13 +88,7 @@ std::optional<Caller> CallerOf(const httplib::Request& req, httplib::Response& r
 }
 
 void Prepare(grpc::ClientContext& context, const Caller& caller, const httplib::Response& res) {
-  context.set_deadline(std::chrono::system_clock::now() + kDeadline);
-  context.AddMetadata("authorization", "Bearer " + caller.token);
-  context.AddMetadata(common::kRequestIdMetadata, res.get_header_value("X-Request-Id"));
-}
-
-std::string EnumWord(const std::string& name, std::string_view prefix) {
-  return Lower(name.size() > prefix.size() ? name.substr(prefix.size()) : "unknown");
+  PrepareCall(context, caller.token, res.get_header_value("X-Request-Id"));
 }
 
 json TimeOrNull(bool has, const google::protobuf::Timestamp& time) {
@@ -140,19 +127,14 @@ void BillingApi::CreateCheckoutSession(const httplib::Request& req, httplib::Res
          "expected a JSON object {\"plan\": \"starter|pro|firm\", \"coupon\": \"…\"}");
     return;
   }
-  v1::Plan plan = v1::PLAN_UNSPECIFIED;
-  const std::string word = body["plan"].get<std::string>();
-  std::string upper = "PLAN_";
-  for (char c : word)
-    upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  if (word.empty() || word.size() > 16 || !v1::Plan_Parse(upper, &plan) ||
-      plan == v1::PLAN_UNSPECIFIED) {
+  const auto plan = PlanFromWord(body["plan"].get<std::string>());
+  if (!plan) {
     Fail(res, grpc::StatusCode::INVALID_ARGUMENT, "plan must be starter, pro or firm");
     return;
   }
   v1::CreateCheckoutSessionRequest request;
   request.set_tenant_id(caller->tenant_id);
-  request.set_plan(plan);
+  request.set_plan(*plan);
   if (body.contains("coupon") && body["coupon"].is_string()) {
     request.set_coupon_code(body["coupon"].get<std::string>());
   }

@@ -12,13 +12,14 @@
 #include <vector>
 
 #include "rest_adapter/embedded_templates.h"
+#include "rest_adapter/grpc_call.h"
 #include "rest_adapter/http_status.h"
+#include "server/common/money.h"
 #include "server/common/request_id.h"
 
 namespace paybell::rest {
 namespace {
 
-constexpr auto kDeadline = std::chrono::seconds(30);
 // SendTest waits for the delivery attempt (up to 45 s on the server) before answering.
 constexpr auto kSendTestDeadline = std::chrono::seconds(60);
 constexpr int kInvoicesShown = 12;
@@ -52,16 +53,6 @@ void Redirect(httplib::Response& res, const std::string& location) {
   res.set_header("Location", location);
 }
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-std::string EnumWord(const std::string& name, std::string_view prefix) {
-  return Lower(name.size() > prefix.size() ? name.substr(prefix.size()) : "unknown");
-}
-
 // "30 Nov 2026" (UTC).
 std::string Date(int64_t unix_seconds) {
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
@@ -80,35 +71,6 @@ std::string DateTime(int64_t unix_seconds) {
   char out[40];
   std::strftime(out, sizeof out, "%d %b %Y, %H:%M UTC", &tm);
   return out;
-}
-
-// Minor units as "12.00 USD"; Stripe's zero-decimal currencies have no fraction.
-std::string Money(int64_t minor, const std::string& currency) {
-  static constexpr std::string_view kZeroDecimal[] = {"bif", "clp", "djf", "gnf", "jpy", "kmf",
-                                                      "krw", "mga", "pyg", "rwf", "ugx", "vnd",
-                                                      "vuv", "xaf", "xof", "xpf"};
-  static constexpr std::string_view kThreeDecimal[] = {"bhd", "jod", "kwd", "omr", "tnd"};
-  const std::string code = Lower(currency);
-  std::string upper = currency;
-  std::transform(upper.begin(), upper.end(), upper.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  const bool zero_decimal =
-      std::find(std::begin(kZeroDecimal), std::end(kZeroDecimal), code) != std::end(kZeroDecimal);
-  const bool three_decimal = std::find(std::begin(kThreeDecimal), std::end(kThreeDecimal), code) !=
-                             std::end(kThreeDecimal);
-  const bool negative = minor < 0;
-  const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(minor) : minor;
-  std::string amount;
-  if (zero_decimal) {
-    amount = std::to_string(magnitude);
-  } else if (three_decimal) {
-    const std::string fraction = std::to_string(1000 + magnitude % 1000).substr(1);
-    amount = std::to_string(magnitude / 1000) + "." + fraction;
-  } else {
-    const uint64_t cents = magnitude % 100;
-    amount = std::to_string(magnitude / 100) + (cents < 10 ? ".0" : ".") + std::to_string(cents);
-  }
-  return (negative ? "-" : "") + amount + (upper.empty() ? "" : " " + upper);
 }
 
 // The shortest decimal that reads back as `value` (0.2, 0.004, 0.125): saving the page
@@ -272,12 +234,8 @@ void RenderRefused(httplib::Response& res, CsrfVerdict verdict, const BrowserSes
 }
 
 void Prepare(grpc::ClientContext& context, const std::string& token, const httplib::Response& res,
-             std::chrono::seconds deadline = kDeadline) {
-  context.set_deadline(std::chrono::system_clock::now() + deadline);
-  // Only a token of JWT characters becomes metadata (gRPC aborts on anything else); without
-  // one the server answers UNAUTHENTICATED.
-  if (IsTokenText(token)) context.AddMetadata("authorization", "Bearer " + token);
-  context.AddMetadata(common::kRequestIdMetadata, res.get_header_value("X-Request-Id"));
+             std::chrono::seconds deadline = kGrpcCallDeadline) {
+  PrepareCall(context, token, res.get_header_value("X-Request-Id"), deadline);
 }
 
 // A failed call's words for people; the server's messages are written for operators.
@@ -582,7 +540,8 @@ void WebPages::RenderBilling(const httplib::Request& req, httplib::Response& res
         {"id", invoice.invoice_id()},
         {"date", Date(invoice.created().seconds())},
         {"number", invoice.number().empty() ? std::string("—") : invoice.number()},
-        {"amount", Money(paid ? invoice.amount_paid() : invoice.amount_due(), invoice.currency())},
+        {"amount", common::FormatMoney(paid ? invoice.amount_paid() : invoice.amount_due(),
+                                       invoice.currency())},
         {"status_label", std::string(invoice_look.label)},
         {"status_class", std::string(invoice_look.css)},
         // Links from Stripe's payloads are shown only when a browser may safely follow them.
@@ -603,19 +562,15 @@ void WebPages::Checkout(const httplib::Request& req, httplib::Response& res) {
   BillingForm form;
   form.plan = Lower(Field(req, "plan"));
   form.coupon = Trim(Field(req, "coupon"));
-  v1::Plan plan = v1::PLAN_UNSPECIFIED;
-  std::string upper = "PLAN_";
-  for (char c : form.plan)
-    upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  if (form.plan.empty() || form.plan.size() > 16 || !v1::Plan_Parse(upper, &plan) ||
-      plan == v1::PLAN_UNSPECIFIED) {
+  const auto plan = PlanFromWord(form.plan);
+  if (!plan) {
     form.error = "Choose a plan: Starter, Pro or Firm.";
     RenderBilling(req, res, *session, 400, form);
     return;
   }
   v1::CreateCheckoutSessionRequest request;
   request.set_tenant_id(session->tenant_id);
-  request.set_plan(plan);
+  request.set_plan(*plan);
   request.set_coupon_code(form.coupon);
   grpc::ClientContext context;
   Prepare(context, session->token, res);

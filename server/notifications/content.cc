@@ -9,10 +9,13 @@
 #include <utility>
 
 #include "server/common/error.h"
+#include "server/common/money.h"
 #include "server/notifications/embedded_templates.h"
 
 namespace paybell::notifications {
 namespace {
+
+using common::FormatMoney;
 
 using domain::Trigger;
 using nlohmann::json;
@@ -30,35 +33,6 @@ std::string FormatDouble(double value) {
   char buffer[64];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
   return std::string(buffer, result.ptr);
-}
-
-// Digits after the decimal point in the currency's minor unit (Stripe's list).
-int MinorDigits(std::string_view currency) {
-  static constexpr std::string_view kZero[] = {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF",
-                                               "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
-                                               "VUV", "XAF", "XOF", "XPF"};
-  static constexpr std::string_view kThree[] = {"BHD", "JOD", "KWD", "OMR", "TND"};
-  if (std::find(std::begin(kZero), std::end(kZero), currency) != std::end(kZero)) return 0;
-  if (std::find(std::begin(kThree), std::end(kThree), currency) != std::end(kThree)) return 3;
-  return 2;
-}
-
-// 1234, "USD" → "12.34 USD"; -5, "EUR" → "-0.05 EUR"; 500, "JPY" → "500 JPY".
-std::string FormatMoney(int64_t minor, const std::string& currency) {
-  const bool negative = minor < 0;
-  // Through unsigned so INT64_MIN has a magnitude too.
-  const uint64_t magnitude =
-      negative ? ~static_cast<uint64_t>(minor) + 1 : static_cast<uint64_t>(minor);
-  const int digits = MinorDigits(currency);
-  uint64_t scale = 1;
-  for (int i = 0; i < digits; ++i) scale *= 10;
-  std::string out = (negative ? "-" : "") + std::to_string(magnitude / scale);
-  if (digits > 0) {
-    std::string fraction = std::to_string(magnitude % scale);
-    fraction.insert(0, static_cast<size_t>(digits) - fraction.size(), '0');
-    out += "." + fraction;
-  }
-  return out + " " + currency;
 }
 
 // Unix seconds → "2026-12-03" (UTC).
