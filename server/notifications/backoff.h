@@ -7,7 +7,7 @@
 namespace paybell::notifications {
 
 // The bound doubles from kRetryBase per failed attempt and stops at kRetryCap: after attempt
-// 1 the wait is uniform in [0, 30 s], after 2 in [0, 60 s], … after 7 in [0, 32 min]. With
+// 1 the wait is uniform in [1 s, 30 s], after 2 in [1 s, 60 s], … after 7 in [1 s, 32 min]. With
 // kMaxDeliveryAttempts = 8 a row that keeps failing is dead after at most ~64 minutes, and the
 // replicas that failed together (a peer outage) come back spread out rather than in lockstep.
 inline constexpr std::chrono::seconds kRetryBase{30};
