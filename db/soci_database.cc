@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "db/errors.h"
@@ -44,7 +45,20 @@ SessionRepository& SociUnitOfWork::sessions() { return connection_.repositories(
 
 void SociUnitOfWork::LockTenant(const std::string& tenant_id) {
   if (!write_) throw std::logic_error("LockTenant outside a transaction locks nothing");
-  connection_.repositories().LockTenant(tenant_id);
+  if (!locked_.insert(tenant_id).second) return;  // held until the transaction ends
+  connection_.repositories().LockTenants({tenant_id});
+}
+
+void SociUnitOfWork::LockTenants(std::vector<std::string> tenant_ids) {
+  if (!write_) throw std::logic_error("LockTenants outside a transaction locks nothing");
+  std::sort(tenant_ids.begin(), tenant_ids.end());
+  tenant_ids.erase(std::unique(tenant_ids.begin(), tenant_ids.end()), tenant_ids.end());
+  tenant_ids.erase(std::remove_if(tenant_ids.begin(), tenant_ids.end(),
+                                  [&](const std::string& t) { return locked_.count(t) > 0; }),
+                   tenant_ids.end());
+  if (tenant_ids.empty()) return;
+  connection_.repositories().LockTenants(tenant_ids);  // one round trip, in this order
+  locked_.insert(tenant_ids.begin(), tenant_ids.end());
 }
 
 void SociUnitOfWork::Commit() {

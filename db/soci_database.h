@@ -2,6 +2,9 @@
 #pragma once
 
 #include <memory>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "db/pool.h"
 #include "db/unit_of_work.h"
@@ -25,6 +28,7 @@ class SociUnitOfWork final : public UnitOfWork {
   InvoiceRepository& invoices() override;
   SessionRepository& sessions() override;
   void LockTenant(const std::string& tenant_id) override;
+  void LockTenants(std::vector<std::string> tenant_ids) override;
   void Commit() override;
 
   // For tests of the transaction itself (isolation level, locks).
@@ -34,6 +38,7 @@ class SociUnitOfWork final : public UnitOfWork {
   Connection& connection_;
   bool write_;
   bool open_ = false;
+  std::set<std::string> locked_;  // tenants this transaction holds the lock of
 };
 
 class SociDatabase final : public Database {

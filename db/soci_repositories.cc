@@ -1,5 +1,6 @@
 #include "db/soci_repositories.h"
 
+#include <nlohmann/json.hpp>
 #include <string_view>
 
 namespace paybell::db {
@@ -8,14 +9,26 @@ namespace {
 // The two-int form keeps these keys apart from the single-bigint migration lock.
 constexpr std::string_view kLockTenantPostgres =
     "SELECT pg_advisory_xact_lock(7292, hashtext(:tenant_id))";
+// The function scan yields the array's elements in order, and each row's lock is taken as the
+// row is produced: so the locks are taken in the array's order.
+constexpr std::string_view kLockTenantsPostgres =
+    "SELECT pg_advisory_xact_lock(7292, hashtext(t)) "
+    "FROM json_array_elements_text(CAST(:tenant_ids AS json)) AS t";
 
 }  // namespace
 
-void SociRepositories::LockTenant(const std::string& tenant_id) {
-  if (kind_ != DatabaseKind::kPostgres) return;
-  lock_key_ = tenant_id;
-  lock_tenant_.Execute(session_, [&](soci::session& s) {
-    return (s.prepare << kLockTenantPostgres, soci::use(lock_key_));
+void SociRepositories::LockTenants(const std::vector<std::string>& tenant_ids) {
+  if (kind_ != DatabaseKind::kPostgres || tenant_ids.empty()) return;
+  if (tenant_ids.size() == 1) {
+    lock_key_ = tenant_ids.front();
+    lock_tenant_.Execute(session_, [&](soci::session& s) {
+      return (s.prepare << kLockTenantPostgres, soci::use(lock_key_));
+    });
+    return;
+  }
+  lock_key_ = nlohmann::json(tenant_ids).dump();
+  lock_tenants_.Execute(session_, [&](soci::session& s) {
+    return (s.prepare << kLockTenantsPostgres, soci::use(lock_key_));
   });
 }
 
@@ -27,6 +40,7 @@ void SociRepositories::Ping() {
 
 void SociRepositories::ForgetServerStatements(bool postgres) {
   lock_tenant_.ForgetOnServer(postgres);
+  lock_tenants_.ForgetOnServer(postgres);
   ping_statement_.ForgetOnServer(postgres);
   subscriptions.ForgetServerStatements(postgres);
   events.ForgetServerStatements(postgres);

@@ -5,6 +5,7 @@
 #include <soci/soci.h>
 
 #include <string_view>
+#include <vector>
 
 #include "db/audit_log.h"
 #include "db/checkout_repository.h"
@@ -202,8 +203,9 @@ class SociRepositories {
         sessions(session) {}
 
   // PostgreSQL: a transaction-scoped advisory lock on the tenant, not a row lock: a tenant's
-  // first events arrive before any row exists, and FOR UPDATE on no row locks nothing.
-  void LockTenant(const std::string& tenant_id);
+  // first events arrive before any row exists, and FOR UPDATE on no row locks nothing. Locks
+  // them in the given order, in one round trip; nothing on SQLite (one writer at a time).
+  void LockTenants(const std::vector<std::string>& tenant_ids);
   // A trivial query (readiness).
   void Ping();
   // See PreparedStatement::ForgetOnServer.
@@ -214,7 +216,7 @@ class SociRepositories {
   soci::session& session_;
   std::string lock_key_;
   int ping_ = 0;
-  PreparedStatement lock_tenant_, ping_statement_;
+  PreparedStatement lock_tenant_, lock_tenants_, ping_statement_;
 
  public:
   SociSubscriptionRepository subscriptions;

@@ -3,8 +3,11 @@
 // interfaces, never a SOCI session; tests fake them with gMock (tests/mocks/).
 #pragma once
 
+#include <algorithm>
 #include <functional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "db/audit_log.h"
 #include "db/checkout_repository.h"
@@ -34,6 +37,13 @@ class UnitOfWork {
   // tenants locks them in sorted order. (PostgreSQL: a transaction-scoped advisory lock;
   // SQLite: its single writer already serialises, so nothing more is needed.)
   virtual void LockTenant(const std::string& tenant_id) = 0;
+  // Locks every named tenant, in sorted order (so two units locking overlapping sets never
+  // deadlock). A tenant this unit locked already costs nothing.
+  virtual void LockTenants(std::vector<std::string> tenant_ids) {
+    std::sort(tenant_ids.begin(), tenant_ids.end());
+    tenant_ids.erase(std::unique(tenant_ids.begin(), tenant_ids.end()), tenant_ids.end());
+    for (const std::string& tenant_id : tenant_ids) LockTenant(tenant_id);
+  }
   // Makes the unit's writes durable. A unit that ends without Commit() is rolled back.
   virtual void Commit() = 0;
 };

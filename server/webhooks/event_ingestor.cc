@@ -80,7 +80,15 @@ std::string AuditDetail(const StripeEvent& e, const std::optional<domain::Subscr
 
 EventIngestor::EventIngestor(db::Database& database, const common::Config& config,
                              const common::Clock& clock, BillingNotifications& notifications)
-    : database_(database), config_(config), clock_(clock), notifications_(notifications) {
+    : database_(database),
+      config_(config),
+      clock_(clock),
+      notifications_(notifications),
+      group_commit_(database,
+                    {"ingest Stripe events",
+                     // PostgreSQL: one transaction commits while the next runs; SQLite has
+                     // one writer at a time anyway.
+                     config.database.kind == common::DatabaseKind::kPostgres ? 2u : 1u, 64}) {
   prices_ = {config.stripe_price_starter, config.stripe_price_pro, config.stripe_price_firm};
 }
 
@@ -113,27 +121,36 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
 
   IngestResult result{event.id, EventOutcome::kFailed};
   const Actor stripe{"stripe", "", request_id};
-  database_.Transact("ingest Stripe event", [&](db::UnitOfWork& unit) {
-    db::EventRecord row;
-    row.event_id = event.id;
-    row.type = event.type;
-    row.created = event.created;
-    row.livemode = event.livemode;
-    row.stripe_customer_id = event.customer_id;
-    row.stripe_subscription_id = event.subscription_id;
-    row.payload = std::string(payload);
-    row.outcome = EventOutcome::kFailed;  // replaced below, in this same transaction
-    row.error = "not processed";
-    row.received_at = clock_.NowUnix();
-    if (!unit.events().InsertIfNew(std::move(row))) {
-      unit.events().CountDuplicateDelivery(event.id);
-      unit.Commit();
-      result.outcome = EventOutcome::kDuplicate;
-      return;
+  // The tenant the event names itself, locked before the shared transaction runs any unit; a
+  // tenant found by its Stripe ids is locked when found.
+  std::vector<std::string> tenants;
+  for (const std::string* named : {&event.metadata_tenant_id, &event.client_reference_id}) {
+    if (!named->empty() && IsValidTenantId(*named)) {
+      tenants.push_back(*named);
+      break;
     }
-    result.outcome = Process(unit, event, stripe, std::nullopt, /*replay=*/false);
-    unit.Commit();
-  });
+  }
+  group_commit_.Run(
+      [&](db::UnitOfWork& unit) {
+        db::EventRecord row;
+        row.event_id = event.id;
+        row.type = event.type;
+        row.created = event.created;
+        row.livemode = event.livemode;
+        row.stripe_customer_id = event.customer_id;
+        row.stripe_subscription_id = event.subscription_id;
+        row.payload = std::string(payload);
+        row.outcome = EventOutcome::kFailed;  // replaced below, in this same transaction
+        row.error = "not processed";
+        row.received_at = clock_.NowUnix();
+        if (!unit.events().InsertIfNew(std::move(row))) {
+          unit.events().CountDuplicateDelivery(event.id);
+          result.outcome = EventOutcome::kDuplicate;
+          return;
+        }
+        result.outcome = Process(unit, event, stripe, std::nullopt, /*replay=*/false);
+      },
+      tenants);
   spdlog::info("Stripe event {} ({}) {}", event.id, event.type,
                domain::OutcomeWord(result.outcome));
   return result;

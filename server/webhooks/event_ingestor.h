@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "db/group_commit.h"
 #include "db/unit_of_work.h"
 #include "server/common/clock.h"
 #include "server/common/config.h"
@@ -39,7 +40,8 @@ class EventIngestor {
   // Throws common::Error: kInvalidArgument for a bad signature or a payload that is not a
   // Stripe event (nothing stored; Stripe should not retry a forgery), kUnavailable when no
   // webhook secret is configured or the database is down (Stripe retries, nothing is lost).
-  // Returns only after the event's transaction committed.
+  // Returns only after the event's transaction committed. Events arriving together share a
+  // transaction (db::GroupCommit); each is applied exactly as it would be alone.
   IngestResult Ingest(std::string_view payload, std::string_view signature_header,
                       const std::string& request_id);
 
@@ -57,6 +59,7 @@ class EventIngestor {
   const common::Clock& clock_;
   BillingNotifications& notifications_;
   PlanPrices prices_;
+  db::GroupCommit group_commit_;  // last: its writers stop before the rest goes
 };
 
 }  // namespace paybell::webhooks
