@@ -31,6 +31,9 @@ SlackSink::SlackSink(const PkiFiles& pki, int port, int threads)
   }
   // The dispatcher's senders may keep connections open; one thread per connection.
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // cpp-httplib writes the head and the body separately: with Nagle on, each answer waits for
+  // the client's delayed ACK (40 ms), which would make the stand-in the bottleneck.
+  server_.set_tcp_nodelay(true);
   server_.Post(".*", [this](const httplib::Request& request, httplib::Response& response) {
     const auto now = std::chrono::steady_clock::now();
     const std::vector<uint64_t> markers = Markers(request.body);
