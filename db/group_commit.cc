@@ -55,6 +55,16 @@ void GroupCommit::Stop() {
   for (std::thread& t : writers) t.join();
 }
 
+size_t GroupCommit::queued() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+bool GroupCommit::stopping() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stopping_;
+}
+
 void GroupCommit::WriterLoop() {
   std::vector<Unit*> batch;
   for (;;) {

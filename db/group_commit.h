@@ -47,6 +47,11 @@ class GroupCommit {
   // transaction ended. Run() after Stop() throws kUnavailable.
   void Stop();
 
+  // Units waiting for a writer now (tests; a measure of the backlog).
+  size_t queued();
+  // Whether Stop() was called.
+  bool stopping();
+
  private:
   struct Unit;
 

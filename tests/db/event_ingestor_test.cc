@@ -5,9 +5,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "db/migrations.h"
@@ -355,6 +357,71 @@ TYPED_TEST(EventIngestorTest, ConcurrentFirstEventsOfNewTenantsLeaveThemActive) 
     EXPECT_EQ(row->status, "active") << row->tenant_id;
     EXPECT_EQ(row->stripe_customer_id, "cus_" + row->tenant_id);
   }
+}
+
+TYPED_TEST(EventIngestorTest, ManyEventsFromManyThreadsEndAsASequentialReplayWould) {
+  // 20 tenants × 12 updates, delivered shuffled by 8 threads at once (so the group commit puts
+  // several tenants and several events of one tenant in one transaction), a quarter of them
+  // delivered twice. Each event is stored once; each tenant ends on its newest event, as a
+  // sequential replay would leave it; every applied event has its one audit row.
+  constexpr int kTenants = 20, kPerTenant = 12;
+  std::vector<std::pair<std::string, std::string>> deliveries;  // event id, payload
+  for (int t = 0; t < kTenants; ++t) {
+    for (int k = 0; k < kPerTenant; ++k) {
+      SubscriptionSpec spec;
+      spec.tenant_id = "t" + std::to_string(t);
+      spec.id = "sub_" + spec.tenant_id;
+      spec.customer = "cus_" + spec.tenant_id;
+      spec.status = k % 3 == 1 ? "past_due" : "active";
+      spec.period_end = 1'802'592'000 + k;
+      const std::string id = "evt_" + spec.tenant_id + "_" + std::to_string(k);
+      deliveries.emplace_back(
+          id, testing::EventPayload(id, "customer.subscription.updated", 1000 + k,
+                                    testing::SubscriptionObject(spec, ApiShape::kCurrent)));
+    }
+  }
+  const size_t distinct = deliveries.size();
+  std::vector<std::string> twice;
+  for (size_t i = 0; i < distinct; i += 4) {
+    deliveries.push_back(deliveries[i]);
+    twice.push_back(deliveries[i].first);
+  }
+  std::mt19937 random(11);
+  std::shuffle(deliveries.begin(), deliveries.end(), random);
+
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::map<std::string, int> outcomes;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (size_t n; (n = next++) < deliveries.size();) {
+        try {
+          const auto result = this->Deliver(deliveries[n].second);
+          std::lock_guard<std::mutex> lock(mu);
+          ++outcomes[result.outcome];
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << deliveries[n].first << ": " << e.what();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(outcomes["duplicate"], static_cast<int>(deliveries.size() - distinct));
+  EXPECT_EQ(outcomes["applied"] + outcomes["stale"], static_cast<int>(distinct));
+  EXPECT_EQ(this->CountEvents(), static_cast<int>(distinct));
+  int audited = 0;
+  for (int t = 0; t < kTenants; ++t) {
+    const std::string tenant = "t" + std::to_string(t);
+    const auto row = this->Subscription(tenant);
+    ASSERT_TRUE(row.has_value()) << tenant;
+    EXPECT_EQ(row->last_event_id, "evt_" + tenant + "_" + std::to_string(kPerTenant - 1));
+    EXPECT_EQ(row->current_period_end, 1'802'592'000 + kPerTenant - 1);
+    EXPECT_EQ(row->status, (kPerTenant - 1) % 3 == 1 ? "past_due" : "active");
+    audited += static_cast<int>(this->Audit(tenant).size());
+  }
+  EXPECT_EQ(audited, outcomes["applied"]);
+  for (const std::string& id : twice) EXPECT_EQ(this->Event(id).duplicate_deliveries, 1) << id;
 }
 
 TYPED_TEST(EventIngestorTest, ReplayKeepsTheRecordThatAnEventWasApplied) {
