@@ -698,7 +698,7 @@ def table(scenarios):
             continue
         limit = s.get("limit", {}).get("rate")
         ratio = (s["rate"] / limit) if (limit and s.get("rate") is not None) else None
-        unit = {"events/s": " ev/s", "RPC/s": " RPC/s", "decisions/s": " /s",
+        unit = {"events/s": " ev/s", "RPC/s": " RPC/s", "decisions/s": " dec/s",
                 "messages/s": " msg/s"}.get(s.get("unit"), "")
         rows.append((name, fmt(s.get("rate"), 0, unit), fmt(limit, 0, unit),
                      fmt(ratio, 2, "×") if ratio is not None else "—",
@@ -809,6 +809,10 @@ def main():
     finally:
         stop_children()
 
+    for s in bench.scenarios.values():
+        limit = s.get("limit", {}).get("rate") if isinstance(s.get("limit"), dict) else None
+        if limit and s.get("rate") is not None:
+            s["ratio"] = round(s["rate"] / limit, 3)
     targets = evaluate_targets(bench.scenarios)
     results = {"command": args.command, "mode": "smoke" if args.smoke else "full",
                "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
