@@ -331,7 +331,7 @@ class Bench:
             return self.args.events
         # Enough for the whole window at well past the targets; a thread that runs out stops
         # early and the rate is taken over the time it really ran.
-        return 2000 if self.smoke else int(self.duration * 7000)
+        return 2000 if self.smoke else int(self.duration * 5000)
 
     def ingest(self, engine, server, db):
         name = f"webhook ingest ({engine})"
@@ -644,7 +644,7 @@ class Bench:
         prefix = self.work / "sample"
         run([str(self.events_bin), "--out", str(prefix), "--events", "1", "--slices", "1",
              "--secret", self.webhook_secret, "--prices", *PRICES], timeout=60)
-        return Path(f"{prefix}.0").read_text().rstrip("\n").split("\t", 1)[1]
+        return Path(f"{prefix}.0").read_text().rstrip("\n").split("\t", 3)[3]
 
     def main(self):
         for binary in (self.server_bin, self.ctl_bin, self.events_bin):

@@ -8,7 +8,8 @@
 // a time, and a tenant's `created` grows by one second per round, so each tenant's last event is
 // its newest one and must be the one its subscription ends up holding.
 //
-// Output: one file per wrk thread, <out>.<slice>, one event per line, "<signature>\t<payload>".
+// Output: one file per wrk thread, <out>.<slice>, one event per line:
+// "<event id>\t<tenant>\t<Stripe-Signature>\t<payload>".
 // Tenant t goes to slice t % slices, so a tenant's events travel in order on one wrk thread.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -219,7 +220,8 @@ int main(int argc, char** argv) {
 
     const std::string payload = envelope.dump();
     std::ofstream& file = *files[static_cast<size_t>(tenant_index % slices)];
-    const std::string line = StripeSignatureHeader(secret, now, payload) + "\t" + payload + "\n";
+    const std::string line = envelope["id"].get<std::string>() + "\t" + tenant + "\t" +
+                             StripeSignatureHeader(secret, now, payload) + "\t" + payload + "\n";
     file << line;
     bytes += static_cast<int64_t>(line.size());
   }

@@ -4,12 +4,13 @@
 --   wrk -t2 -c16 -d<duration+grace>s --timeout 30s -s webhook.lua http://127.0.0.1:PORT \
 --       -- <events prefix> <duration s> <threads>
 --
--- Thread n posts the lines of <prefix>.<n> ("<Stripe-Signature>\t<payload>") in file order; a
--- tenant's events are all in one file, one round apart. A thread stops issuing when its events
--- run out or <duration> has passed (measured from its first request), waits for the answers of
--- the requests in flight, and stops; nothing is ever sent twice (a connection with nothing to
--- send idles in delay()). When every thread has stopped, the script interrupts wrk's own timer
--- (SIGINT), so wrk's -d is only an upper bound.
+-- Thread n posts the lines of <prefix>.<n> ("<event id>\t<tenant>\t<Stripe-Signature>\t<payload>")
+-- in file order; a tenant's events are all in one file, and one of them is sent only once the
+-- previous one is answered. A thread stops issuing when its events run out or <duration> has
+-- passed (from its first request), waits for the answers of the requests in flight, and stops;
+-- nothing is ever sent twice (a connection with nothing to send idles in delay()). When every
+-- thread has stopped, the script interrupts wrk's own timer (SIGINT), so wrk's -d is only an
+-- upper bound.
 --
 -- Each thread writes the event ids its 2xx answers acknowledged to <prefix>.acked.<n>;
 -- done() prints one line, "BENCH_JSON {…}": requests, 2xx, non-2xx (by status), outcomes,
@@ -53,11 +54,16 @@ started = 0        -- monotonic seconds: first request
 finished = 0       -- monotonic seconds: last answer
 ran_out = false    -- stopped because the events ran out (not because the time was up)
 
-local lines = {}
+local lines = {}            -- n → { event id, tenant, Stripe-Signature, payload }
 local prefix, duration, nthreads
 local deadline
-local next_line = 1
-local queue, queue_head, queue_tail = {}, 1, 0
+local next_line = 1         -- the next line not yet taken from the file's order
+local queue, queue_head, queue_tail = {}, 1, 0   -- reserved by delay(), sent by request()
+local in_flight = {}        -- tenant → true while one of its events awaits its answer
+local waiting = {}          -- tenant → FIFO of its line numbers held back behind that answer
+local waiting_count = 0
+local ready, ready_head, ready_tail = {}, 1, 0   -- tenants whose held-back events may go now
+local tenant_of = {}        -- event id → tenant, for the events in flight
 local issuing = true
 local acked = {}
 local stopped = false
@@ -71,8 +77,8 @@ function init(args)
   end
   local file = assert(io.open(prefix .. "." .. id, "rb"))
   for line in file:lines() do
-    local tab = line:find("\t", 1, true)
-    lines[#lines + 1] = { line:sub(1, tab - 1), line:sub(tab + 1) }
+    local event_id, tenant, signature, payload = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+    lines[#lines + 1] = { event_id, tenant, signature, payload }
   end
   file:close()
   events = #lines
@@ -102,19 +108,61 @@ local function finish_if_drained()
   if all_threads_done() then ffi.C.kill(ffi.C.getpid(), SIGINT) end
 end
 
--- Called before each request: reserves the next event, or parks the connection for good.
+local function reserve(n)
+  local tenant = lines[n][2]
+  in_flight[tenant] = true
+  tenant_of[lines[n][1]] = tenant
+  queue_tail = queue_tail + 1
+  queue[queue_tail] = n
+end
+
+-- The next event that may go now, in file order per tenant: a tenant's event is never sent
+-- while its previous one awaits an answer (the server would rightly call the older one stale
+-- if it arrived second). Events held back go as soon as that answer arrives.
+local function take_next()
+  while ready_head <= ready_tail do
+    local tenant = ready[ready_head]
+    ready[ready_head] = nil
+    ready_head = ready_head + 1
+    local fifo = waiting[tenant]
+    if fifo and #fifo > 0 and not in_flight[tenant] then
+      local n = table.remove(fifo, 1)
+      waiting_count = waiting_count - 1
+      if #fifo == 0 then waiting[tenant] = nil end
+      return n
+    end
+  end
+  while next_line <= events do
+    local n = next_line
+    next_line = next_line + 1
+    local tenant = lines[n][2]
+    if in_flight[tenant] or waiting[tenant] then
+      waiting[tenant] = waiting[tenant] or {}
+      table.insert(waiting[tenant], n)
+      waiting_count = waiting_count + 1
+    else
+      return n
+    end
+  end
+  return nil
+end
+
+-- Called before each request: reserves the next event (0: send it now), or parks the
+-- connection (nothing may go now; another connection's answer will release what is held back).
 function delay()
   local now = now_s()
   if deadline == nil then deadline = now + duration end
-  if issuing and next_line <= events and now < deadline then
-    queue_tail = queue_tail + 1
-    queue[queue_tail] = next_line
-    next_line = next_line + 1
-    return 0
+  if issuing and now < deadline then
+    local n = take_next()
+    if n then
+      reserve(n)
+      return 0
+    end
+    if waiting_count > 0 then return IDLE_MS end
   end
   if issuing then
     issuing = false
-    ran_out = next_line > events
+    ran_out = next_line > events and waiting_count == 0
   end
   finish_if_drained()
   return IDLE_MS
@@ -130,13 +178,25 @@ function request()
   if started == 0 then started = now_s() end
   local event = lines[n]
   lines[n] = nil  -- sent once; let the memory go
+  -- X-Request-Id (echoed on every answer, errors too) tells response() which event it answers.
   return wrk.format("POST", "/stripe/webhook",
-    { ["Content-Type"] = "application/json", ["Stripe-Signature"] = event[1] }, event[2])
+    { ["Content-Type"] = "application/json", ["Stripe-Signature"] = event[3],
+      ["X-Request-Id"] = event[1] }, event[4])
 end
 
 function response(status, headers, body)
   answered = answered + 1
   finished = now_s()
+  local event_id = headers["X-Request-Id"] or headers["x-request-id"] or "?"
+  local tenant = tenant_of[event_id]
+  if tenant then
+    tenant_of[event_id] = nil
+    in_flight[tenant] = nil
+    if waiting[tenant] then
+      ready_tail = ready_tail + 1
+      ready[ready_tail] = tenant
+    end
+  end
   if status >= 200 and status < 300 then
     ok = ok + 1
     acked[#acked + 1] = body:match('"event_id"%s*:%s*"([^"]*)"') or "?"
