@@ -804,7 +804,7 @@ def main():
     failure = None
     try:
         bench.main()
-    except CheckFailed as e:
+    except (CheckFailed, OSError) as e:  # OSError: a tool that is missing or cannot run
         failure = str(e)
     finally:
         stop_children()
