@@ -14,8 +14,8 @@ PAYBELL_BUILD_PACKAGES=(
 # Further packages the tests need: a PostgreSQL server to throw away; Debian's aiosmtpd (the
 # SMTP peer, run with /usr/bin/python3), the openssl CLI (the throwaway CA) and Debian's
 # chromium (the browser tier drives /usr/bin/chromium with playwright-core; Playwright's own
-# browser download is never used).
-PAYBELL_TEST_PACKAGES=(postgresql python3-aiosmtpd openssl chromium)
+# browser download is never used); wrk for the benchmark's smoke run (tools/bench/run --smoke).
+PAYBELL_TEST_PACKAGES=(postgresql python3-aiosmtpd openssl chromium wrk)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
