@@ -10,8 +10,28 @@
 
 namespace paybell::db {
 
+void PrefetchedSubscriptions::Prefetch(const std::vector<std::string>& tenant_ids) {
+  for (const std::string& tenant_id : tenant_ids) known_[tenant_id] = std::nullopt;
+  for (domain::Subscription& row : rows_.FindMany(tenant_ids)) {
+    known_[row.tenant_id] = std::move(row);
+  }
+}
+
+std::optional<domain::Subscription> PrefetchedSubscriptions::Find(const std::string& tenant_id) {
+  auto it = known_.find(tenant_id);
+  if (it != known_.end()) return it->second;
+  return rows_.Find(tenant_id);
+}
+
+void PrefetchedSubscriptions::Upsert(const domain::Subscription& subscription) {
+  known_.erase(subscription.tenant_id);  // the database says what the upsert kept
+  rows_.Upsert(subscription);
+}
+
 SociUnitOfWork::SociUnitOfWork(Connection& connection, bool write)
-    : connection_(connection), write_(write) {
+    : connection_(connection),
+      write_(write),
+      subscriptions_(connection.repositories().subscriptions) {
   if (!write_) return;
   if (connection_.kind() == DatabaseKind::kSqlite) {
     connection_.session() << "BEGIN IMMEDIATE";
@@ -31,9 +51,7 @@ SociUnitOfWork::~SociUnitOfWork() {
   }
 }
 
-SubscriptionRepository& SociUnitOfWork::subscriptions() {
-  return connection_.repositories().subscriptions;
-}
+SubscriptionRepository& SociUnitOfWork::subscriptions() { return subscriptions_; }
 EventRepository& SociUnitOfWork::events() { return connection_.repositories().events; }
 CheckoutRepository& SociUnitOfWork::checkouts() { return connection_.repositories().checkouts; }
 AuditLog& SociUnitOfWork::audit() { return connection_.repositories().audit; }
@@ -59,6 +77,11 @@ void SociUnitOfWork::LockTenants(std::vector<std::string> tenant_ids) {
   if (tenant_ids.empty()) return;
   connection_.repositories().LockTenants(tenant_ids);  // one round trip, in this order
   locked_.insert(tenant_ids.begin(), tenant_ids.end());
+  // A group of tenants (a group commit's) is about to be read one by one: on PostgreSQL, where
+  // each read is a round trip, read them all now, after their locks. (SQLite reads in-process.)
+  if (tenant_ids.size() > 1 && connection_.kind() == DatabaseKind::kPostgres) {
+    subscriptions_.Prefetch(tenant_ids);
+  }
 }
 
 void SociUnitOfWork::Commit() {

@@ -1,15 +1,42 @@
 // The Database and UnitOfWork of db/unit_of_work.h over SOCI and the connection pool.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "db/pool.h"
+#include "db/soci_repositories.h"
 #include "db/unit_of_work.h"
 
 namespace paybell::db {
+
+// A transaction's view of the subscriptions: the rows of the tenants it locked as a group, read
+// in one round trip right after the locks (so they are what the previous lock holder
+// committed), and every other call passed through. A row this transaction upserts is read
+// again from the database.
+class PrefetchedSubscriptions final : public SubscriptionRepository {
+ public:
+  explicit PrefetchedSubscriptions(SociSubscriptionRepository& rows) : rows_(rows) {}
+  void Prefetch(const std::vector<std::string>& tenant_ids);
+  std::optional<domain::Subscription> Find(const std::string& tenant_id) override;
+  void Upsert(const domain::Subscription& subscription) override;
+  std::vector<domain::Subscription> List(const std::optional<domain::SubscriptionStatus>& status,
+                                         const std::string& after_tenant_id, int limit) override {
+    return rows_.List(status, after_tenant_id, limit);
+  }
+  std::optional<std::string> FindTenantByStripeIds(const std::string& subscription_id,
+                                                   const std::string& customer_id) override {
+    return rows_.FindTenantByStripeIds(subscription_id, customer_id);
+  }
+
+ private:
+  SociSubscriptionRepository& rows_;
+  std::map<std::string, std::optional<domain::Subscription>> known_;  // nullopt: has no row
+};
 
 // One transaction (or, for reads, none) on one leased connection.
 class SociUnitOfWork final : public UnitOfWork {
@@ -39,6 +66,7 @@ class SociUnitOfWork final : public UnitOfWork {
   bool write_;
   bool open_ = false;
   std::set<std::string> locked_;  // tenants this transaction holds the lock of
+  PrefetchedSubscriptions subscriptions_;
 };
 
 class SociDatabase final : public Database {

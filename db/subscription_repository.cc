@@ -1,3 +1,4 @@
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string_view>
 
@@ -14,6 +15,11 @@ constexpr std::string_view kColumns = R"sql(
 
 const std::string kSelectByTenant =
     "SELECT" + std::string(kColumns) + " FROM billing_subscriptions WHERE tenant_id = :tenant_id";
+
+const std::string kSelectManyPostgres =
+    "SELECT" + std::string(kColumns) +
+    " FROM billing_subscriptions WHERE tenant_id IN"
+    " (SELECT json_array_elements_text(CAST(:tenant_ids AS json)))";
 
 const std::string kList = "SELECT" + std::string(kColumns) +
                           " FROM billing_subscriptions"
@@ -138,6 +144,19 @@ void SociSubscriptionRepository::Upsert(const domain::Subscription& s) {
   });
 }
 
+std::vector<domain::Subscription> SociSubscriptionRepository::FindMany(
+    const std::vector<std::string>& tenant_ids) {
+  key_ = nlohmann::json(tenant_ids).dump();
+  std::vector<domain::Subscription> found;
+  find_many_.QueryAll(
+      session_,
+      [&](soci::session& s) {
+        return (s.prepare << kSelectManyPostgres, soci::use(key_), soci::into(find_many_.row()));
+      },
+      [&] { found.push_back(FromRow(find_many_.row())); });
+  return found;
+}
+
 std::vector<domain::Subscription> SociSubscriptionRepository::List(
     const std::optional<domain::SubscriptionStatus>& status, const std::string& after_tenant_id,
     int limit) {
@@ -170,7 +189,8 @@ std::optional<std::string> SociSubscriptionRepository::FindTenantByStripeIds(
 }
 
 void SociSubscriptionRepository::ForgetServerStatements(bool postgres) {
-  for (PreparedStatement* p : {&find_, &upsert_, &tenant_by_subscription_, &tenant_by_customer_}) {
+  for (PreparedStatement* p :
+       {&find_, &find_many_, &upsert_, &tenant_by_subscription_, &tenant_by_customer_}) {
     p->ForgetOnServer(postgres);
   }
 }

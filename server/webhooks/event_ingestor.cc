@@ -151,8 +151,9 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
         result.outcome = Process(unit, event, stripe, std::nullopt, /*replay=*/false);
       },
       tenants);
-  spdlog::info("Stripe event {} ({}) {}", event.id, event.type,
-               domain::OutcomeWord(result.outcome));
+  // The one line of a delivery (the adapter's access line for it goes to debug).
+  spdlog::info("Stripe event {} ({}) {} request_id={}", event.id, event.type,
+               domain::OutcomeWord(result.outcome), request_id);
   return result;
 }
 

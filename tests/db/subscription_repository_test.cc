@@ -110,6 +110,31 @@ TYPED_TEST(SubscriptionRepositoryTest, UpsertReplacesButKeepsCreationTime) {
   EXPECT_EQ(found->updated_at, 1'800'500'001);
 }
 
+TYPED_TEST(SubscriptionRepositoryTest, ATransactionLockingAGroupReadsWhatItWroteLast) {
+  // LockTenants of several tenants reads their rows at once (PostgreSQL); what the transaction
+  // then upserts is what it reads back, with the stored creation time.
+  this->Upsert(Active("t1"));
+  this->db_->Transact("group", [&](UnitOfWork& unit) {
+    unit.LockTenants({"t2", "t1", "t3"});
+    EXPECT_EQ(unit.subscriptions().Find("t1"), Active("t1"));
+    EXPECT_FALSE(unit.subscriptions().Find("t2").has_value());
+    Subscription changed = Active("t1");
+    changed.status = SubscriptionStatus::kPastDue;
+    changed.created_at = 1'900'000'000;  // ignored on update
+    unit.subscriptions().Upsert(changed);
+    unit.subscriptions().Upsert(Active("t2"));
+    const auto t1 = unit.subscriptions().Find("t1");
+    ASSERT_TRUE(t1.has_value());
+    EXPECT_EQ(t1->status, SubscriptionStatus::kPastDue);
+    EXPECT_EQ(t1->created_at, 1'800'000'010);
+    EXPECT_EQ(unit.subscriptions().Find("t2"), Active("t2"));
+    EXPECT_FALSE(unit.subscriptions().Find("t3").has_value());
+    unit.Commit();
+  });
+  EXPECT_EQ(this->Find("t1")->status, SubscriptionStatus::kPastDue);
+  EXPECT_TRUE(this->Find("t2").has_value());
+}
+
 TYPED_TEST(SubscriptionRepositoryTest, ListsInPagesAndByStatus) {
   for (const char* t : {"t3", "t1", "t2", "t4"}) this->Upsert(Active(t));
   Subscription canceled = Active("t5");
