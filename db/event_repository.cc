@@ -11,9 +11,9 @@ namespace {
 
 constexpr std::string_view kInsertEvent = R"sql(
 INSERT INTO billing_events (event_id, type, created, livemode, tenant_id, stripe_customer_id,
-  stripe_subscription_id, payload, outcome, error, received_at)
+  stripe_subscription_id, payload, outcome, error, received_at, processed_at)
 VALUES (:event_id, :type, :created, :livemode, :tenant_id, :customer, :subscription, :payload,
-  :outcome, :error, :received_at)
+  :outcome, :error, :received_at, :processed_at)
 ON CONFLICT (event_id) DO NOTHING)sql";
 
 constexpr std::string_view kCountDuplicate =
@@ -83,13 +83,15 @@ bool SociEventRepository::InsertIfNew(EventRecord e) {
   outcome_ = std::string(domain::OutcomeWord(event_.outcome));
   created_ = event_.created;
   received_at_ = event_.received_at;
+  processed_at_nullable_ = NullableInt(event_.processed_at);
   livemode_ = event_.livemode ? 1 : 0;
   return insert_.Execute(session_, [&](soci::session& s) {
     return (s.prepare << kInsertEvent, soci::use(event_.event_id), soci::use(event_.type),
             soci::use(created_), soci::use(livemode_), soci::use(event_.tenant_id),
             soci::use(event_.stripe_customer_id), soci::use(event_.stripe_subscription_id),
             soci::use(event_.payload), soci::use(outcome_), soci::use(event_.error),
-            soci::use(received_at_));
+            soci::use(received_at_),
+            soci::use(processed_at_nullable_.value, processed_at_nullable_.indicator));
   }) == 1;
 }
 

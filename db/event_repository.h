@@ -42,7 +42,8 @@ struct EventFilter {
 class EventRepository {
  public:
   virtual ~EventRepository() = default;
-  // Inserts the event unless its id is already stored. True when this call stored it; false
+  // Inserts the event unless its id is already stored (with its outcome, tenant and
+  // processed_at when already decided). True when this call stored it; false
   // for a duplicate (also when a concurrent transaction stored it first). Taken by value: the
   // statement binds its own copy, and a caller done with the record moves its payload in.
   virtual bool InsertIfNew(EventRecord event) = 0;

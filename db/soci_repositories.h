@@ -71,6 +71,7 @@ class SociEventRepository final : public EventRepository {
   EventRecord event_;  // bound values of InsertIfNew and SetOutcome
   std::string outcome_;
   long long created_ = 0, received_at_ = 0, processed_at_ = 0;
+  NullableInt processed_at_nullable_{std::nullopt};
   int livemode_ = 0, replayed_ = 0;
   std::string key_;
   PreparedStatement insert_, count_duplicate_, set_outcome_, find_, find_with_payload_;

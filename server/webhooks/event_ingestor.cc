@@ -42,6 +42,13 @@ domain::TriggerEvent BillingTrigger(const StripeEvent& event, domain::Trigger tr
 
 namespace {
 
+// An event found stored by the statement that was to store it (see Ingest). A common::Error,
+// so the pool passes it through unchanged; not kUnavailable, so a shared transaction it fails
+// runs each of its events again alone.
+struct StoredMeanwhile : Error {
+  StoredMeanwhile() : Error(ErrorCode::kAlreadyExists, "the event was stored meanwhile") {}
+};
+
 // The tenant an event belongs to: metadata.tenant_id (Paybell puts it on every subscription it
 // creates), else the checkout's client_reference_id, else whoever holds its Stripe ids.
 std::string FindTenant(db::UnitOfWork& unit, const StripeEvent& e) {
@@ -130,27 +137,47 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
       break;
     }
   }
-  group_commit_.Run(
-      [&](db::UnitOfWork& unit) {
-        db::EventRecord row;
-        row.event_id = event.id;
-        row.type = event.type;
-        row.created = event.created;
-        row.livemode = event.livemode;
-        row.stripe_customer_id = event.customer_id;
-        row.stripe_subscription_id = event.subscription_id;
-        row.payload = std::string(payload);
-        row.outcome = EventOutcome::kFailed;  // replaced below, in this same transaction
-        row.error = "not processed";
-        row.received_at = clock_.NowUnix();
-        if (!unit.events().InsertIfNew(std::move(row))) {
-          unit.events().CountDuplicateDelivery(event.id);
-          result.outcome = EventOutcome::kDuplicate;
-          return;
-        }
-        result.outcome = Process(unit, event, stripe, std::nullopt, /*replay=*/false);
-      },
-      tenants);
+  // Optimistically the event's row is written last, with its outcome, in one statement (an
+  // insert and a later update of the same row cost two round trips and two row versions). A
+  // duplicate is then only found at the very end, with its effects already written: the unit
+  // throws StoredMeanwhile, its transaction rolls back, and the event runs again the careful
+  // way — row first, so a duplicate touches nothing. Duplicates are rare (Stripe's retries).
+  bool optimistic = true;
+  const auto work = [&](db::UnitOfWork& unit) {
+    db::EventRecord row;
+    row.event_id = event.id;
+    row.type = event.type;
+    row.created = event.created;
+    row.livemode = event.livemode;
+    row.stripe_customer_id = event.customer_id;
+    row.stripe_subscription_id = event.subscription_id;
+    row.payload = std::string(payload);
+    row.outcome = EventOutcome::kFailed;  // replaced below, in this same transaction
+    row.error = "not processed";
+    row.received_at = clock_.NowUnix();
+    if (optimistic) {
+      try {
+        result.outcome = Process(unit, event, stripe, std::nullopt, /*replay=*/false, &row);
+      } catch (const StoredMeanwhile&) {
+        optimistic = false;
+        throw;
+      }
+      return;
+    }
+    if (!unit.events().InsertIfNew(std::move(row))) {
+      unit.events().CountDuplicateDelivery(event.id);
+      result.outcome = EventOutcome::kDuplicate;
+      return;
+    }
+    result.outcome = Process(unit, event, stripe, std::nullopt, /*replay=*/false, nullptr);
+  };
+  try {
+    group_commit_.Run(work, tenants);
+  } catch (const StoredMeanwhile&) {
+    // Thrown by the event running alone (in a shared transaction, GroupCommit runs it again
+    // alone itself, and by then `optimistic` is false).
+    group_commit_.Run(work, tenants);
+  }
   // The one line of a delivery (the adapter's access line for it goes to debug).
   spdlog::info("Stripe event {} ({}) {} request_id={}", event.id, event.type,
                domain::OutcomeWord(result.outcome), request_id);
@@ -163,7 +190,8 @@ db::EventRecord EventIngestor::Replay(const std::string& event_id, const Actor& 
     stored = unit.events().Find(event_id, /*with_payload=*/true);
     if (!stored) return;
     const StripeEvent event = ParseStripeEvent(stored->payload);  // stored only if it parsed
-    const EventOutcome outcome = Process(unit, event, actor, stored->outcome, /*replay=*/true);
+    const EventOutcome outcome =
+        Process(unit, event, actor, stored->outcome, /*replay=*/true, nullptr);
     stored = unit.events().Find(event_id, /*with_payload=*/true);  // as recorded now
     db::AuditEntry audit;
     audit.at = clock_.NowUnix();
@@ -186,7 +214,8 @@ db::EventRecord EventIngestor::Replay(const std::string& event_id, const Actor& 
 
 EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& event,
                                     const Actor& actor,
-                                    std::optional<EventOutcome> previous_outcome, bool replay) {
+                                    std::optional<EventOutcome> previous_outcome, bool replay,
+                                    db::EventRecord* unstored) {
   const int64_t now = clock_.NowUnix();
   std::string tenant_id;
   std::optional<domain::Subscription> current;
@@ -276,7 +305,15 @@ EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& eve
     error = "replay found it " + std::string(domain::OutcomeWord(outcome)) + ": " + error;
     outcome = EventOutcome::kApplied;
   }
-  unit.events().SetOutcome(event.id, tenant_id, outcome, error, now, replay);
+  if (unstored != nullptr) {
+    unstored->tenant_id = tenant_id;
+    unstored->outcome = outcome;
+    unstored->error = error;
+    unstored->processed_at = now;
+    if (!unit.events().InsertIfNew(std::move(*unstored))) throw StoredMeanwhile();
+  } else {
+    unit.events().SetOutcome(event.id, tenant_id, outcome, error, now, replay);
+  }
   return decision.outcome;
 }
 

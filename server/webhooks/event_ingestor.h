@@ -51,8 +51,12 @@ class EventIngestor {
  private:
   // Finds the tenant, decides, writes the row, audits, records the outcome, in `unit`.
   // `previous_outcome` is the stored outcome of a replayed event (nullopt on first delivery).
+  // With `unstored`, the event's row is not stored yet: it is inserted last, with its outcome,
+  // and when it turns out stored already, Process throws (its effects are written by then: the
+  // transaction must roll back). Without it, the stored row's outcome is updated.
   domain::EventOutcome Process(db::UnitOfWork& unit, const StripeEvent& event, const Actor& actor,
-                               std::optional<domain::EventOutcome> previous_outcome, bool replay);
+                               std::optional<domain::EventOutcome> previous_outcome, bool replay,
+                               db::EventRecord* unstored);
 
   db::Database& database_;
   const common::Config& config_;
