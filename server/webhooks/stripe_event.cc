@@ -1,51 +1,204 @@
 #include "server/webhooks/stripe_event.h"
 
-#include <nlohmann/json.hpp>
+#include <array>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "server/webhooks/json_scanner.h"
+
+// The payload is scanned once, without building a DOM (server/webhooks/json_scanner.h says
+// what it accepts): only the values at the paths below are recorded, as spans of the payload,
+// and only the strings Paybell keeps are copied out. The results and refusals are those of the
+// nlohmann::json DOM this replaced (tests/support/stripe_event_reference.cc, checked by
+// tests/unit/stripe_event_differential_test.cc).
 namespace paybell::webhooks {
 namespace {
 
-using nlohmann::json;
+// Every value ParseStripeEvent reads, in the order of the outline in EventPaths().
+enum Path : size_t {
+  kRoot,
+  kId,
+  kType,
+  kCreated,
+  kLivemode,
+  kData,
+  kObject,  // data.object; everything below is in it
+  kObjectId,
+  kMetadata,
+  kMetadataTenantId,
+  kMetadataPlan,
+  kCustomer,
+  kCustomerId,  // an expanded customer
+  kClientReferenceId,
+  kSubscription,
+  kSubscriptionId,
+  kStatus,
+  kItems,
+  kItemsData,
+  kItem,  // items.data[0]
+  kItemPrice,
+  kItemPriceId,
+  kItemPlan,
+  kItemPlanId,
+  kItemPeriodStart,
+  kItemPeriodEnd,
+  kPlan,
+  kPlanId,
+  kPeriodStart,
+  kPeriodEnd,
+  kCancelAtPeriodEnd,
+  kCancelAt,
+  kCanceledAt,
+  kTrialEnd,
+  kNumber,
+  kAmountDue,
+  kAmountPaid,
+  kCurrency,
+  kInvoiceCreated,
+  kHostedInvoiceUrl,
+  kInvoicePdf,
+  kInvoicePeriodStart,
+  kInvoicePeriodEnd,
+  kLines,
+  kLinesData,
+  kLine,  // each of lines.data
+  kLinePeriod,
+  kLinePeriodStart,
+  kLinePeriodEnd,
+  kLinesEarliestStart,  // FoldLinePeriod's results
+  kLinesLatestEnd,
+  kParent,
+  kParentDetails,
+  kParentDetailsSubscription,
+  kParentDetailsSubscriptionId,
+  kParentDetailsMetadata,
+  kParentDetailsTenantId,
+  kDetails,
+  kDetailsMetadata,
+  kDetailsTenantId,
+  kPathCount,
+};
 
-std::string StringAt(const json& object, std::string_view key) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return "";
-  return it->get<std::string>();
+const JsonPaths& EventPaths() {
+  struct Entry {
+    Path path;
+    JsonPathNode node;
+  };
+  constexpr JsonStep kKey = JsonStep::kMember;
+  static const JsonPaths paths = [] {
+    const Entry outline[] = {
+        {kRoot, {0, JsonStep::kRoot, ""}},
+        {kId, {1, kKey, "id"}},
+        {kType, {1, kKey, "type"}},
+        {kCreated, {1, kKey, "created"}},
+        {kLivemode, {1, kKey, "livemode"}},
+        {kData, {1, kKey, "data"}},
+        {kObject, {2, kKey, "object"}},
+        {kObjectId, {3, kKey, "id"}},
+        {kMetadata, {3, kKey, "metadata"}},
+        {kMetadataTenantId, {4, kKey, "tenant_id"}},
+        {kMetadataPlan, {4, kKey, "plan"}},
+        {kCustomer, {3, kKey, "customer"}},
+        {kCustomerId, {4, kKey, "id"}},
+        {kClientReferenceId, {3, kKey, "client_reference_id"}},
+        {kSubscription, {3, kKey, "subscription"}},
+        {kSubscriptionId, {4, kKey, "id"}},
+        {kStatus, {3, kKey, "status"}},
+        {kItems, {3, kKey, "items"}},
+        {kItemsData, {4, kKey, "data"}},
+        {kItem, {5, JsonStep::kFirstElement, ""}},
+        {kItemPrice, {6, kKey, "price"}},
+        {kItemPriceId, {7, kKey, "id"}},
+        {kItemPlan, {6, kKey, "plan"}},
+        {kItemPlanId, {7, kKey, "id"}},
+        {kItemPeriodStart, {6, kKey, "current_period_start"}},
+        {kItemPeriodEnd, {6, kKey, "current_period_end"}},
+        {kPlan, {3, kKey, "plan"}},
+        {kPlanId, {4, kKey, "id"}},
+        {kPeriodStart, {3, kKey, "current_period_start"}},
+        {kPeriodEnd, {3, kKey, "current_period_end"}},
+        {kCancelAtPeriodEnd, {3, kKey, "cancel_at_period_end"}},
+        {kCancelAt, {3, kKey, "cancel_at"}},
+        {kCanceledAt, {3, kKey, "canceled_at"}},
+        {kTrialEnd, {3, kKey, "trial_end"}},
+        {kNumber, {3, kKey, "number"}},
+        {kAmountDue, {3, kKey, "amount_due"}},
+        {kAmountPaid, {3, kKey, "amount_paid"}},
+        {kCurrency, {3, kKey, "currency"}},
+        {kInvoiceCreated, {3, kKey, "created"}},
+        {kHostedInvoiceUrl, {3, kKey, "hosted_invoice_url"}},
+        {kInvoicePdf, {3, kKey, "invoice_pdf"}},
+        {kInvoicePeriodStart, {3, kKey, "period_start"}},
+        {kInvoicePeriodEnd, {3, kKey, "period_end"}},
+        {kLines, {3, kKey, "lines"}},
+        {kLinesData, {4, kKey, "data"}},
+        {kLine, {5, JsonStep::kEachElement, ""}},
+        {kLinePeriod, {6, kKey, "period"}},
+        {kLinePeriodStart, {7, kKey, "start"}},
+        {kLinePeriodEnd, {7, kKey, "end"}},
+        {kLinesEarliestStart, {5, JsonStep::kScratch, ""}},
+        {kLinesLatestEnd, {5, JsonStep::kScratch, ""}},
+        {kParent, {3, kKey, "parent"}},
+        {kParentDetails, {4, kKey, "subscription_details"}},
+        {kParentDetailsSubscription, {5, kKey, "subscription"}},
+        {kParentDetailsSubscriptionId, {6, kKey, "id"}},
+        {kParentDetailsMetadata, {5, kKey, "metadata"}},
+        {kParentDetailsTenantId, {6, kKey, "tenant_id"}},
+        {kDetails, {3, kKey, "subscription_details"}},
+        {kDetailsMetadata, {4, kKey, "metadata"}},
+        {kDetailsTenantId, {5, kKey, "tenant_id"}},
+    };
+    std::vector<JsonPathNode> nodes;
+    for (const Entry& entry : outline) {
+      if (entry.path != nodes.size()) throw std::logic_error("EventPaths: out of Path order");
+      nodes.push_back(entry.node);
+    }
+    if (nodes.size() != kPathCount) throw std::logic_error("EventPaths: a Path is missing");
+    return JsonPaths(std::move(nodes));
+  }();
+  return paths;
 }
 
-// An id field that Stripe sends either as "sub_…" or, when expanded, as an object with an id.
-std::string IdAt(const json& object, std::string_view key) {
-  auto it = object.find(key);
-  if (it == object.end()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_object()) return StringAt(*it, "id");
-  return "";
-}
-
-std::optional<int64_t> TimeAt(const json& object, std::string_view key) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<int64_t>();
-}
-
-const json& ObjectAt(const json& object, std::string_view key) {
-  static const json kEmpty = json::object();
-  auto it = object.find(key);
-  return it != object.end() && it->is_object() ? *it : kEmpty;
-}
-
-const json& FirstItem(const json& subscription) {
-  static const json kEmpty = json::object();
-  const json& items = ObjectAt(subscription, "items");
-  auto data = items.find("data");
-  if (data == items.end() || !data->is_array() || data->empty() || !(*data)[0].is_object()) {
-    return kEmpty;
+// The billed period spans every line's period: after each line, keep its start if it is the
+// earliest so far and its end if it is the latest (as spans, decoded again when compared).
+void FoldLinePeriod(void* /*context*/, std::string_view text, size_t /*element*/,
+                    JsonValue* values) {
+  const auto start = JsonIntegerOf(text, values[kLinePeriodStart]);
+  const auto earliest = JsonIntegerOf(text, values[kLinesEarliestStart]);
+  if (start && (!earliest || *start < *earliest)) {
+    values[kLinesEarliestStart] = values[kLinePeriodStart];
   }
-  return (*data)[0];
+  const auto end = JsonIntegerOf(text, values[kLinePeriodEnd]);
+  const auto latest = JsonIntegerOf(text, values[kLinesLatestEnd]);
+  if (end && (!latest || *end > *latest)) values[kLinesLatestEnd] = values[kLinePeriodEnd];
 }
+
+// Reads the recorded values with the DOM version's type rules: a string only if it is a
+// string, a time or amount only if it is an integer (not a float, not a numeric string).
+class Fields {
+ public:
+  Fields(std::string_view payload, const std::array<JsonValue, kPathCount>& values)
+      : payload_(payload), values_(values) {}
+
+  JsonType TypeAt(Path path) const { return values_[path].type; }
+  std::string StringAt(Path path) const { return JsonStringOf(payload_, values_[path]); }
+  std::optional<int64_t> TimeAt(Path path) const { return JsonIntegerOf(payload_, values_[path]); }
+  bool TrueAt(Path path) const { return values_[path].type == JsonType::kTrue; }
+
+  // An id field that Stripe sends either as "sub_…" or, when expanded, as an object with an id.
+  std::string IdAt(Path path, Path expanded_id) const {
+    if (TypeAt(path) == JsonType::kString) return StringAt(path);
+    if (TypeAt(path) == JsonType::kObject) return StringAt(expanded_id);
+    return "";
+  }
+
+ private:
+  std::string_view payload_;
+  const std::array<JsonValue, kPathCount>& values_;
+};
 
 // Bounds of the invoice strings Paybell stores: Stripe's ids and numbers are short, its hosted
 // and PDF links a few hundred bytes.
@@ -53,8 +206,8 @@ constexpr size_t kMaxInvoiceIdBytes = 255;
 constexpr size_t kMaxInvoiceWordBytes = 64;  // number, status, currency
 constexpr size_t kMaxInvoiceUrlBytes = 2048;
 
-std::string BoundedStringAt(const json& object, std::string_view key, size_t max_bytes) {
-  std::string value = StringAt(object, key);
+std::string BoundedStringAt(const Fields& fields, Path path, const char* key, size_t max_bytes) {
+  std::string value = fields.StringAt(path);
   if (value.size() > max_bytes) {
     throw MalformedEvent("invoice \"" + std::string(key) + "\" is over " +
                          std::to_string(max_bytes) + " bytes");
@@ -62,71 +215,54 @@ std::string BoundedStringAt(const json& object, std::string_view key, size_t max
   return value;
 }
 
-int64_t AmountAt(const json& object, std::string_view key) {
-  const auto amount = TimeAt(object, key);  // an integer, like a time
+int64_t AmountAt(const Fields& fields, Path path, const char* key) {
+  const auto amount = fields.TimeAt(path);  // an integer, like a time
   if (amount && *amount < 0) {
     throw MalformedEvent("invoice \"" + std::string(key) + "\" is negative");
   }
   return amount.value_or(0);
 }
 
-// The service period an invoice bills is on its lines (a renewal's own period_start/period_end
-// are the period that just ended, in which usage was collected); the invoice's fields are the
-// fallback for an invoice whose lines were not sent.
-void ReadInvoicePeriod(const json& invoice, InvoiceFacts& facts) {
-  const json& lines = ObjectAt(invoice, "lines");
-  auto data = lines.find("data");
-  if (data != lines.end() && data->is_array()) {
-    for (const json& line : *data) {
-      if (!line.is_object()) continue;
-      const json& period = ObjectAt(line, "period");
-      const auto start = TimeAt(period, "start");
-      const auto end = TimeAt(period, "end");
-      if (start && (!facts.period_start || *start < *facts.period_start)) {
-        facts.period_start = start;
-      }
-      if (end && (!facts.period_end || *end > *facts.period_end)) facts.period_end = end;
-    }
-  }
-  if (!facts.period_start && !facts.period_end) {
-    facts.period_start = TimeAt(invoice, "period_start");
-    facts.period_end = TimeAt(invoice, "period_end");
-  }
-}
-
-InvoiceFacts ReadInvoice(const json& object) {
+InvoiceFacts ReadInvoice(const Fields& fields) {
   InvoiceFacts invoice;
-  invoice.id = BoundedStringAt(object, "id", kMaxInvoiceIdBytes);
-  invoice.number = BoundedStringAt(object, "number", kMaxInvoiceWordBytes);
-  invoice.status = BoundedStringAt(object, "status", kMaxInvoiceWordBytes);
-  invoice.amount_due = AmountAt(object, "amount_due");
-  invoice.amount_paid = AmountAt(object, "amount_paid");
-  invoice.currency = BoundedStringAt(object, "currency", kMaxInvoiceWordBytes);
-  ReadInvoicePeriod(object, invoice);
-  invoice.created = TimeAt(object, "created");
-  invoice.hosted_invoice_url = BoundedStringAt(object, "hosted_invoice_url", kMaxInvoiceUrlBytes);
-  invoice.invoice_pdf = BoundedStringAt(object, "invoice_pdf", kMaxInvoiceUrlBytes);
+  invoice.id = BoundedStringAt(fields, kObjectId, "id", kMaxInvoiceIdBytes);
+  invoice.number = BoundedStringAt(fields, kNumber, "number", kMaxInvoiceWordBytes);
+  invoice.status = BoundedStringAt(fields, kStatus, "status", kMaxInvoiceWordBytes);
+  invoice.amount_due = AmountAt(fields, kAmountDue, "amount_due");
+  invoice.amount_paid = AmountAt(fields, kAmountPaid, "amount_paid");
+  invoice.currency = BoundedStringAt(fields, kCurrency, "currency", kMaxInvoiceWordBytes);
+  // The service period an invoice bills is on its lines (a renewal's own period_start/
+  // period_end are the period that just ended, in which usage was collected); the invoice's
+  // fields are the fallback for an invoice whose lines were not sent.
+  invoice.period_start = fields.TimeAt(kLinesEarliestStart);
+  invoice.period_end = fields.TimeAt(kLinesLatestEnd);
+  if (!invoice.period_start && !invoice.period_end) {
+    invoice.period_start = fields.TimeAt(kInvoicePeriodStart);
+    invoice.period_end = fields.TimeAt(kInvoicePeriodEnd);
+  }
+  invoice.created = fields.TimeAt(kInvoiceCreated);
+  invoice.hosted_invoice_url =
+      BoundedStringAt(fields, kHostedInvoiceUrl, "hosted_invoice_url", kMaxInvoiceUrlBytes);
+  invoice.invoice_pdf = BoundedStringAt(fields, kInvoicePdf, "invoice_pdf", kMaxInvoiceUrlBytes);
   return invoice;
 }
 
-SubscriptionState ReadSubscription(const json& sub) {
+SubscriptionState ReadSubscription(const Fields& fields) {
   SubscriptionState s;
-  s.status = StringAt(sub, "status");
-  const json& item = FirstItem(sub);
-  // Current API: price on the item; older: the item's (or the subscription's) legacy plan.
-  s.price_id = IdAt(item, "price");
-  if (s.price_id.empty()) s.price_id = IdAt(item, "plan");
-  if (s.price_id.empty()) s.price_id = IdAt(sub, "plan");
+  s.status = fields.StringAt(kStatus);
+  // Current API: price on the first item; older: the item's (or the subscription's) legacy plan.
+  s.price_id = fields.IdAt(kItemPrice, kItemPriceId);
+  if (s.price_id.empty()) s.price_id = fields.IdAt(kItemPlan, kItemPlanId);
+  if (s.price_id.empty()) s.price_id = fields.IdAt(kPlan, kPlanId);
   // Current API: periods on each item; older API versions: on the subscription.
-  s.current_period_start = TimeAt(item, "current_period_start");
-  s.current_period_end = TimeAt(item, "current_period_end");
-  if (!s.current_period_start) s.current_period_start = TimeAt(sub, "current_period_start");
-  if (!s.current_period_end) s.current_period_end = TimeAt(sub, "current_period_end");
-  auto cancel = sub.find("cancel_at_period_end");
-  s.cancel_at_period_end = cancel != sub.end() && cancel->is_boolean() && cancel->get<bool>();
-  s.cancel_at = TimeAt(sub, "cancel_at");
-  s.canceled_at = TimeAt(sub, "canceled_at");
-  s.trial_end = TimeAt(sub, "trial_end");
+  s.current_period_start = fields.TimeAt(kItemPeriodStart);
+  s.current_period_end = fields.TimeAt(kItemPeriodEnd);
+  if (!s.current_period_start) s.current_period_start = fields.TimeAt(kPeriodStart);
+  if (!s.current_period_end) s.current_period_end = fields.TimeAt(kPeriodEnd);
+  s.cancel_at_period_end = fields.TrueAt(kCancelAtPeriodEnd);
+  s.cancel_at = fields.TimeAt(kCancelAt);
+  s.canceled_at = fields.TimeAt(kCanceledAt);
+  s.trial_end = fields.TimeAt(kTrialEnd);
   return s;
 }
 
@@ -175,55 +311,56 @@ void ValidateEventTimes(const StripeEvent& event, int64_t now, int64_t tolerance
 }
 
 StripeEvent ParseStripeEvent(std::string_view payload) {
-  const json root = json::parse(payload.begin(), payload.end(), nullptr, false);
-  if (root.is_discarded() || !root.is_object()) throw MalformedEvent("body is not a JSON object");
+  std::array<JsonValue, kPathCount> values;
+  if (!ScanJson(payload, EventPaths(), values.data(), &FoldLinePeriod) ||
+      values[kRoot].type != JsonType::kObject) {
+    throw MalformedEvent("body is not a JSON object");
+  }
+  const Fields fields(payload, values);
   StripeEvent e;
-  e.id = StringAt(root, "id");
-  e.type = StringAt(root, "type");
-  const auto created = TimeAt(root, "created");
+  e.id = fields.StringAt(kId);
+  e.type = fields.StringAt(kType);
+  const auto created = fields.TimeAt(kCreated);
   if (e.id.empty() || e.id.size() > 255) throw MalformedEvent("event has no valid \"id\"");
   if (e.type.empty() || e.type.size() > 255) throw MalformedEvent("event has no \"type\"");
   if (!created) throw MalformedEvent("event has no \"created\" time");
   e.created = *created;
-  auto livemode = root.find("livemode");
-  e.livemode = livemode != root.end() && livemode->is_boolean() && livemode->get<bool>();
+  e.livemode = fields.TrueAt(kLivemode);
   e.kind = KindOfType(e.type);
 
-  const json& object = ObjectAt(ObjectAt(root, "data"), "object");
-  const json& metadata = ObjectAt(object, "metadata");
-  e.metadata_tenant_id = StringAt(metadata, "tenant_id");
-  e.metadata_plan = StringAt(metadata, "plan");
-  e.customer_id = IdAt(object, "customer");
+  // Below data.object nothing is recorded unless data and data.object are objects.
+  e.metadata_tenant_id = fields.StringAt(kMetadataTenantId);
+  e.metadata_plan = fields.StringAt(kMetadataPlan);
+  e.customer_id = fields.IdAt(kCustomer, kCustomerId);
 
   switch (e.kind) {
     case EventKind::kCheckoutCompleted:
-      e.checkout_session_id = StringAt(object, "id");
-      e.client_reference_id = StringAt(object, "client_reference_id");
-      e.subscription_id = IdAt(object, "subscription");
+      e.checkout_session_id = fields.StringAt(kObjectId);
+      e.client_reference_id = fields.StringAt(kClientReferenceId);
+      e.subscription_id = fields.IdAt(kSubscription, kSubscriptionId);
       break;
     case EventKind::kSubscriptionChange:
-      e.subscription_id = StringAt(object, "id");
-      e.state = ReadSubscription(object);
+      e.subscription_id = fields.StringAt(kObjectId);
+      e.state = ReadSubscription(fields);
       break;
     case EventKind::kInvoicePaymentFailed:
     case EventKind::kInvoicePaymentActionRequired:
     case EventKind::kInvoicePaid:
     case EventKind::kInvoiceFinalized:
-    case EventKind::kInvoiceVoided: {
-      e.invoice = ReadInvoice(object);
+    case EventKind::kInvoiceVoided:
+      e.invoice = ReadInvoice(fields);
       // Current API: parent.subscription_details; older: invoice.subscription.
-      const json& details = ObjectAt(ObjectAt(object, "parent"), "subscription_details");
-      e.subscription_id = IdAt(details, "subscription");
-      if (e.subscription_id.empty()) e.subscription_id = IdAt(object, "subscription");
-      const json& sub_metadata = ObjectAt(details, "metadata");
-      if (e.metadata_tenant_id.empty()) e.metadata_tenant_id = StringAt(sub_metadata, "tenant_id");
+      e.subscription_id = fields.IdAt(kParentDetailsSubscription, kParentDetailsSubscriptionId);
+      if (e.subscription_id.empty())
+        e.subscription_id = fields.IdAt(kSubscription, kSubscriptionId);
+      if (e.metadata_tenant_id.empty()) {
+        e.metadata_tenant_id = fields.StringAt(kParentDetailsTenantId);
+      }
       if (e.metadata_tenant_id.empty()) {
         // Older API versions copied the subscription's metadata to invoice.subscription_details.
-        e.metadata_tenant_id =
-            StringAt(ObjectAt(ObjectAt(object, "subscription_details"), "metadata"), "tenant_id");
+        e.metadata_tenant_id = fields.StringAt(kDetailsTenantId);
       }
       break;
-    }
     case EventKind::kUnhandled:
       break;
   }
