@@ -32,11 +32,13 @@ PRICES = ["price_bench_starter", "price_bench_pro", "price_bench_firm"]
 WRK_THREADS, WRK_CONNECTIONS = 2, 16
 PGBENCH_CLIENTS, PGBENCH_THREADS = 16, 2
 
-# The server environment the emit scenario needs for paybell-bench-load's Slack stand-in
-# (its --help documents it): the stand-in listens on 127.0.0.1:<port>, which the server must
-# allow. {port} is replaced by the port this script chose for it.
-EMIT_SERVER_ENV = {"SLACK_ALLOWED_HOSTS": "127.0.0.1:{port}"}
-EMIT_LOAD_ARGS = ["--slack-listen", "127.0.0.1:{port}"]
+# The emit scenario's Slack stand-in is an HTTPS server with a throwaway CA. Before the server
+# starts, `paybell-bench-load emit-setup --tls-dir DIR` makes the CA, picks the stand-in's port
+# and prints {"sink_port", "tls_dir", "server_env"}: the environment the server needs for it
+# (SLACK_ALLOWED_HOSTS=127.0.0.1:<port>, PAYBELL_CA_FILE=<DIR>/ca.pem, PAYBELL_DEBOUNCE_S=1;
+# `paybell-bench-load emit --help`). `emit` then takes the same port and directory.
+EMIT_SERVER_ENV_KEYS = ("SLACK_ALLOWED_HOSTS", "PAYBELL_CA_FILE", "PAYBELL_DEBOUNCE_S")
+EMIT_LOAD_ARGS = ["--sink-port", "{sink_port}", "--tls-dir", "{tls_dir}"]
 
 
 def log(message):
@@ -529,29 +531,60 @@ class Bench:
                       "errors": health.get("errors")},
             "load": "paybell-bench-load rpc, 4 connections × 32 streams", "raw": results}
 
-    def emit(self, server, token, slack_port):
-        name = "notification emit (PostgreSQL)"
+    def emit_setup(self):
+        """The Slack stand-in's CA and port, before the server starts: emit-setup's JSON, or None
+        when paybell-bench-load is not built (emit() then records the scenario as skipped)."""
         if not self.load_bin.exists():
+            return None
+        setup = self.load(["emit-setup", "--tls-dir", str(self.work / "emit-tls")], timeout=60)
+        env = setup.get("server_env", {})
+        missing = [k for k in EMIT_SERVER_ENV_KEYS if not env.get(k)]
+        if missing or not setup.get("sink_port") or not setup.get("tls_dir"):
+            raise CheckFailed(f"paybell-bench-load emit-setup printed {setup}: no sink_port, "
+                              f"tls_dir or server_env {missing}")
+        return setup
+
+    def emit(self, server, token, setup):
+        name = "notification emit (PostgreSQL)"
+        if setup is None:
             self.skip(name, f"{self.load_bin} is not built")
             return
-        log(f"{name}: 32 streams over {TENANTS} tenants, {self.read_duration}s")
+        # Every queued message is awaited at the stand-in; the wait is bounded, and a message
+        # still missing at its end fails the check below.
+        delivery_timeout = 30 + 3 * self.read_duration
+        log(f"{name}: 32 streams over {TENANTS} tenants, {self.read_duration}s, then up to "
+            f"{delivery_timeout:.0f}s for every queued message to reach the Slack stand-in")
         r = self.load(["emit", "--target", f"127.0.0.1:{server.grpc_port}", "--token", token,
                        "--tenants", str(TENANTS), "--tenant-prefix", TENANT_PREFIX,
                        "--streams", "32", "--duration", str(self.read_duration),
-                       *[a.format(port=slack_port) for a in EMIT_LOAD_ARGS]],
-                      timeout=self.read_duration + 180)
-        problems = [] if r.get("errors", 1) == 0 and r.get("decisions") else [
-            f"{r.get('decisions')} decisions, {r.get('errors')} errors"]
-        self.record_check(f"every answer OK ({name})",
+                       "--delivery-timeout", str(delivery_timeout),
+                       *[a.format(**setup) for a in EMIT_LOAD_ARGS]],
+                      timeout=self.read_duration + delivery_timeout + 120)
+        problems = []
+        if r.get("errors", 1) != 0 or not r.get("decisions"):
+            problems.append(f"{r.get('decisions')} decisions answered OK, {r.get('errors')} "
+                            f"errors {r.get('errors_by_code')}")
+        if r.get("not_queued_other"):
+            problems.append(f"{r['not_queued_other']} Slack decisions neither queued nor "
+                            "suppressed (disabled, unconfigured or below threshold)")
+        if not r.get("queued"):
+            problems.append("no Slack message was queued")
+        elif r.get("delivered") != r.get("queued"):
+            problems.append(f"{r.get('queued')} Slack messages queued, {r.get('delivered')} "
+                            f"reached the stand-in within {delivery_timeout:.0f}s")
+        self.record_check(f"every answer OK, every message delivered ({name})",
                           {"ok": not problems, "problems": problems,
-                           "summary": f"{r.get('decisions')} decisions, "
+                           "summary": f"{r.get('decisions')} decisions, {r.get('queued')} queued, "
                                       f"{r.get('delivered')} delivered"})
         self.scenarios[name] = {"rate": r.get("decisions_per_s"), "unit": "decisions/s",
-                                "p99_ms": r.get("p99_ms"), "errors": r.get("errors"),
+                                "p50_ms": r.get("p50_ms"), "p99_ms": r.get("p99_ms"),
+                                "errors": r.get("errors"),
                                 "load": "paybell-bench-load emit, 32 streams", "raw": r}
         self.scenarios["notification delivery (PostgreSQL)"] = {
-            "rate": r.get("deliveries_per_s"), "unit": "messages/s", "errors": r.get("errors"),
-            "load": "to paybell-bench-load's Slack stand-in", "raw": r}
+            "rate": r.get("deliveries_per_s"), "unit": "messages/s",
+            "errors": r.get("queued", 0) - r.get("delivered", 0),
+            "load": "to paybell-bench-load's Slack stand-in (HTTPS)",
+            "queued": r.get("queued"), "delivered": r.get("delivered")}
 
     def startup(self):
         name = "start-up to ready (SQLite)"
@@ -603,8 +636,9 @@ class Bench:
     # --- runs ---
 
     def run_postgres(self):
-        slack_port = free_port()
-        emit_env = {k: v.format(port=slack_port) for k, v in EMIT_SERVER_ENV.items()}
+        # emit needs the server started with its Slack stand-in's environment.
+        setup = self.emit_setup()
+        emit_env = setup["server_env"] if setup else {}
         data_dir = self.fresh_dir("pg-server")
         server = Server(self.server_bin, self.server_env(self.args.pg_url, data_dir, emit_env),
                         self.work / "server-postgres.log")
@@ -613,7 +647,7 @@ class Bench:
             self.ingest("PostgreSQL", server, Postgres(self.args.pg_url))
             token = self.token()
             self.reads("PostgreSQL", server, token)
-            self.emit(server, token, slack_port)
+            self.emit(server, token, setup)
         finally:
             code = server.stop()
             if code not in (0, None):
