@@ -517,9 +517,6 @@ class Bench:
 
     def reads(self, engine, server, token):
         name = f"subscription read ({engine})"
-        if not self.load_bin.exists():
-            self.skip(name, f"{self.load_bin} is not built")
-            return
         connections = READ_CONNECTIONS
         streams = SMOKE_READ_STREAMS if self.smoke else READ_STREAMS
         shape = f"{connections} connections × {streams} streams"
@@ -551,10 +548,7 @@ class Bench:
             "load": f"paybell-bench-load rpc, {shape}", "raw": results}
 
     def emit_setup(self):
-        """The Slack stand-in's CA and port, before the server starts: emit-setup's JSON, or None
-        when paybell-bench-load is not built (emit() then records the scenario as skipped)."""
-        if not self.load_bin.exists():
-            return None
+        """The Slack stand-in's CA and port, before the server starts: emit-setup's JSON."""
         setup = self.load(["emit-setup", "--tls-dir", str(self.work / "emit-tls")], timeout=60)
         env = setup.get("server_env", {})
         missing = [k for k in EMIT_SERVER_ENV_KEYS if not env.get(k)]
@@ -565,9 +559,6 @@ class Bench:
 
     def emit(self, server, token, setup):
         name = "notification emit (PostgreSQL)"
-        if setup is None:
-            self.skip(name, f"{self.load_bin} is not built")
-            return
         streams = SMOKE_EMIT_STREAMS if self.smoke else EMIT_STREAMS
         duration = SMOKE_EMIT_DURATION_S if self.smoke else self.read_duration
         # Every queued message is awaited at the stand-in. The wait is bounded: what a server
@@ -611,9 +602,6 @@ class Bench:
 
     def startup(self):
         name = "start-up to ready (SQLite)"
-        if not self.load_bin.exists():
-            self.skip(name, f"{self.load_bin} is not built")
-            return
         runs = 3 if self.smoke else 7
         log(f"{name}: {runs} starts, each with a fresh data directory")
         times = []
@@ -635,9 +623,6 @@ class Bench:
                                         f"{runs} starts"}
 
     def micro(self):
-        if not self.micro_bin.exists():
-            self.skip("micro", f"{self.micro_bin} is not built")
-            return
         log("micro: paybell-microbench")
         args = [str(self.micro_bin), "--benchmark_format=json"]
         if self.smoke:
@@ -652,16 +637,12 @@ class Bench:
                 "cpu_ns_per_op": round(b["cpu_time"] * scale, 1),
                 "iterations": b["iterations"], "unit": "ns/op", "errors": 0}
 
-    def skip(self, name, why):
-        log(f"{name}: skipped ({why})")
-        self.scenarios[name] = {"skipped": why}
-
     # --- runs ---
 
     def run_postgres(self):
         # emit needs the server started with its Slack stand-in's environment.
         setup = self.emit_setup()
-        emit_env = setup["server_env"] if setup else {}
+        emit_env = setup["server_env"]
         data_dir = self.fresh_dir("pg-server")
         server = Server(self.server_bin, self.server_env(self.args.pg_url, data_dir, emit_env),
                         self.work / "server-postgres.log")
@@ -704,7 +685,8 @@ class Bench:
         return Path(f"{prefix}.0").read_text().rstrip("\n").split("\t", 3)[3]
 
     def main(self):
-        for binary in (self.server_bin, self.ctl_bin, self.events_bin):
+        for binary in (self.server_bin, self.ctl_bin, self.events_bin, self.load_bin,
+                       self.micro_bin):
             if not binary.exists():
                 raise CheckFailed(f"{binary} is missing (build it, or pass --build-dir)")
         started = time.monotonic()
