@@ -41,11 +41,11 @@ SMOKE_READ_STREAMS = 8
 # Notification emit: 32 Emit calls in flight (issue 11) for the read duration, then every queued
 # Slack message awaited at the stand-in. SMOKE ONLY: the server's dispatcher delivers ~15
 # messages/s today (2 threads, one row and one TLS connection per message), so a 1 s emit at
-# 32 streams queues ~900 messages that take a minute to arrive. --smoke emits at 2 streams for
+# 32 streams queues ~900 messages that take a minute to arrive. --smoke emits at 4 streams for
 # 0.1 s (a few dozen messages) and still checks every answer OK and delivered == queued. Back to
 # 32 streams and the read duration once the dispatcher keeps up.
 EMIT_STREAMS = 32
-SMOKE_EMIT_STREAMS, SMOKE_EMIT_DURATION_S = 2, 0.1
+SMOKE_EMIT_STREAMS, SMOKE_EMIT_DURATION_S = 4, 0.1
 
 # The emit scenario's Slack stand-in is an HTTPS server with a throwaway CA. Before the server
 # starts, `paybell-bench-load emit-setup --tls-dir DIR` makes the CA, picks the stand-in's port
