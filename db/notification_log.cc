@@ -66,6 +66,18 @@ UPDATE notification_log SET status = 'dead', last_error = :error, next_attempt_a
   claimed_until = NULL
 WHERE id = :id AND status = 'sending' AND claimed_by = :claimer)sql";
 
+// The rows of one claim that were sent, in one statement (the ids as a JSON array).
+constexpr std::string_view kMarkSentManyHead = R"sql(
+UPDATE notification_log SET status = 'sent', sent_at = :now, claimed_until = NULL
+WHERE status = 'sending' AND claimed_by = :claimer AND id IN ()sql";
+constexpr std::string_view kMarkSentManyTail = ") RETURNING id";
+// A claim given back unsent: due again, and the claim does not count as an attempt. A row that
+// had failed before keeps saying so.
+constexpr std::string_view kRelease = R"sql(
+UPDATE notification_log SET status = CASE WHEN last_error = '' THEN 'queued' ELSE 'failed' END,
+  next_attempt_at = :now, claimed_until = NULL, attempts = attempts - 1
+WHERE id = :id AND status = 'sending' AND claimed_by = :claimer)sql";
+
 // Retention, oldest first and in bounded batches so one run never holds a long lock.
 constexpr std::string_view kPurgeFinished = R"sql(
 DELETE FROM notification_log WHERE id IN (
@@ -255,6 +267,40 @@ bool SociNotificationRepository::MarkDead(int64_t id, const std::string& claimer
   v.claimer = claimer;
   return mark_dead_.Execute(session_, [&](soci::session& s) {
     return (s.prepare << kMarkDead, soci::use(v.text), soci::use(v.id), soci::use(v.claimer));
+  }) == 1;
+}
+
+std::vector<int64_t> SociNotificationRepository::MarkSentMany(const std::vector<int64_t>& ids,
+                                                              const std::string& claimer,
+                                                              int64_t now) {
+  std::vector<int64_t> recorded;
+  if (ids.empty()) return recorded;
+  Bound& v = bound_;
+  v.now = now;
+  v.claimer = claimer;
+  v.ids = "[";
+  for (size_t i = 0; i < ids.size(); ++i) v.ids += (i ? "," : "") + std::to_string(ids[i]);
+  v.ids += "]";
+  mark_sent_many_.QueryAll(
+      session_,
+      [&](soci::session& s) {
+        const std::string sql = std::string(kMarkSentManyHead) +
+                                std::string(JsonBigintElements(kind_)) +
+                                std::string(kMarkSentManyTail);
+        return (s.prepare << sql, soci::use(v.now), soci::use(v.claimer), soci::use(v.ids),
+                soci::into(mark_sent_many_.row()));
+      },
+      [&] { recorded.push_back(GetInt(mark_sent_many_.row(), "id")); });
+  return recorded;
+}
+
+bool SociNotificationRepository::Release(int64_t id, const std::string& claimer, int64_t now) {
+  Bound& v = bound_;
+  v.now = now;
+  v.id = id;
+  v.claimer = claimer;
+  return release_.Execute(session_, [&](soci::session& s) {
+    return (s.prepare << kRelease, soci::use(v.now), soci::use(v.id), soci::use(v.claimer));
   }) == 1;
 }
 

@@ -19,6 +19,11 @@ SELECT tenant_id, email_enabled, email_recipients, slack_enabled, slack_webhook_
   psi_threshold, disabled_triggers, updated_at
 FROM tenant_notifications WHERE tenant_id = :tenant_id)sql";
 
+constexpr std::string_view kFindSettingsManyHead = R"sql(
+SELECT tenant_id, email_enabled, email_recipients, slack_enabled, slack_webhook_url, slack_broken,
+  psi_threshold, disabled_triggers, updated_at
+FROM tenant_notifications WHERE tenant_id IN ()sql";
+
 constexpr std::string_view kSaveSettings = R"sql(
 INSERT INTO tenant_notifications (tenant_id, email_enabled, email_recipients, slack_enabled,
   slack_webhook_url, slack_broken, psi_threshold, disabled_triggers, updated_at, updated_by)
@@ -143,6 +148,27 @@ std::optional<domain::NotificationSettings> SociNotificationRepository::FindSett
   return found;
 }
 
+std::map<std::string, domain::NotificationSettings> SociNotificationRepository::FindSettingsMany(
+    const std::vector<std::string>& tenant_ids) {
+  std::map<std::string, domain::NotificationSettings> found;
+  if (tenant_ids.empty()) return found;
+  Bound& v = bound_;
+  v.ids = JsonText(nlohmann::json(tenant_ids));
+  find_settings_many_.QueryAll(
+      session_,
+      [&](soci::session& s) {
+        const std::string sql =
+            std::string(kFindSettingsManyHead) + std::string(JsonTextElements(kind_)) + ")";
+        return (s.prepare << sql, soci::use(v.ids), soci::into(find_settings_many_.row()));
+      },
+      [&] {
+        domain::NotificationSettings settings = SettingsFrom(find_settings_many_.row());
+        std::string tenant_id = settings.tenant_id;
+        found.emplace(std::move(tenant_id), std::move(settings));
+      });
+  return found;
+}
+
 void SociNotificationRepository::SaveSettings(const domain::NotificationSettings& settings,
                                               const std::string& updated_by) {
   // A person saving a form: a one-shot statement is fine.
@@ -235,9 +261,9 @@ std::vector<ClosedWindow> SociNotificationRepository::TakeClosedWindows(int64_t 
 }
 
 void SociNotificationRepository::ForgetServerStatements(bool postgres) {
-  for (PreparedStatement* p :
-       {&find_settings_, &debounce_, &take_closed_, &append_, &has_dedupe_key_, &claim_due_,
-        &mark_sent_, &mark_retry_, &mark_dead_}) {
+  for (PreparedStatement* p : {&find_settings_, &debounce_, &take_closed_, &append_,
+                               &has_dedupe_key_, &claim_due_, &mark_sent_, &mark_retry_,
+                               &mark_dead_, &find_settings_many_, &mark_sent_many_, &release_}) {
     p->ForgetOnServer(postgres);
   }
 }

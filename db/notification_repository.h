@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +78,16 @@ class NotificationRepository {
   // Settings; nullopt when the tenant never saved any (the caller uses the defaults).
   virtual std::optional<domain::NotificationSettings> FindSettings(
       const std::string& tenant_id) = 0;
+  // The saved settings of each of `tenant_ids` that has any, in one query (the dispatcher reads
+  // a whole claimed batch's tenants at once).
+  virtual std::map<std::string, domain::NotificationSettings> FindSettingsMany(
+      const std::vector<std::string>& tenant_ids) {
+    std::map<std::string, domain::NotificationSettings> found;
+    for (const std::string& tenant_id : tenant_ids) {
+      if (auto settings = FindSettings(tenant_id)) found.emplace(tenant_id, std::move(*settings));
+    }
+    return found;
+  }
   // Inserts or replaces the tenant's row with `settings` (slack_broken and updated_at as given).
   virtual void SaveSettings(const domain::NotificationSettings& settings,
                             const std::string& updated_by) = 0;
@@ -119,6 +130,20 @@ class NotificationRepository {
   virtual bool MarkRetry(int64_t id, const std::string& claimer, const std::string& error,
                          int64_t next_attempt_at) = 0;
   virtual bool MarkDead(int64_t id, const std::string& claimer, const std::string& error) = 0;
+  // MarkSent for several rows of one claim in one statement; returns the ids recorded (those
+  // still `claimer`'s).
+  virtual std::vector<int64_t> MarkSentMany(const std::vector<int64_t>& ids,
+                                            const std::string& claimer, int64_t now) {
+    std::vector<int64_t> recorded;
+    for (int64_t id : ids) {
+      if (MarkSent(id, claimer, now)) recorded.push_back(id);
+    }
+    return recorded;
+  }
+  // Gives a claimed row back unsent (its send never started: the dispatcher is stopping, or the
+  // row waited so long in a batch that its lease could run out mid-send): due again at `now`,
+  // the claim not counted as an attempt. Only while the row is still `claimer`'s claim.
+  virtual bool Release(int64_t id, const std::string& claimer, int64_t now) = 0;
 
   // Newest first (by id), filtered.
   virtual std::vector<NotificationLogRow> List(const NotificationLogFilter& filter) = 0;

@@ -30,6 +30,18 @@ inline std::string_view SkipLockedRows(DatabaseKind kind) {
   return kind == DatabaseKind::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
 }
 
+// A list bound as one JSON array parameter (":ids" = '["a","b"]' or '[1,2]'), read as a
+// one-column subquery: the same statement for any number of values. Text and BIGINT elements.
+inline std::string_view JsonTextElements(DatabaseKind kind) {
+  return kind == DatabaseKind::kPostgres ? "SELECT jsonb_array_elements_text(CAST(:ids AS jsonb))"
+                                         : "SELECT value FROM json_each(:ids)";
+}
+inline std::string_view JsonBigintElements(DatabaseKind kind) {
+  return kind == DatabaseKind::kPostgres
+             ? "SELECT CAST(jsonb_array_elements_text(CAST(:ids AS jsonb)) AS BIGINT)"
+             : "SELECT value FROM json_each(:ids)";
+}
+
 class SociSubscriptionRepository final : public SubscriptionRepository {
  public:
   explicit SociSubscriptionRepository(soci::session& session);
@@ -105,6 +117,8 @@ class SociNotificationRepository final : public NotificationRepository {
   SociNotificationRepository(soci::session& session, DatabaseKind kind);
   ~SociNotificationRepository() override;
   std::optional<domain::NotificationSettings> FindSettings(const std::string& tenant_id) override;
+  std::map<std::string, domain::NotificationSettings> FindSettingsMany(
+      const std::vector<std::string>& tenant_ids) override;
   void SaveSettings(const domain::NotificationSettings& settings,
                     const std::string& updated_by) override;
   void MarkSlackBroken(const std::string& tenant_id, const std::string& url) override;
@@ -121,6 +135,9 @@ class SociNotificationRepository final : public NotificationRepository {
   bool MarkRetry(int64_t id, const std::string& claimer, const std::string& error,
                  int64_t next_attempt_at) override;
   bool MarkDead(int64_t id, const std::string& claimer, const std::string& error) override;
+  std::vector<int64_t> MarkSentMany(const std::vector<int64_t>& ids, const std::string& claimer,
+                                    int64_t now) override;
+  bool Release(int64_t id, const std::string& claimer, int64_t now) override;
   std::vector<NotificationLogRow> List(const NotificationLogFilter& filter) override;
   int PurgeFinished(int64_t before, int limit) override;
   void ForgetServerStatements(bool postgres);
@@ -131,7 +148,7 @@ class SociNotificationRepository final : public NotificationRepository {
   // The values the prepared statements bind (soci::use keeps references), declared before the
   // statements so they outlive them. Statements that never run at the same time share fields.
   struct Bound {
-    std::string tenant_id, trigger, channel, claimer, text;
+    std::string tenant_id, trigger, channel, claimer, text, ids;
     long long now = 0, cutoff = 0, until = 0, id = 0;
     int limit = 0;
     std::string kind, decision, status, last_error, payload, dedupe_key, summary;
@@ -141,7 +158,7 @@ class SociNotificationRepository final : public NotificationRepository {
     long long created_at = 0;
   } bound_;
   PreparedStatement find_settings_, debounce_, take_closed_, append_, has_dedupe_key_, claim_due_,
-      mark_sent_, mark_retry_, mark_dead_;
+      mark_sent_, mark_retry_, mark_dead_, find_settings_many_, mark_sent_many_, release_;
 };
 
 class SociInvoiceRepository final : public InvoiceRepository {

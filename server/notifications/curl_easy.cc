@@ -1,8 +1,37 @@
 #include "server/notifications/curl_easy.h"
 
-#include <mutex>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "server/common/ca_bundle.h"
+#include "server/common/error.h"
 
 namespace paybell::notifications {
+
+namespace {
+
+// libcurl calls this for each new TLS connection, after its own CA set-up (none: CURLOPT_CAINFO
+// and CURLOPT_CAPATH are cleared) and before the handshake; verification of the peer and of
+// its name stays libcurl's, against this store.
+CURLcode InstallStore(CURL*, void* ssl_ctx, void* store) {
+  auto* x509_store = static_cast<X509_STORE*>(store);
+  SSL_CTX_set1_cert_store(static_cast<SSL_CTX*>(ssl_ctx), x509_store);
+  return CURLE_OK;
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
 
 CurlEasy NewCurlEasy() {
   static std::once_flag curl_init;
@@ -10,17 +39,66 @@ CurlEasy NewCurlEasy() {
   return CurlEasy(curl_easy_init());
 }
 
-void SetCommonOptions(CURL* curl, const std::string& ca_bundle) {
+TrustedCas::TrustedCas(const std::string& extra_ca_file) {
+  // CombinedCaBundle: the system bundle then the extra file; it throws when that is unreadable.
+  const std::string pem = extra_ca_file.empty() ? ReadFileOrEmpty(common::kSystemCaBundle)
+                                                : common::CombinedCaBundle(extra_ca_file);
+  if (pem.empty()) return;
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr) throw common::Error(common::ErrorCode::kUnavailable, "out of memory");
+  STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  X509_STORE* store = X509_STORE_new();
+  for (int i = 0; infos != nullptr && i < sk_X509_INFO_num(infos); ++i) {
+    X509_INFO* info = sk_X509_INFO_value(infos, i);
+    if (info->x509 != nullptr && X509_STORE_add_cert(store, info->x509) == 1) ++certificates_;
+  }
+  if (infos != nullptr) sk_X509_INFO_pop_free(infos, X509_INFO_free);
+  if (certificates_ == 0) {
+    X509_STORE_free(store);
+    if (!extra_ca_file.empty()) {
+      throw common::Error(common::ErrorCode::kUnavailable,
+                          "PAYBELL_CA_FILE " + extra_ca_file + " holds no PEM certificate");
+    }
+    return;
+  }
+  store_ = store;
+}
+
+TrustedCas::~TrustedCas() {
+  if (store_ != nullptr) X509_STORE_free(static_cast<X509_STORE*>(store_));
+}
+
+void SetCommonOptions(CURL* curl, const TrustedCas& cas) {
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_PROXY, "");
-  if (!ca_bundle.empty()) {
-    // CURLOPT_CAINFO_BLOB copies the blob (no CURL_BLOB_NOCOPY), so a local struct will do.
-    curl_blob blob{};
-    blob.data = const_cast<char*>(ca_bundle.data());
-    blob.len = ca_bundle.size();
-    blob.flags = CURL_BLOB_COPY;
-    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
+  if (cas.installed()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, nullptr);
+    curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);
+    curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, InstallStore);
+    curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, cas.store());
   }
+}
+
+std::unique_ptr<CurlHandlePool::Handle> CurlHandlePool::Take() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<Handle> handle = std::move(idle_.back());
+      idle_.pop_back();
+      curl_easy_reset(handle->easy.get());
+      return handle;
+    }
+  }
+  auto handle = std::make_unique<Handle>();
+  handle->easy = NewCurlEasy();
+  return handle;
+}
+
+void CurlHandlePool::Give(std::unique_ptr<Handle> handle) {
+  if (!handle || !handle->easy) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (idle_.size() < max_idle_) idle_.push_back(std::move(handle));
 }
 
 }  // namespace paybell::notifications

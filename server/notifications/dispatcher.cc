@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "server/common/error.h"
 #include "server/notifications/backoff.h"
@@ -33,6 +34,11 @@ bool Attempted(DeliveryStatus status) {
 
 }  // namespace
 
+struct Dispatcher::TenantSettings {
+  domain::NotificationSettings settings;
+  std::string error;  // set when they could not be read (a corrupted row): the rows are dead
+};
+
 Dispatcher::Dispatcher(db::Database& database, const common::Config& config,
                        const common::Clock& clock, Emitter& emitter, EmailTransport* email,
                        SlackTransport& slack, DispatcherOptions options)
@@ -44,9 +50,19 @@ Dispatcher::Dispatcher(db::Database& database, const common::Config& config,
       slack_(slack),
       options_(options),
       claimer_(NewClaimer()),
-      random_(std::random_device{}()) {}
+      random_(std::random_device{}()) {
+  for (int i = 0; i < options_.senders; ++i) senders_.emplace_back([this] { SenderLoop(); });
+}
 
-Dispatcher::~Dispatcher() { Stop(); }
+Dispatcher::~Dispatcher() {
+  Stop();
+  {
+    std::lock_guard<std::mutex> lock(send_mu_);
+    senders_stopping_ = true;
+  }
+  send_cv_.notify_all();
+  for (auto& sender : senders_) sender.join();
+}
 
 void Dispatcher::Start() {
   for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Run(); });
@@ -90,6 +106,20 @@ void Dispatcher::Run() {
   }
 }
 
+void Dispatcher::SenderLoop() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::unique_lock<std::mutex> lock(send_mu_);
+      send_cv_.wait(lock, [this] { return senders_stopping_ || !send_queue_.empty(); });
+      if (send_queue_.empty()) return;  // stopping, and nothing left to run
+      task = std::move(send_queue_.front());
+      send_queue_.pop_front();
+    }
+    task();
+  }
+}
+
 int Dispatcher::RunOnce() {
   const int64_t now = clock_.NowUnix();
   // Windows close on the clock, not on an event: look for them every few seconds (one thread
@@ -122,22 +152,121 @@ int Dispatcher::RunOnce() {
     claimed = unit.notifications().ClaimDue(claim, now, options_.lease.count(), options_.batch);
     unit.Commit();
   });
-  int done = 0;
-  for (const db::NotificationLogRow& row : claimed) {
+  if (claimed.empty()) return 0;
+  const auto start_by = std::chrono::steady_clock::now() + options_.start_within;
+  const std::map<std::string, TenantSettings> settings = ReadSettings(claimed);
+
+  std::vector<Attempt> attempts(claimed.size());
+  auto attempt = [&](size_t i) {
+    bool give_back = std::chrono::steady_clock::now() >= start_by;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) break;  // unsent claims come back when their lease expires
+      give_back = give_back || stopping_;  // unsent claims are given back
     }
-    if (Deliver(row, claim)) ++done;
+    if (give_back) {
+      attempts[i].released = true;
+      return;
+    }
+    attempts[i] = Try(claimed[i], settings.at(claimed[i].tenant_id));
+  };
+  if (claimed.size() == 1 || senders_.empty()) {
+    for (size_t i = 0; i < claimed.size(); ++i) attempt(i);
+  } else {
+    std::mutex done_mu;
+    std::condition_variable done_cv;
+    size_t pending = claimed.size();
+    {
+      std::lock_guard<std::mutex> lock(send_mu_);
+      for (size_t i = 0; i < claimed.size(); ++i) {
+        send_queue_.emplace_back([&, i] {
+          attempt(i);
+          std::lock_guard<std::mutex> done_lock(done_mu);
+          if (--pending == 0) done_cv.notify_all();
+        });
+      }
+    }
+    send_cv_.notify_all();
+    std::unique_lock<std::mutex> lock(done_mu);
+    done_cv.wait(lock, [&] { return pending == 0; });
   }
-  return done;
+  const int recorded = Record(claimed, attempts, claim);
+  NoteAttempted(claimed);
+  return recorded;
 }
 
-DeliveryResult Dispatcher::Send(const db::NotificationLogRow& row, std::string* slack_url) {
-  domain::NotificationSettings settings;
-  database_.Read("read notification settings", [&](db::UnitOfWork& unit) {
-    settings = db::SettingsOrDefaults(unit.notifications(), row.tenant_id);
-  });
+std::map<std::string, Dispatcher::TenantSettings> Dispatcher::ReadSettings(
+    const std::vector<db::NotificationLogRow>& rows) {
+  std::vector<std::string> tenants;
+  for (const auto& row : rows) tenants.push_back(row.tenant_id);
+  std::sort(tenants.begin(), tenants.end());
+  tenants.erase(std::unique(tenants.begin(), tenants.end()), tenants.end());
+  std::map<std::string, TenantSettings> out;
+  auto with_defaults = [&](std::map<std::string, domain::NotificationSettings> found) {
+    for (const std::string& tenant : tenants) {
+      TenantSettings& entry = out[tenant];
+      auto it = found.find(tenant);
+      if (it != found.end()) {
+        entry.settings = std::move(it->second);
+      } else {
+        entry.settings.tenant_id = tenant;  // never saved: the defaults
+      }
+    }
+  };
+  try {
+    database_.Read("read notification settings", [&](db::UnitOfWork& unit) {
+      with_defaults(unit.notifications().FindSettingsMany(tenants));
+    });
+    return out;
+  } catch (const common::Error& e) {
+    // The database went away: the claims come back when their lease expires.
+    if (e.code() == common::ErrorCode::kUnavailable) throw;
+  } catch (const std::exception&) {
+  }
+  // One tenant's row cannot be read: the others' rows still go out.
+  out.clear();
+  for (const std::string& tenant : tenants) {
+    TenantSettings& entry = out[tenant];
+    try {
+      database_.Read("read notification settings", [&](db::UnitOfWork& unit) {
+        entry.settings = db::SettingsOrDefaults(unit.notifications(), tenant);
+      });
+    } catch (const common::Error& e) {
+      if (e.code() == common::ErrorCode::kUnavailable) throw;
+      entry.error = e.what();
+    } catch (const std::exception& e) {
+      entry.error = e.what();
+    }
+  }
+  return out;
+}
+
+Dispatcher::Attempt Dispatcher::Try(const db::NotificationLogRow& row,
+                                    const TenantSettings& settings) {
+  Attempt attempt;
+  DeliveryResult& result = attempt.result;
+  try {
+    if (row.attempts > kMaxDeliveryAttempts) {
+      // Claimed again and again without a recorded result: each sender died or hung mid-send.
+      // Giving up keeps one poisonous row from taking every replica down in turn.
+      result.kind = DeliveryResult::Kind::kPermanent;
+      result.error = "no result recorded after " + std::to_string(row.attempts - 1) +
+                     " claims (the sending process stopped mid-send)";
+    } else if (!settings.error.empty()) {
+      result.kind = DeliveryResult::Kind::kPermanent;
+      result.error = settings.error;
+    } else {
+      result = Send(row, settings.settings, &attempt.slack_url);
+    }
+  } catch (const std::exception& e) {
+    result.kind = DeliveryResult::Kind::kPermanent;  // cannot be rendered: never will be
+    result.error = e.what();
+  }
+  return attempt;
+}
+
+DeliveryResult Dispatcher::Send(const db::NotificationLogRow& row,
+                                const domain::NotificationSettings& settings,
+                                std::string* slack_url) {
   const RenderContext context{row.tenant_id, config_.app_url};
   if (row.kind != LogKind::kTest && !row.trigger) {
     throw common::Error(common::ErrorCode::kInternal, "the row names no trigger");
@@ -200,93 +329,138 @@ DeliveryResult Dispatcher::Send(const db::NotificationLogRow& row, std::string* 
   return slack_.Post(settings.slack_webhook_url, message.slack_json);
 }
 
-bool Dispatcher::Deliver(const db::NotificationLogRow& row, const std::string& claim) {
-  DeliveryResult result;
-  std::string slack_url;
-  try {
-    if (row.attempts > kMaxDeliveryAttempts) {
-      // Claimed again and again without a recorded result: each sender died or hung mid-send.
-      // Giving up keeps one poisonous row from taking every replica down in turn.
-      result.kind = DeliveryResult::Kind::kPermanent;
-      result.error = "no result recorded after " + std::to_string(row.attempts - 1) +
-                     " claims (the sending process stopped mid-send)";
-    } else {
-      result = Send(row, &slack_url);
-    }
-  } catch (const common::Error& e) {
-    if (e.code() == common::ErrorCode::kUnavailable) {
-      // The database went away while reading settings: the lease brings the row back.
-      spdlog::warn("notification {}: {}", row.id, e.what());
-      return false;
-    }
-    result.kind = DeliveryResult::Kind::kPermanent;  // cannot be rendered: never will be
-    result.error = e.what();
-  } catch (const std::exception& e) {
-    result.kind = DeliveryResult::Kind::kPermanent;
-    result.error = e.what();
+bool Dispatcher::RecordOne(db::UnitOfWork& unit, const db::NotificationLogRow& row,
+                           const Attempt& attempt, const std::string& claim, int64_t now,
+                           std::string* outcome) {
+  db::NotificationRepository& store = unit.notifications();
+  const DeliveryResult& result = attempt.result;
+  if (attempt.released) {
+    *outcome = "given back unsent";
+    return store.Release(row.id, claim, now);
   }
+  switch (result.kind) {
+    case DeliveryResult::Kind::kSent:
+      *outcome = "sent";
+      return store.MarkSent(row.id, claim, now);
+    case DeliveryResult::Kind::kRetry: {
+      if (row.attempts >= kMaxDeliveryAttempts) {
+        *outcome = "dead";
+        return store.MarkDead(
+            row.id, claim,
+            result.error + " (gave up after " + std::to_string(row.attempts) + " attempts)");
+      }
+      // The peer said when (Slack's 429 Retry-After); otherwise exponential backoff with full
+      // jitter, so rows failing together do not retry together.
+      std::chrono::seconds delay;
+      if (result.retry_after) {
+        delay = *result.retry_after;
+      } else {
+        std::lock_guard<std::mutex> lock(mu_);
+        delay = RetryDelay(row.attempts, random_);
+      }
+      *outcome = "retry in " + std::to_string(delay.count()) + " s";
+      return store.MarkRetry(row.id, claim, result.error, now + delay.count());
+    }
+    case DeliveryResult::Kind::kPermanent: {
+      *outcome = "dead";
+      const bool recorded = store.MarkDead(row.id, claim, result.error);
+      if (recorded && result.slack_url_broken && !attempt.slack_url.empty()) {
+        store.MarkSlackBroken(row.tenant_id, attempt.slack_url);
+        db::AuditEntry audit;
+        audit.at = now;
+        audit.actor = "paybell";
+        audit.tenant_id = row.tenant_id;
+        audit.action = "notifications.slack.flagged_broken";
+        audit.target = std::to_string(row.id);
+        audit.detail = nlohmann::json{{"channel", "slack"}, {"reason", result.error}}.dump();
+        unit.audit().Append(audit);
+      }
+      return recorded;
+    }
+  }
+  return false;
+}
+
+int Dispatcher::Record(const std::vector<db::NotificationLogRow>& rows,
+                       const std::vector<Attempt>& attempts, const std::string& claim) {
   const int64_t now = clock_.NowUnix();
-  bool recorded = false;
-  std::string outcome;
-  database_.Transact("record a notification attempt", [&](db::UnitOfWork& unit) {
-    db::NotificationRepository& store = unit.notifications();
-    switch (result.kind) {
-      case DeliveryResult::Kind::kSent:
-        recorded = store.MarkSent(row.id, claim, now);
-        outcome = "sent";
-        break;
-      case DeliveryResult::Kind::kRetry:
-        if (row.attempts >= kMaxDeliveryAttempts) {
-          recorded = store.MarkDead(
-              row.id, claim,
-              result.error + " (gave up after " + std::to_string(row.attempts) + " attempts)");
-          outcome = "dead";
-        } else {
-          // The peer said when (Slack's 429 Retry-After); otherwise exponential backoff with
-          // full jitter, so rows failing together do not retry together.
-          std::chrono::seconds delay;
-          if (result.retry_after) {
-            delay = *result.retry_after;
-          } else {
-            std::lock_guard<std::mutex> lock(mu_);
-            delay = RetryDelay(row.attempts, random_);
-          }
-          recorded = store.MarkRetry(row.id, claim, result.error, now + delay.count());
-          outcome = "retry in " + std::to_string(delay.count()) + " s";
-        }
-        break;
-      case DeliveryResult::Kind::kPermanent:
-        recorded = store.MarkDead(row.id, claim, result.error);
-        outcome = "dead";
-        if (recorded && result.slack_url_broken && !slack_url.empty()) {
-          store.MarkSlackBroken(row.tenant_id, slack_url);
-          db::AuditEntry audit;
-          audit.at = now;
-          audit.actor = "paybell";
-          audit.tenant_id = row.tenant_id;
-          audit.action = "notifications.slack.flagged_broken";
-          audit.target = std::to_string(row.id);
-          audit.detail = nlohmann::json{{"channel", "slack"}, {"reason", result.error}}.dump();
-          unit.audit().Append(audit);
-        }
-        break;
+  std::vector<char> recorded(rows.size(), 0);
+  std::vector<std::string> outcomes(rows.size());
+  auto record_batch = [&](db::UnitOfWork& unit) {
+    std::fill(recorded.begin(), recorded.end(), 0);
+    std::vector<int64_t> sent;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (!attempts[i].released && attempts[i].result.kind == DeliveryResult::Kind::kSent) {
+        sent.push_back(rows[i].id);
+      }
+    }
+    const std::vector<int64_t> marked = unit.notifications().MarkSentMany(sent, claim, now);
+    const std::set<int64_t> marked_set(marked.begin(), marked.end());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (!attempts[i].released && attempts[i].result.kind == DeliveryResult::Kind::kSent) {
+        recorded[i] = marked_set.count(rows[i].id) > 0;
+        outcomes[i] = "sent";
+      } else {
+        recorded[i] = RecordOne(unit, rows[i], attempts[i], claim, now, &outcomes[i]);
+      }
     }
     unit.Commit();
-  });
-  if (recorded) {
-    spdlog::info("notification {} tenant={} channel={} attempt {}: {}{}", row.id, row.tenant_id,
-                 domain::ChannelWord(row.channel), row.attempts, outcome,
-                 result.error.empty() ? "" : " (" + result.error + ")");
-  } else {
-    spdlog::warn("notification {}: the claim expired before the result was recorded", row.id);
+  };
+  bool each_alone = false;
+  try {
+    database_.Transact("record notification attempts", record_batch);
+  } catch (const common::Error& e) {
+    if (e.code() == common::ErrorCode::kUnavailable || rows.size() == 1) throw;
+    spdlog::warn("notification results: a batch of {} failed ({}); recording each alone",
+                 rows.size(), e.what());
+    each_alone = true;
+  } catch (const std::exception& e) {
+    if (rows.size() == 1) throw;
+    spdlog::warn("notification results: a batch of {} failed ({}); recording each alone",
+                 rows.size(), e.what());
+    each_alone = true;
   }
+  // One row's result cannot be written (a bug, a constraint): the others' still are.
+  for (size_t i = 0; each_alone && i < rows.size(); ++i) {
+    try {
+      database_.Transact("record a notification attempt", [&](db::UnitOfWork& unit) {
+        recorded[i] = RecordOne(unit, rows[i], attempts[i], claim, now, &outcomes[i]);
+        unit.Commit();
+      });
+    } catch (const common::Error& e) {
+      if (e.code() == common::ErrorCode::kUnavailable) throw;
+      spdlog::error("notification {}: its result cannot be recorded: {}", rows[i].id, e.what());
+      recorded[i] = 0;
+    } catch (const std::exception& e) {
+      spdlog::error("notification {}: its result cannot be recorded: {}", rows[i].id, e.what());
+      recorded[i] = 0;
+    }
+  }
+  int done = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const db::NotificationLogRow& row = rows[i];
+    if (attempts[i].released) continue;  // due again; no attempt was made
+    const DeliveryResult& result = attempts[i].result;
+    if (recorded[i]) {
+      ++done;
+      spdlog::info("notification {} tenant={} channel={} attempt {}: {}{}", row.id, row.tenant_id,
+                   domain::ChannelWord(row.channel), row.attempts, outcomes[i],
+                   result.error.empty() ? "" : " (" + result.error + ")");
+    } else {
+      spdlog::warn("notification {}: the claim expired before the result was recorded", row.id);
+    }
+  }
+  return done;
+}
+
+void Dispatcher::NoteAttempted(const std::vector<db::NotificationLogRow>& rows) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    attempted_[row.id] = std::chrono::steady_clock::now();
-    if (attempted_.size() > 1000) attempted_.erase(attempted_.begin());
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& row : rows) attempted_[row.id] = now;
+    while (attempted_.size() > 1000) attempted_.erase(attempted_.begin());
   }
   attempted_cv_.notify_all();
-  return recorded;
 }
 
 std::optional<db::NotificationLogRow> Dispatcher::WaitForAttempt(

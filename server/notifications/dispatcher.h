@@ -1,14 +1,16 @@
-// The outbox dispatcher inside the server: threads that claim due notification_log rows (a
-// lease, so a row is never sent twice while it holds, and a crashed claimer's rows come back
-// when it expires), render and send them, and record sent, a retry with backoff, or dead.
-// At-least-once to the peer, exactly-once in the log. Also queues the digests of debounce
-// windows that closed with suppressed events.
+// The outbox dispatcher inside the server: threads that claim batches of due notification_log
+// rows (a lease, so a row is never sent twice while it holds, and a crashed claimer's rows come
+// back when it expires), render and send them on a pool of sender threads, and record sent, a
+// retry with backoff, or dead, a batch's results in one transaction. At-least-once to the peer,
+// exactly-once in the log. Also queues the digests of debounce windows that closed with
+// suppressed events.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -29,12 +31,19 @@ namespace paybell::notifications {
 struct DispatcherOptions {
   // Finished notification_log rows (sent, suppressed, dead) are kept this long.
   std::chrono::hours retention{24 * 90};
+  // Threads that claim batches and record their results.
   int threads = 2;
   // How long a claimed row is this dispatcher's; longer than the slowest send (SMTP: 30 s).
   std::chrono::seconds lease{90};
-  // Rows claimed at once per thread. Each is sent before the next, so batch × the slowest send
-  // (SMTP 30 s) must stay under the lease, or a row could be reclaimed and sent twice: 1.
-  int batch = 1;
+  // Rows claimed at once per thread (one claim transaction, one settings read, one result
+  // transaction). Their sends run `senders` at a time.
+  int batch = 64;
+  // Sends in flight at once in this process (threads shared by the claiming threads).
+  int senders = 8;
+  // A claimed row whose send has not started this long after the claim is given back unsent:
+  // started later, the slowest send (SMTP 30 s) could outlast the lease and the row be claimed
+  // and sent by another dispatcher meanwhile. lease - slowest send - a margin.
+  std::chrono::seconds start_within{50};
   // How often idle threads look for due rows (queued rows in this process wake them at once).
   std::chrono::milliseconds poll{1000};
 };
@@ -71,10 +80,30 @@ class Dispatcher {
   const std::string& claimer() const { return claimer_; }
 
  private:
+  // One claimed row's attempt.
+  struct Attempt {
+    DeliveryResult result;
+    std::string slack_url;  // the URL posted to, for flagging it broken
+    bool released = false;  // not sent: given back (stopping, or too late to start)
+  };
+  // The tenants' settings as they are now, or why they cannot be read.
+  struct TenantSettings;
+
   void Run();
-  // Sends one row claimed as `claim` and records the result; false when the claim was lost.
-  bool Deliver(const db::NotificationLogRow& row, const std::string& claim);
-  DeliveryResult Send(const db::NotificationLogRow& row, std::string* slack_url);
+  void SenderLoop();
+  std::map<std::string, TenantSettings> ReadSettings(
+      const std::vector<db::NotificationLogRow>& rows);
+  Attempt Try(const db::NotificationLogRow& row, const TenantSettings& settings);
+  DeliveryResult Send(const db::NotificationLogRow& row,
+                      const domain::NotificationSettings& settings, std::string* slack_url);
+  // Records the attempts of one claim; returns how many were recorded.
+  int Record(const std::vector<db::NotificationLogRow>& rows, const std::vector<Attempt>& attempts,
+             const std::string& claim);
+  // The statements of one row's result (not for sent rows of a batch: MarkSentMany); true when
+  // recorded, with `outcome` for the log line.
+  bool RecordOne(db::UnitOfWork& unit, const db::NotificationLogRow& row, const Attempt& attempt,
+                 const std::string& claim, int64_t now, std::string* outcome);
+  void NoteAttempted(const std::vector<db::NotificationLogRow>& rows);
 
   db::Database& database_;
   const common::Config& config_;
@@ -99,6 +128,12 @@ class Dispatcher {
   bool wake_ = false;
   std::mt19937_64 random_;  // guarded by mu_
   std::vector<std::thread> threads_;
+  // The sender pool: tasks of the batches being sent.
+  std::mutex send_mu_;
+  std::condition_variable send_cv_;
+  std::deque<std::function<void()>> send_queue_;  // guarded by send_mu_
+  bool senders_stopping_ = false;                 // guarded by send_mu_
+  std::vector<std::thread> senders_;
   // Rows attempted by this process, for WaitForAttempt (kept small: pruned as it grows).
   std::condition_variable attempted_cv_;
   std::map<int64_t, std::chrono::steady_clock::time_point> attempted_;

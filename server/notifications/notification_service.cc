@@ -102,11 +102,12 @@ grpc::Status NotificationServiceImpl::Emit(grpc::ServerContext* context,
     auth_.Require(*context, Action::kEmit, request->tenant_id());
     const domain::TriggerEvent event = TriggerFromEmit(*request);  // INVALID_ARGUMENT per field
     std::vector<ChannelOutcome> outcomes;
-    database_.Transact("emit a notification", [&](db::UnitOfWork& unit) {
-      unit.LockTenant(request->tenant_id());
-      outcomes = emitter_.Emit(unit, request->tenant_id(), event, clock_.NowUnix());
-      unit.Commit();
-    });
+    // The tenant is locked by the shared transaction before any of its units runs.
+    emits_.Run(
+        [&](db::UnitOfWork& unit) {
+          outcomes = emitter_.Emit(unit, request->tenant_id(), event, clock_.NowUnix());
+        },
+        {request->tenant_id()});
     bool queued = false;
     for (const ChannelOutcome& outcome : outcomes) {
       v1::ChannelDecision* decision = response->add_decisions();

@@ -2,6 +2,7 @@
 // Emitter's, the sending the Dispatcher's, the validation settings.h's and emit_validation.h's.
 #pragma once
 
+#include "db/group_commit.h"
 #include "db/unit_of_work.h"
 #include "paybell/v1/notification.grpc.pb.h"
 #include "server/auth/grpc_auth.h"
@@ -22,7 +23,12 @@ class NotificationServiceImpl final : public v1::NotificationService::Service {
         config_(config),
         clock_(clock),
         emitter_(emitter),
-        dispatcher_(dispatcher) {}
+        dispatcher_(dispatcher),
+        emits_(database, {"emit notifications",
+                          // PostgreSQL: several transactions in flight (each spends most of its
+                          // time waiting on round trips), half the pool of 8 at most; SQLite
+                          // has one writer at a time anyway.
+                          config.database.kind == common::DatabaseKind::kPostgres ? 4u : 1u, 64}) {}
 
   grpc::Status GetSettings(grpc::ServerContext* context, const v1::GetSettingsRequest* request,
                            v1::NotificationSettings* response) override;
@@ -43,6 +49,9 @@ class NotificationServiceImpl final : public v1::NotificationService::Service {
   const common::Clock& clock_;
   Emitter& emitter_;
   Dispatcher& dispatcher_;
+  // Emit calls arriving together share one transaction (one BEGIN, one lock round trip for
+  // their tenants, one COMMIT); each is answered once the transaction holding it committed.
+  db::GroupCommit emits_;
 };
 
 }  // namespace paybell::notifications

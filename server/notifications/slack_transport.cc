@@ -8,7 +8,6 @@
 #include <cstring>
 #include <optional>
 
-#include "server/common/ca_bundle.h"
 #include "server/notifications/classification.h"
 #include "server/notifications/curl_easy.h"
 
@@ -72,7 +71,7 @@ curl_socket_t OpenPinnedSocket(void* data, curlsocktype purpose, curl_sockaddr* 
 }  // namespace
 
 SlackWebhookTransport::SlackWebhookTransport(SlackTransportOptions options)
-    : options_(std::move(options)), ca_bundle_(common::CombinedCaBundle(options_.ca_file)) {
+    : options_(std::move(options)), cas_(options_.ca_file) {
   if (!options_.resolver) options_.resolver = ResolveWithGetaddrinfo;
 }
 
@@ -81,8 +80,17 @@ DeliveryResult SlackWebhookTransport::Post(const std::string& url, const std::st
   if (!check.target) return check.refusal;
   const SlackTarget& target = *check.target;
 
-  CurlEasy curl = NewCurlEasy();
+  PooledCurl curl(handles_);
   if (!curl) return SlackNetworkFailure("curl_easy_init failed");
+  // A connection this handle keeps was pinned to the address checked when it was opened. When
+  // this check pinned host:port elsewhere (the name moved), none of them may carry this post.
+  const std::string pin_key = target.host + ":" + std::to_string(target.port);
+  const auto pinned = curl.handle().pins.find(pin_key);
+  if (pinned != curl.handle().pins.end() && pinned->second != target.address) {
+    curl.Renew();
+    if (!curl) return SlackNetworkFailure("curl_easy_init failed");
+  }
+  curl.handle().pins[pin_key] = target.address;
   CURL* c = curl.get();
   Exchange exchange;
   exchange.pinned_address = target.address;
@@ -94,7 +102,7 @@ DeliveryResult SlackWebhookTransport::Post(const std::string& url, const std::st
   raw_headers = curl_slist_append(raw_headers, "Expect:");  // no 100-continue round trip
   CurlSlist headers(raw_headers);
 
-  SetCommonOptions(c, ca_bundle_);
+  SetCommonOptions(c, cas_);
   curl_easy_setopt(c, CURLOPT_URL, target.url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);

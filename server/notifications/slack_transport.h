@@ -1,5 +1,6 @@
 // SlackTransport over libcurl: an HTTPS POST of the JSON body to the tenant's incoming webhook,
-// re-checked against SLACK_ALLOWED_HOSTS and pinned to the address that passed.
+// re-checked against SLACK_ALLOWED_HOSTS and pinned to the address that passed. Connections are
+// kept between posts (keep-alive, TLS sessions) and the trusted CAs are parsed once.
 #pragma once
 
 #include <chrono>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "server/common/config.h"
+#include "server/notifications/curl_easy.h"
 #include "server/notifications/delivery.h"
 #include "server/notifications/slack_target.h"
 
@@ -24,11 +26,13 @@ class SlackWebhookTransport final : public SlackTransport {
  public:
   // Throws common::Error(kUnavailable) when ca_file cannot be read.
   explicit SlackWebhookTransport(SlackTransportOptions options);
+  // Safe to call from several threads at once: each post takes a pooled handle.
   DeliveryResult Post(const std::string& url, const std::string& json) override;
 
  private:
   SlackTransportOptions options_;
-  std::string ca_bundle_;  // system CAs + ca_file, when ca_file is set
+  TrustedCas cas_;  // system CAs + ca_file, parsed once
+  CurlHandlePool handles_;
 };
 
 }  // namespace paybell::notifications

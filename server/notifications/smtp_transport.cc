@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "server/common/ca_bundle.h"
 #include "server/common/error.h"
 #include "server/notifications/classification.h"
 #include "server/notifications/curl_easy.h"
@@ -39,7 +38,7 @@ DeliveryResult Unsendable(const std::string& why) {
 }  // namespace
 
 SmtpTransport::SmtpTransport(SmtpTransportOptions options)
-    : options_(std::move(options)), ca_bundle_(common::CombinedCaBundle(options_.ca_file)) {
+    : options_(std::move(options)), cas_(options_.ca_file) {
   const auto& smtp = options_.smtp;
   std::string scheme;
   if (smtp.scheme == "smtp") {
@@ -72,11 +71,11 @@ DeliveryResult SmtpTransport::Send(const EmailMessage& message) {
     return Unsendable(e.what());
   }
 
-  CurlEasy curl = NewCurlEasy();
+  PooledCurl curl(handles_);
   if (!curl) return ClassifySmtpResult(0, "curl_easy_init failed");
   CURL* c = curl.get();
   Upload upload{mime};
-  SetCommonOptions(c, ca_bundle_);
+  SetCommonOptions(c, cas_);
   curl_easy_setopt(c, CURLOPT_URL, url_.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   curl_easy_setopt(

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "server/common/config.h"
+#include "server/notifications/curl_easy.h"
 #include "server/notifications/delivery.h"
 
 namespace paybell::notifications {
@@ -31,7 +32,10 @@ class SmtpTransport final : public EmailTransport {
   SmtpTransportOptions options_;
   std::string url_;  // smtp:// or smtps://host:port, no credentials
   bool require_tls_ = true;
-  std::string ca_bundle_;  // system CAs + ca_file, when ca_file is set
+  TrustedCas cas_;  // system CAs + ca_file, parsed once
+  // Handles keep their SMTP connection between messages (libcurl sends the next MAIL FROM on
+  // it; the server closing it idle only costs a new connection).
+  CurlHandlePool handles_;
 };
 
 }  // namespace paybell::notifications

@@ -4,7 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <future>
 #include <map>
@@ -139,8 +141,8 @@ class NotificationOutboxTest : public EngineTest<Engine> {
     return rows;
   }
 
-  std::unique_ptr<Dispatcher> NewDispatcher(db::Database& database, int threads = 1) {
-    DispatcherOptions options;
+  std::unique_ptr<Dispatcher> NewDispatcher(db::Database& database, int threads = 1,
+                                            DispatcherOptions options = {}) {
     options.threads = threads;
     options.poll = std::chrono::milliseconds(20);
     return std::make_unique<Dispatcher>(database, config_, clock_, *emitter_, &transport_,
@@ -491,7 +493,9 @@ TYPED_TEST(NotificationOutboxTest, FinishedRowsPastRetentionArePurgedAndPendingO
   this->Configure("acme", true, true);
   this->Emit("acme", Psi("model-a", 0.9));  // two queued rows
   this->Emit("acme", Psi("model-b", 0.9));  // two suppressed rows
-  auto dispatcher = this->NewDispatcher(*this->db_);
+  DispatcherOptions one_at_a_time;
+  one_at_a_time.batch = 1;
+  auto dispatcher = this->NewDispatcher(*this->db_, 1, one_at_a_time);
   EXPECT_EQ(dispatcher->RunOnce(), 1);  // the email row is sent; Slack's stays queued
   ASSERT_EQ(this->Log("acme").size(), 4u);
 
@@ -515,6 +519,148 @@ TYPED_TEST(NotificationOutboxTest, FinishedRowsPastRetentionArePurgedAndPendingO
   ASSERT_EQ(old.size(), 1u) << "finished rows past retention are still there";
   EXPECT_EQ(old[0].channel, Channel::kSlack);
   EXPECT_EQ(old[0].decision, Decision::kQueued);  // still to be sent: kept
+}
+
+// Claimers taking batches at the same time (threads of one process and replicas alike) get
+// disjoint rows, and between them every due row.
+TYPED_TEST(NotificationOutboxTest, ConcurrentBatchClaimsNeverShareARow) {
+  constexpr int kTenants = 150;  // 300 queued rows
+  for (int i = 0; i < kTenants; ++i) {
+    const std::string tenant = "t" + std::to_string(i);
+    this->Configure(tenant, true, true);
+    this->Emit(tenant, Psi("m", 0.9));
+  }
+  std::mutex mu;
+  std::vector<int64_t> claimed;
+  std::vector<std::thread> claimers;
+  std::atomic<int> failures{0};
+  for (int c = 0; c < 6; ++c) {
+    claimers.emplace_back([&, c] {
+      for (int round = 0; round < 20; ++round) {
+        std::vector<db::NotificationLogRow> rows;
+        try {
+          this->db_->Transact("t", [&](db::UnitOfWork& unit) {
+            rows = unit.notifications().ClaimDue(
+                "claimer-" + std::to_string(c) + ":" + std::to_string(round), kNow, 90, 16);
+            unit.Commit();
+          });
+        } catch (const std::exception&) {
+          ++failures;
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        for (const auto& row : rows) claimed.push_back(row.id);
+      }
+    });
+  }
+  for (auto& claimer : claimers) claimer.join();
+  EXPECT_EQ(failures.load(), 0);
+  const std::set<int64_t> distinct(claimed.begin(), claimed.end());
+  EXPECT_EQ(distinct.size(), claimed.size()) << "a row was handed to two claimers";
+  EXPECT_EQ(claimed.size(), 2u * kTenants);
+}
+
+// One row of a batch that cannot be rendered, one the peer refuses for good and one it asks
+// to retry: each gets its own result, the rest of the batch is sent.
+TYPED_TEST(NotificationOutboxTest, OneFailingRowOfABatchDoesNotFailTheOthers) {
+  for (const char* tenant : {"a", "b", "c", "d", "e"}) {
+    this->Configure(tenant, false, true);
+    this->Emit(tenant, Psi(std::string("model-") + tenant, 0.9));
+  }
+  int64_t broken_id = 0;
+  this->db_->Transact("t", [&](db::UnitOfWork& unit) {
+    db::NotificationLogRow row;
+    row.tenant_id = "a";
+    row.trigger = domain::Trigger::kPsiDrift;
+    row.channel = Channel::kSlack;
+    row.next_attempt_at = kNow;
+    row.payload = "this is not JSON";
+    row.created_at = kNow;
+    broken_id = *unit.notifications().Append(row);
+    unit.Commit();
+  });
+  this->transport_.during_send = [&](int) {
+    DeliveryResult result;
+    const auto posted = this->transport_.slack();
+    const std::string& json = posted.back().second;
+    if (json.find("model-b") != std::string::npos) {
+      result.kind = DeliveryResult::Kind::kPermanent;
+      result.error = "slack answered 401";
+    } else if (json.find("model-c") != std::string::npos) {
+      result.kind = DeliveryResult::Kind::kRetry;
+      result.error = "slack answered 503";
+    }
+    return result;
+  };
+  DispatcherOptions in_turn;  // one send at a time, so the hook's last post is its own
+  in_turn.senders = 0;
+  auto dispatcher = this->NewDispatcher(*this->db_, 1, in_turn);
+  EXPECT_EQ(dispatcher->RunOnce(), 6);  // one batch: every row claimed and recorded
+  std::map<std::string, std::vector<db::NotificationLogRow>> by_tenant;
+  for (const char* tenant : {"a", "b", "c", "d", "e"}) by_tenant[tenant] = this->Log(tenant);
+  for (const auto& row : by_tenant["a"]) {
+    if (row.id == broken_id) {
+      EXPECT_EQ(row.status, DeliveryStatus::kDead);
+      EXPECT_FALSE(row.last_error.empty());
+    } else if (row.decision == Decision::kQueued) {
+      EXPECT_EQ(row.status, DeliveryStatus::kSent);
+    }
+  }
+  auto slack_row = [&](const std::string& tenant) {
+    for (const auto& row : by_tenant[tenant]) {
+      if (row.channel == Channel::kSlack) return row;
+    }
+    throw std::runtime_error("no Slack row for " + tenant);
+  };
+  EXPECT_EQ(slack_row("b").status, DeliveryStatus::kDead);
+  EXPECT_EQ(slack_row("c").status, DeliveryStatus::kFailed);
+  EXPECT_EQ(slack_row("d").status, DeliveryStatus::kSent);
+  EXPECT_EQ(slack_row("e").status, DeliveryStatus::kSent);
+  EXPECT_EQ(this->transport_.slack().size(), 5u);  // the unrenderable row is never posted
+}
+
+// The sends of one batch are in flight together (a slow peer does not serialise the batch).
+TYPED_TEST(NotificationOutboxTest, ABatchIsSentConcurrently) {
+  constexpr int kRows = 4;
+  for (int i = 0; i < kRows; ++i) {
+    const std::string tenant = "t" + std::to_string(i);
+    this->Configure(tenant, false, true);
+    this->Emit(tenant, Psi("m", 0.9));
+  }
+  std::mutex mu;
+  std::condition_variable all_in;
+  int in_flight = 0, most = 0;
+  this->transport_.during_send = [&](int) {
+    std::unique_lock<std::mutex> lock(mu);
+    most = std::max(most, ++in_flight);
+    all_in.notify_all();
+    // Waits (bounded) until every send of the batch is in flight.
+    all_in.wait_for(lock, std::chrono::seconds(10), [&] { return most >= kRows; });
+    --in_flight;
+    return DeliveryResult{};
+  };
+  auto dispatcher = this->NewDispatcher(*this->db_);
+  EXPECT_EQ(dispatcher->RunOnce(), kRows);
+  EXPECT_EQ(most, kRows);
+}
+
+// A claimed row whose send could not start in time (it waited too long behind slow sends) is
+// given back unsent: due again, and the claim does not count as an attempt.
+TYPED_TEST(NotificationOutboxTest, RowsThatCannotStartInTimeAreGivenBackUnsent) {
+  this->Configure("acme", true, true);
+  this->Emit("acme", Psi("m", 0.9));
+  DispatcherOptions no_time;
+  no_time.start_within = std::chrono::seconds(0);
+  auto late = this->NewDispatcher(*this->db_, 1, no_time);
+  EXPECT_EQ(late->RunOnce(), 0);
+  EXPECT_TRUE(this->transport_.slack().empty());
+  EXPECT_TRUE(this->transport_.emails().empty());
+  for (const auto& row : this->Log("acme")) {
+    EXPECT_EQ(row.status, DeliveryStatus::kQueued);
+    EXPECT_EQ(row.attempts, 0);
+  }
+  auto dispatcher = this->NewDispatcher(*this->db_);
+  EXPECT_EQ(dispatcher->RunOnce(), 2);  // due at once, sent by the next claim
+  for (const auto& row : this->Log("acme")) EXPECT_EQ(row.status, DeliveryStatus::kSent);
 }
 
 }  // namespace

@@ -10,6 +10,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <memory>
+#include <thread>
+
 #include "tests/support/peers.h"
 
 namespace paybell::notifications {
@@ -193,6 +197,52 @@ TEST_F(SlackTransportTest, ASilentPeerTimesOutAndIsRetried) {
   ExpectNoSecret(result);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   close(fd);
+}
+
+// Posts to one peer share a connection (keep-alive) rather than a TCP and TLS handshake each,
+// and the transport is safe to use from several threads at once.
+TEST_F(SlackTransportTest, PostsToOnePeerReuseTheConnection) {
+  SlackStandIn stand_in(pki_, {});
+  SlackWebhookTransport transport(Listed(stand_in));
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(transport.Post(stand_in.Url(kPath), kJson).kind, Kind::kSent) << i;
+  }
+  const auto requests = stand_in.WaitForRequests(5);
+  ASSERT_EQ(requests.size(), 5u);
+  for (const auto& request : requests) {
+    EXPECT_EQ(request["client_port"], requests[0]["client_port"]) << "a new connection per post";
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> sent{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i)
+        sent += transport.Post(stand_in.Url(kPath), kJson).kind == Kind::kSent;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(sent.load(), 20);
+  EXPECT_EQ(stand_in.WaitForRequests(25).size(), 25u);
+}
+
+// A kept connection was pinned to the address checked when it was opened: when a later check
+// resolves the host elsewhere, the post goes there, never over the old connection.
+TEST_F(SlackTransportTest, AKeptConnectionIsNotReusedOnceTheHostResolvesElsewhere) {
+  SlackStandIn stand_in(pki_, {});
+  const std::string url = "https://localhost:" + std::to_string(stand_in.port()) + kPath;
+  SlackTransportOptions options = Options({{"localhost", stand_in.port()}});
+  auto address = std::make_shared<std::string>("127.0.0.1");
+  options.resolver = [address](const std::string&, int) {
+    return std::vector<std::string>{*address};
+  };
+  SlackWebhookTransport transport(options);
+  EXPECT_EQ(transport.Post(url, kJson).kind, Kind::kSent);
+  EXPECT_EQ(stand_in.WaitForRequests(1).size(), 1u);
+  *address = "127.0.0.2";  // nothing listens there
+  const DeliveryResult moved = transport.Post(url, kJson);
+  EXPECT_EQ(moved.kind, Kind::kRetry);
+  ExpectNoSecret(moved);
+  EXPECT_EQ(stand_in.Requests().size(), 1u);
 }
 
 TEST(SlackResolverTest, GetaddrinfoResolvesLiteralsAndLocalhost) {

@@ -91,6 +91,7 @@ class MockNotificationRepository : public db::NotificationRepository {
               (override));
   MOCK_METHOD(bool, MarkDead, (int64_t id, const std::string& claimer, const std::string& error),
               (override));
+  MOCK_METHOD(bool, Release, (int64_t id, const std::string& claimer, int64_t now), (override));
   MOCK_METHOD(std::vector<db::NotificationLogRow>, List, (const db::NotificationLogFilter& filter),
               (override));
   MOCK_METHOD(int, PurgeFinished, (int64_t before, int limit), (override));

@@ -3,7 +3,8 @@
 
     slack_standin.py --out DIR --cert PEM --key PEM [--script FILE]
 
-Every request is written to DIR as NNNN.json ({"method", "path", "headers", "body"}), renamed
+Every request is written to DIR as NNNN.json ({"method", "path", "headers", "body",
+"client_port": the TCP source port, which tells connections apart}), renamed
 into place whole. It is answered by the script's next line ("200", "429 2" = 429 with
 Retry-After: 2, "429 Wed, 21 Oct 2015 07:28:00 GMT", "500", "404", "302 https://elsewhere/" =
 302 with that Location); the file is read again per request, so a test may append to it. Past
@@ -56,7 +57,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n, answer = self.server.next_answer()
         record = {"method": self.command, "path": self.path,
                   "headers": {k.lower(): v for k, v in self.headers.items()},
-                  "body": body.decode("utf-8", "replace")}
+                  "body": body.decode("utf-8", "replace"),
+                  "client_port": self.client_address[1]}
         path = os.path.join(self.server.out, "%04d.json" % n)
         with open(path + ".tmp", "w") as f:
             json.dump(record, f)
