@@ -8,6 +8,7 @@
 #include "server/billing/proto_mapping.h"
 #include "server/common/error.h"
 #include "server/common/grpc_status.h"
+#include "server/common/limits.h"
 #include "server/common/pagination.h"
 #include "server/common/request_id.h"
 #include "server/common/timestamps.h"
@@ -61,6 +62,16 @@ std::optional<db::InvoiceCursor> DecodeInvoiceCursor(const std::string& token) {
 
 }  // namespace
 
+BillingServiceImpl::BillingServiceImpl(const auth::Authenticator& auth, db::Database& database,
+                                       CheckoutService& checkout, const common::Config& config,
+                                       size_t subscription_readers)
+    : auth_(auth),
+      database_(database),
+      checkout_(checkout),
+      config_(config),
+      subscription_reads_("subscription reads", subscription_readers,
+                          common::kMaxQueuedSubscriptionReads) {}
+
 grpc::Status BillingServiceImpl::CreateCheckoutSession(
     grpc::ServerContext* context, const v1::CreateCheckoutSessionRequest* request,
     v1::CreateCheckoutSessionResponse* response) {
@@ -89,16 +100,37 @@ grpc::Status BillingServiceImpl::GetPortalLink(grpc::ServerContext* context,
   });
 }
 
-grpc::Status BillingServiceImpl::GetSubscription(grpc::ServerContext* context,
-                                                 const v1::GetSubscriptionRequest* request,
-                                                 v1::Subscription* response) {
+grpc::ServerUnaryReactor* BillingServiceImpl::GetSubscription(
+    grpc::CallbackServerContext* context, const v1::GetSubscriptionRequest* request,
+    v1::Subscription* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // gRPC keeps context, request and response alive until Finish. The handler runs on one of
+  // gRPC's few callback threads, which must never block: authentication (a browser session
+  // is looked up in the database) and the read both run on a reader thread.
+  const bool queued = subscription_reads_.TrySubmit([this, context, request, response, reactor] {
+    if (context->IsCancelled()) {  // the caller gave up (deadline, cancel) while it waited
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled while queued"));
+      return;
+    }
+    reactor->Finish(ReadSubscription(*context, *request, response));
+  });
+  if (!queued) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "too many subscription reads waiting; retry"));
+  }
+  return reactor;
+}
+
+grpc::Status BillingServiceImpl::ReadSubscription(const grpc::ServerContextBase& context,
+                                                  const v1::GetSubscriptionRequest& request,
+                                                  v1::Subscription* response) {
   return GuardHandler("GetSubscription", [&] {
-    auth_.Require(*context, Action::kReadSubscription, request->tenant_id());
+    auth_.Require(context, Action::kReadSubscription, request.tenant_id());
     std::optional<domain::Subscription> found;
     database_.Read("read subscription", [&](db::UnitOfWork& unit) {
-      found = unit.subscriptions().Find(request->tenant_id());
+      found = unit.subscriptions().Find(request.tenant_id());
     });
-    *response = ToSubscriptionProto(request->tenant_id(), found);
+    *response = ToSubscriptionProto(request.tenant_id(), found);
   });
 }
 
