@@ -35,6 +35,7 @@ class SociSubscriptionRepository final : public SubscriptionRepository {
   explicit SociSubscriptionRepository(soci::session& session);
   ~SociSubscriptionRepository() override;
   std::optional<domain::Subscription> Find(const std::string& tenant_id) override;
+  std::vector<domain::Subscription> FindMany(const std::vector<std::string>& tenant_ids) override;
   void Upsert(const domain::Subscription& subscription) override;
   std::vector<domain::Subscription> List(const std::optional<domain::SubscriptionStatus>& status,
                                          const std::string& after_tenant_id, int limit) override;
@@ -46,8 +47,11 @@ class SociSubscriptionRepository final : public SubscriptionRepository {
   struct Row;  // the bound values of one row
   soci::session& session_;
   std::string key_;
+  // FindMany's statement reads this many tenants per execution.
+  static constexpr size_t kFindManyIds = 32;
+  std::array<std::string, kFindManyIds> many_keys_;
   std::unique_ptr<Row> values_;
-  PreparedStatement find_, upsert_, tenant_by_subscription_, tenant_by_customer_;
+  PreparedStatement find_, find_many_, upsert_, tenant_by_subscription_, tenant_by_customer_;
 };
 
 class SociEventRepository final : public EventRepository {

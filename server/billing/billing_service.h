@@ -5,14 +5,15 @@
 #include "paybell/v1/billing.grpc.pb.h"
 #include "server/auth/grpc_auth.h"
 #include "server/billing/checkout.h"
+#include "server/common/batch_queue.h"
 #include "server/common/config.h"
-#include "server/common/work_queue.h"
 
 namespace paybell::billing {
 
 // GetSubscription, the hot read, runs on gRPC's callback API: its handler queues the read for
 // one of `subscription_readers` threads and returns, so a call waiting for the database holds
-// a queue entry, not a thread (see server_app.cc). The other methods are synchronous.
+// a queue entry, not a thread (see server_app.cc); a reader takes the reads waiting together
+// and fetches their rows in one round trip. The other methods are synchronous.
 class BillingServiceImpl final
     : public v1::BillingService::WithCallbackMethod_GetSubscription<v1::BillingService::Service> {
  public:
@@ -38,16 +39,24 @@ class BillingServiceImpl final
                             v1::ListInvoicesResponse* response) override;
 
  private:
-  grpc::Status ReadSubscription(const grpc::ServerContextBase& context,
-                                const v1::GetSubscriptionRequest& request,
-                                v1::Subscription* response);
+  // One GetSubscription call waiting for a reader; gRPC keeps its pointees alive until Finish.
+  struct PendingRead {
+    grpc::CallbackServerContext* context;
+    const v1::GetSubscriptionRequest* request;
+    v1::Subscription* response;
+    grpc::ServerUnaryReactor* reactor;
+  };
+  // Answers every call of `batch`.
+  void ReadSubscriptions(std::vector<PendingRead>& batch);
+  // One call's read on its own (a batch's fallback).
+  grpc::Status ReadSubscription(const PendingRead& read);
 
   const auth::Authenticator& auth_;
   db::Database& database_;
   CheckoutService& checkout_;
   const common::Config& config_;
   // Last member: destroyed (its workers joined, every queued read answered) before the rest.
-  common::BoundedWorkQueue subscription_reads_;
+  common::BatchQueue<PendingRead> subscription_reads_;
 };
 
 }  // namespace paybell::billing
