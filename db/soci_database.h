@@ -23,6 +23,9 @@ class PrefetchedSubscriptions final : public SubscriptionRepository {
   explicit PrefetchedSubscriptions(SociSubscriptionRepository& rows) : rows_(rows) {}
   void Prefetch(const std::vector<std::string>& tenant_ids);
   std::optional<domain::Subscription> Find(const std::string& tenant_id) override;
+  std::vector<domain::Subscription> FindMany(const std::vector<std::string>& tenant_ids) override {
+    return rows_.FindMany(tenant_ids);
+  }
   void Upsert(const domain::Subscription& subscription) override;
   std::vector<domain::Subscription> List(const std::optional<domain::SubscriptionStatus>& status,
                                          const std::string& after_tenant_id, int limit) override {

@@ -47,19 +47,21 @@ class SociSubscriptionRepository final : public SubscriptionRepository {
   explicit SociSubscriptionRepository(soci::session& session);
   ~SociSubscriptionRepository() override;
   std::optional<domain::Subscription> Find(const std::string& tenant_id) override;
+  std::vector<domain::Subscription> FindMany(const std::vector<std::string>& tenant_ids) override;
   void Upsert(const domain::Subscription& subscription) override;
   std::vector<domain::Subscription> List(const std::optional<domain::SubscriptionStatus>& status,
                                          const std::string& after_tenant_id, int limit) override;
   std::optional<std::string> FindTenantByStripeIds(const std::string& subscription_id,
                                                    const std::string& customer_id) override;
-  // The rows of these tenants, in one round trip (PostgreSQL only: it reads a JSON array).
-  std::vector<domain::Subscription> FindMany(const std::vector<std::string>& tenant_ids);
   void ForgetServerStatements(bool postgres);
 
  private:
   struct Row;  // the bound values of one row
   soci::session& session_;
   std::string key_;
+  // FindMany's statement reads this many tenants per execution.
+  static constexpr size_t kFindManyIds = 32;
+  std::array<std::string, kFindManyIds> many_keys_;
   std::unique_ptr<Row> values_;
   PreparedStatement find_, find_many_, upsert_, tenant_by_subscription_, tenant_by_customer_;
 };

@@ -1,4 +1,4 @@
-#include <nlohmann/json.hpp>
+#include <algorithm>
 #include <stdexcept>
 #include <string_view>
 
@@ -16,10 +16,14 @@ constexpr std::string_view kColumns = R"sql(
 const std::string kSelectByTenant =
     "SELECT" + std::string(kColumns) + " FROM billing_subscriptions WHERE tenant_id = :tenant_id";
 
-const std::string kSelectManyPostgres =
-    "SELECT" + std::string(kColumns) +
-    " FROM billing_subscriptions WHERE tenant_id IN"
-    " (SELECT json_array_elements_text(CAST(:tenant_ids AS json)))";
+// FindMany's: a fixed number of placeholders, so one prepared statement serves every batch; a
+// shorter batch repeats its first tenant in the slots it leaves (IN ignores repeats).
+std::string SelectByTenants(size_t placeholders) {
+  std::string sql =
+      "SELECT" + std::string(kColumns) + " FROM billing_subscriptions WHERE tenant_id IN (";
+  for (size_t i = 0; i < placeholders; ++i) sql += (i == 0 ? ":t" : ", :t") + std::to_string(i);
+  return sql + ")";
+}
 
 const std::string kList = "SELECT" + std::string(kColumns) +
                           " FROM billing_subscriptions"
@@ -113,6 +117,32 @@ std::optional<domain::Subscription> SociSubscriptionRepository::Find(const std::
   return found;
 }
 
+std::vector<domain::Subscription> SociSubscriptionRepository::FindMany(
+    const std::vector<std::string>& tenant_ids) {
+  static const std::string kSelectByTenants = SelectByTenants(kFindManyIds);
+  // Each tenant once, so a tenant named in two slices of 32 is not read twice.
+  std::vector<std::string> tenants = tenant_ids;
+  std::sort(tenants.begin(), tenants.end());
+  tenants.erase(std::unique(tenants.begin(), tenants.end()), tenants.end());
+  std::vector<domain::Subscription> found;
+  for (size_t start = 0; start < tenants.size(); start += kFindManyIds) {
+    const size_t end = std::min(tenants.size(), start + kFindManyIds);
+    for (size_t i = 0; i < kFindManyIds; ++i) {
+      many_keys_[i] = tenants[start + i < end ? start + i : start];
+    }
+    find_many_.QueryAll(
+        session_,
+        [&](soci::session& s) {
+          soci::details::prepare_temp_type statement = (s.prepare << kSelectByTenants);
+          for (std::string& key : many_keys_) statement, soci::use(key);
+          statement, soci::into(find_many_.row());
+          return statement;
+        },
+        [&] { found.push_back(FromRow(find_many_.row())); });
+  }
+  return found;
+}
+
 void SociSubscriptionRepository::Upsert(const domain::Subscription& s) {
   if (!values_) values_ = std::make_unique<Row>();
   Row& v = *values_;
@@ -142,19 +172,6 @@ void SociSubscriptionRepository::Upsert(const domain::Subscription& s) {
             soci::use(v.last_event_created.value, v.last_event_created.indicator),
             soci::use(v.last_event_id), soci::use(v.created_at), soci::use(v.updated_at));
   });
-}
-
-std::vector<domain::Subscription> SociSubscriptionRepository::FindMany(
-    const std::vector<std::string>& tenant_ids) {
-  key_ = nlohmann::json(tenant_ids).dump();
-  std::vector<domain::Subscription> found;
-  find_many_.QueryAll(
-      session_,
-      [&](soci::session& s) {
-        return (s.prepare << kSelectManyPostgres, soci::use(key_), soci::into(find_many_.row()));
-      },
-      [&] { found.push_back(FromRow(find_many_.row())); });
-  return found;
 }
 
 std::vector<domain::Subscription> SociSubscriptionRepository::List(

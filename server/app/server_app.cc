@@ -24,6 +24,23 @@ namespace {
 constexpr size_t kSqlitePoolSize = 4;
 constexpr size_t kPostgresPoolSize = 8;
 
+// Threads that run GetSubscription's reads (billing_service.h), each holding one pooled
+// connection while it reads.
+//
+// Why a queue and a few readers rather than the synchronous server: there each call holds a
+// thread while it waits for a connection, so the 128 reads a few busy clients keep in flight
+// need 128 threads. Past kMaxGrpcServerThreads gRPC refuses the rest (RESOURCE_EXHAUSTED to
+// callers doing nothing wrong); raising the cap to fit them buys threads that only wait on the
+// pool's lock and cost a context switch per call on two cores, and the cap would still have to
+// sit somewhere. A bigger pool does not read faster either: the database and Paybell share the
+// same two cores. With the callback API a waiting call costs a queue entry; the queue is bounded
+// (kMaxQueuedSubscriptionReads) so overload is still refused at once, and the thread count is
+// fixed. Readers: SQLite reads run in this process and are CPU-bound, so one per core;
+// PostgreSQL reads mostly wait for a round trip, so more, still leaving half the pool to the
+// writers (webhooks, checkout) so a read flood cannot starve them.
+constexpr size_t kSqliteReaders = 2;
+constexpr size_t kPostgresReaders = kPostgresPoolSize / 2;
+
 void EnsureDataDir(const std::string& dir) {
   std::error_code ec;
   if (std::filesystem::create_directories(dir, ec)) {
@@ -70,8 +87,8 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
   }
   checkout_ =
       std::make_unique<billing::CheckoutService>(*database_, config_, clock_, stripe_.get());
-  billing_ = std::make_unique<billing::BillingServiceImpl>(*authenticator_, *database_, *checkout_,
-                                                           config_);
+  billing_ = std::make_unique<billing::BillingServiceImpl>(
+      *authenticator_, *database_, *checkout_, config_, sqlite ? kSqliteReaders : kPostgresReaders);
   if (config_.smtp) {
     notifications::SmtpTransportOptions smtp;
     smtp.smtp = *config_.smtp;

@@ -10,7 +10,7 @@ using common::Error;
 using common::ErrorCode;
 
 // The bearer token's principal; sign-in link tokens are refused here, once for every caller.
-Principal VerifyBearer(const grpc::ServerContext& context, const JwtVerifier& verifier) {
+Principal VerifyBearer(const grpc::ServerContextBase& context, const JwtVerifier& verifier) {
   const auto& metadata = context.client_metadata();
   const auto it = metadata.find("authorization");
   if (it == metadata.end()) {
@@ -35,7 +35,7 @@ Principal VerifyBearer(const grpc::ServerContext& context, const JwtVerifier& ve
 
 }  // namespace
 
-Principal Authenticator::Authenticate(const grpc::ServerContext& context) const {
+Principal Authenticator::Authenticate(const grpc::ServerContextBase& context) const {
   Principal principal = VerifyBearer(context, verifier_);
   if (!principal.session_id.empty() && !sessions_.IsActive(principal, clock_.NowUnix())) {
     throw Error(ErrorCode::kUnauthenticated, "your session has ended; sign in again");
@@ -43,11 +43,12 @@ Principal Authenticator::Authenticate(const grpc::ServerContext& context) const 
   return principal;
 }
 
-Principal Authenticator::AuthenticateEvenIfSessionEnded(const grpc::ServerContext& context) const {
+Principal Authenticator::AuthenticateEvenIfSessionEnded(
+    const grpc::ServerContextBase& context) const {
   return VerifyBearer(context, verifier_);
 }
 
-Principal Authenticator::Require(const grpc::ServerContext& context, Action action,
+Principal Authenticator::Require(const grpc::ServerContextBase& context, Action action,
                                  std::string_view tenant_id) const {
   Principal principal = Authenticate(context);
   if (IsTenantScoped(action)) common::ValidateTenantId(tenant_id);

@@ -21,14 +21,14 @@ class Authenticator {
   // Throws common::Error(kUnauthenticated) when the "authorization: Bearer …" metadata is
   // missing, its token does not verify, it is a sign-in link's token, or it is a browser
   // session token whose session has ended or expired.
-  Principal Authenticate(const grpc::ServerContext& context) const;
+  Principal Authenticate(const grpc::ServerContextBase& context) const;
 
   // Authenticate, except that a browser session token's session may have ended already: for
   // ending it, which is harmless to repeat.
-  Principal AuthenticateEvenIfSessionEnded(const grpc::ServerContext& context) const;
+  Principal AuthenticateEvenIfSessionEnded(const grpc::ServerContextBase& context) const;
 
   // Authenticate, then Authorize(action, tenant_id); returns the principal.
-  Principal Require(const grpc::ServerContext& context, Action action,
+  Principal Require(const grpc::ServerContextBase& context, Action action,
                     std::string_view tenant_id) const;
 
  private:

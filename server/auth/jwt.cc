@@ -1,7 +1,13 @@
 #include "server/auth/jwt.h"
 
 #include <jwt.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +22,11 @@ using common::ErrorCode;
 
 constexpr size_t kMaxTokenBytes = 8192;
 constexpr size_t kMaxIdClaimBytes = 128;
+// Header and claims nest one level at most (act.sub, aud lists); anything much deeper is not a
+// token this server issues or accepts.
+constexpr int kMaxJsonDepth = 8;
+constexpr size_t kSha256Bytes = 32;
+constexpr size_t kSignatureChars = 43;  // 32 bytes as unpadded base64url
 
 struct JwtDeleter {
   void operator()(jwt_t* jwt) const { jwt_free(jwt); }
@@ -38,7 +49,9 @@ int64_t TimeClaim(const nlohmann::json& value, const char* name) {
 
 std::string StringClaim(const nlohmann::json& claims, const char* name) {
   auto it = claims.find(name);
-  if (it == claims.end() || !it->is_string() || it->get<std::string>().empty()) {
+  // NUL is refused as the C libraries these values reach (and libjwt's jansson before) would.
+  if (it == claims.end() || !it->is_string() || it->get_ref<const std::string&>().empty() ||
+      it->get_ref<const std::string&>().find('\0') != std::string::npos) {
     Reject(std::string("claim '") + name + "' is missing or not a string");
   }
   return it->get<std::string>();
@@ -57,6 +70,80 @@ std::string OptionalIdClaim(const nlohmann::json& claims, const char* name) {
     if (c < 0x20 || c > 0x7e) Reject(std::string("claim '") + name + "' is not printable ASCII");
   }
   return *value;
+}
+
+// Members of every object in `value`, nested ones included.
+size_t CountMembers(const nlohmann::json& value) {
+  size_t count = 0;
+  if (value.is_object()) {
+    count += value.size();
+    for (const auto& item : value.items()) count += CountMembers(item.value());
+  } else if (value.is_array()) {
+    for (const auto& item : value) count += CountMembers(item);
+  }
+  return count;
+}
+
+// Unpadded base64url to bytes through a table (every token pays this twice); false for a
+// character outside the alphabet or a length no encoding has.
+bool DecodeBase64Url(std::string_view text, std::string& out) {
+  static const auto kValues = [] {
+    std::array<int8_t, 256> values{};
+    values.fill(-1);
+    constexpr std::string_view kAlphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (size_t i = 0; i < kAlphabet.size(); ++i) {
+      values[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int8_t>(i);
+    }
+    return values;
+  }();
+  if (text.size() % 4 == 1) return false;
+  out.clear();
+  out.reserve(text.size() * 3 / 4);
+  uint32_t value = 0;
+  int bits = 0;
+  for (const char c : text) {
+    const int8_t sextet = kValues[static_cast<unsigned char>(c)];
+    if (sextet < 0) return false;
+    value = (value << 6) | static_cast<uint32_t>(sextet);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((value >> bits) & 0xff));
+    }
+  }
+  return true;
+}
+
+// One segment of the compact form as a JSON object; discarded (not an object) when it is not
+// base64url, not JSON, nested too deep, or names one member twice in an object.
+nlohmann::json ParseSegment(std::string_view segment) {
+  std::string text;
+  if (!DecodeBase64Url(segment, text)) return nlohmann::json(nlohmann::json::value_t::discarded);
+  size_t keys_seen = 0;
+  bool too_deep = false;
+  nlohmann::json parsed = nlohmann::json::parse(
+      text,
+      [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+        if (event == nlohmann::json::parse_event_t::key) ++keys_seen;
+        if (depth > kMaxJsonDepth) too_deep = true;
+        return true;
+      },
+      /*allow_exceptions=*/false);
+  // A repeated name collapses into one member: fewer members than names read means a repeat.
+  if (!parsed.is_object() || too_deep || CountMembers(parsed) != keys_seen) {
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
+  return parsed;
+}
+
+bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
 }
 
 void AddGrant(jwt_t* jwt, const char* name, const std::string& value) {
@@ -122,38 +209,75 @@ std::string_view RoleName(Role role) {
   return "unknown";
 }
 
+void JwtVerifier::MacContextFree::operator()(EVP_MAC_CTX* context) const {
+  EVP_MAC_CTX_free(context);
+}
+
+JwtVerifier::JwtVerifier(const std::string& secret, const common::Clock& clock) : clock_(clock) {
+  std::unique_ptr<EVP_MAC, decltype(&EVP_MAC_free)> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr),
+                                                        &EVP_MAC_free);
+  if (mac) keyed_mac_.reset(EVP_MAC_CTX_new(mac.get()));
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_END};
+  if (!keyed_mac_ ||
+      EVP_MAC_init(keyed_mac_.get(), reinterpret_cast<const unsigned char*>(secret.data()),
+                   secret.size(), params) != 1) {
+    throw Error(ErrorCode::kInternal, "cannot key HMAC-SHA256");
+  }
+}
+
+JwtVerifier::~JwtVerifier() = default;
+
 Principal JwtVerifier::Verify(std::string_view token) const {
   if (token.empty()) Reject("empty");
   if (token.size() > kMaxTokenBytes) Reject("too long");
-  // libjwt reads "alg" case-insensitively and ignores "crit": check the header first, so only
-  // exactly "HS256" passes and a token demanding extensions this verifier lacks is refused.
   const size_t header_end = token.find('.');
-  if (header_end == std::string_view::npos) Reject("malformed");
-  const auto header_json = common::Base64UrlDecode(token.substr(0, header_end));
-  const auto header =
-      header_json ? nlohmann::json::parse(*header_json, nullptr, false) : nlohmann::json();
+  const size_t claims_end =
+      header_end == std::string_view::npos ? header_end : token.find('.', header_end + 1);
+  if (claims_end == std::string_view::npos ||
+      token.find('.', claims_end + 1) != std::string_view::npos) {
+    Reject("malformed");
+  }
+
+  // Only exactly "HS256" passes (libjwt read "alg" case-insensitively and took HS384/HS512
+  // with the same key), and a token demanding extensions this verifier lacks is refused.
+  const nlohmann::json header = ParseSegment(token.substr(0, header_end));
   if (!header.is_object()) Reject("malformed header");
   const auto alg = header.find("alg");
-  if (alg == header.end() || !alg->is_string() || alg->get<std::string>() != "HS256") {
+  if (alg == header.end() || !alg->is_string() || alg->get_ref<const std::string&>() != "HS256") {
     Reject("algorithm must be HS256");
   }
   if (header.contains("crit")) Reject("critical header extensions are not supported");
+  if (const auto typ = header.find("typ");
+      typ != header.end() &&
+      (!typ->is_string() || !EqualsIgnoringAsciiCase(typ->get_ref<const std::string&>(), "JWT"))) {
+    Reject("type must be JWT");
+  }
 
-  const std::string token_str(token);
-  jwt_t* raw = nullptr;
-  // With a key given, libjwt checks the signature and refuses alg "none"; it would accept
-  // HS384/HS512 with the same key, so the algorithm is checked below.
-  if (jwt_decode(&raw, token_str.c_str(), reinterpret_cast<const unsigned char*>(secret_.data()),
-                 static_cast<int>(secret_.size())) != 0 ||
-      raw == nullptr) {
+  // The signature before anything else is read from the claims: the keyed state is copied, so
+  // the key's pads are not derived again.
+  std::unique_ptr<EVP_MAC_CTX, MacContextFree> mac(EVP_MAC_CTX_dup(keyed_mac_.get()));
+  unsigned char digest[kSha256Bytes];
+  size_t digest_size = 0;
+  if (!mac ||
+      EVP_MAC_update(mac.get(), reinterpret_cast<const unsigned char*>(token.data()), claims_end) !=
+          1 ||
+      EVP_MAC_final(mac.get(), digest, &digest_size, sizeof digest) != 1 ||
+      digest_size != kSha256Bytes) {
+    throw Error(ErrorCode::kInternal, "HMAC-SHA256 failed");
+  }
+  // Compared in its canonical encoding, so a signature has exactly one accepted spelling.
+  const std::string expected = common::Base64UrlEncode(
+      std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  const std::string_view signature = token.substr(claims_end + 1);
+  if (signature.size() != kSignatureChars ||
+      CRYPTO_memcmp(signature.data(), expected.data(), kSignatureChars) != 0) {
     Reject("bad signature or malformed");
   }
-  JwtPtr jwt(raw);
-  if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) Reject("algorithm must be HS256");
 
-  std::unique_ptr<char, decltype(&free)> grants(jwt_get_grants_json(jwt.get(), nullptr), &free);
-  if (!grants) Reject("no claims");
-  const auto claims = nlohmann::json::parse(grants.get(), nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json claims =
+      ParseSegment(token.substr(header_end + 1, claims_end - header_end - 1));
   if (!claims.is_object()) Reject("claims are not a JSON object");
 
   const int64_t now = clock_.NowUnix();

@@ -1,12 +1,16 @@
 // HS256 JSON Web Tokens: verification of callers' tokens and minting for paybellctl and tests.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "server/auth/principal.h"
 #include "server/common/clock.h"
 #include "server/common/error.h"
+
+// OpenSSL's keyed MAC state (openssl/types.h), kept opaque here.
+typedef struct evp_mac_ctx_st EVP_MAC_CTX;
 
 namespace paybell::auth {
 
@@ -17,19 +21,30 @@ class ExpiredToken : public common::Error {
   ExpiredToken() : common::Error(common::ErrorCode::kUnauthenticated, "invalid token: expired") {}
 };
 
+// Verifies the tokens of one key. Keys HMAC-SHA256 once, at construction; every Verify copies
+// that keyed state, so a call pays for hashing the token and nothing else. Safe to call from
+// many threads at once.
 class JwtVerifier {
  public:
-  JwtVerifier(std::string secret, const common::Clock& clock)
-      : secret_(std::move(secret)), clock_(clock) {}
+  JwtVerifier(const std::string& secret, const common::Clock& clock);
+  ~JwtVerifier();
+  JwtVerifier(const JwtVerifier&) = delete;
+  JwtVerifier& operator=(const JwtVerifier&) = delete;
 
-  // Checks signature (HS256 only: "none" and every other algorithm are refused), exp (required),
-  // nbf (when present) and the claims. The optional claims sid, jti and purpose must be 1–128
-  // printable ASCII characters. Throws common::Error(kUnauthenticated) with a reason
-  // (ExpiredToken when exp has passed).
+  // Checks the compact form (three base64url segments), the header (alg exactly "HS256"; "none"
+  // and every other algorithm refused; typ, when present, "JWT"; no crit), the signature
+  // (constant-time), exp (required), nbf and iat (when present) and the claims. The optional
+  // claims sid, jti and purpose must be 1–128 printable ASCII characters. Header and claims are
+  // JSON objects parsed once each; a name that appears twice in one object is refused (RFC 7515
+  // §4: which of the two counts would depend on the parser). Throws
+  // common::Error(kUnauthenticated) with a reason (ExpiredToken when exp has passed).
   Principal Verify(std::string_view token) const;
 
  private:
-  std::string secret_;
+  struct MacContextFree {
+    void operator()(EVP_MAC_CTX* context) const;
+  };
+  std::unique_ptr<EVP_MAC_CTX, MacContextFree> keyed_mac_;
   const common::Clock& clock_;
 };
 

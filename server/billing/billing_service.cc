@@ -1,5 +1,6 @@
 #include "server/billing/billing_service.h"
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -8,6 +9,7 @@
 #include "server/billing/proto_mapping.h"
 #include "server/common/error.h"
 #include "server/common/grpc_status.h"
+#include "server/common/limits.h"
 #include "server/common/pagination.h"
 #include "server/common/request_id.h"
 #include "server/common/timestamps.h"
@@ -59,7 +61,22 @@ std::optional<db::InvoiceCursor> DecodeInvoiceCursor(const std::string& token) {
   }
 }
 
+// Most GetSubscription calls one reader answers with one query (FindMany reads 32 per round
+// trip).
+constexpr size_t kSubscriptionReadBatch = 32;
+
 }  // namespace
+
+BillingServiceImpl::BillingServiceImpl(const auth::Authenticator& auth, db::Database& database,
+                                       CheckoutService& checkout, const common::Config& config,
+                                       size_t subscription_readers)
+    : auth_(auth),
+      database_(database),
+      checkout_(checkout),
+      config_(config),
+      subscription_reads_("subscription reads", subscription_readers,
+                          common::kMaxQueuedSubscriptionReads, kSubscriptionReadBatch,
+                          [this](std::vector<PendingRead>& batch) { ReadSubscriptions(batch); }) {}
 
 grpc::Status BillingServiceImpl::CreateCheckoutSession(
     grpc::ServerContext* context, const v1::CreateCheckoutSessionRequest* request,
@@ -89,16 +106,72 @@ grpc::Status BillingServiceImpl::GetPortalLink(grpc::ServerContext* context,
   });
 }
 
-grpc::Status BillingServiceImpl::GetSubscription(grpc::ServerContext* context,
-                                                 const v1::GetSubscriptionRequest* request,
-                                                 v1::Subscription* response) {
+grpc::ServerUnaryReactor* BillingServiceImpl::GetSubscription(
+    grpc::CallbackServerContext* context, const v1::GetSubscriptionRequest* request,
+    v1::Subscription* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // The handler runs on one of gRPC's few callback threads, which must never block:
+  // authentication (a browser session is looked up in the database) and the read both run on a
+  // reader thread.
+  if (!subscription_reads_.TrySubmit({context, request, response, reactor})) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "too many subscription reads waiting; retry"));
+  }
+  return reactor;
+}
+
+void BillingServiceImpl::ReadSubscriptions(std::vector<PendingRead>& batch) {
+  std::vector<const PendingRead*> authorized;
+  std::vector<std::string> tenants;
+  for (const PendingRead& read : batch) {
+    if (read.context->IsCancelled()) {  // the caller gave up (deadline, cancel) while it waited
+      read.reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled while queued"));
+      continue;
+    }
+    const grpc::Status allowed = GuardHandler("GetSubscription", [&] {
+      auth_.Require(*read.context, Action::kReadSubscription, read.request->tenant_id());
+    });
+    if (!allowed.ok()) {
+      read.reactor->Finish(allowed);
+      continue;
+    }
+    authorized.push_back(&read);
+    tenants.push_back(read.request->tenant_id());
+  }
+  if (authorized.empty()) return;
+
+  std::vector<domain::Subscription> found;
+  const grpc::Status status = GuardHandler("GetSubscription", [&] {
+    database_.Read("read subscriptions",
+                   [&](db::UnitOfWork& unit) { found = unit.subscriptions().FindMany(tenants); });
+  });
+  if (!status.ok()) {
+    // The database is down or busy: every call hears so. Anything else (a row that does not
+    // parse) may be one tenant's: read each alone, so it cannot fail its neighbours.
+    for (const PendingRead* read : authorized) {
+      read->reactor->Finish(
+          status.error_code() == grpc::StatusCode::UNAVAILABLE ? status : ReadSubscription(*read));
+    }
+    return;
+  }
+  for (const PendingRead* read : authorized) {
+    const std::string& tenant = read->request->tenant_id();
+    const auto row = std::find_if(found.begin(), found.end(), [&](const domain::Subscription& s) {
+      return s.tenant_id == tenant;
+    });
+    *read->response = ToSubscriptionProto(
+        tenant, row == found.end() ? std::nullopt : std::optional<domain::Subscription>(*row));
+    read->reactor->Finish(grpc::Status::OK);
+  }
+}
+
+grpc::Status BillingServiceImpl::ReadSubscription(const PendingRead& read) {
   return GuardHandler("GetSubscription", [&] {
-    auth_.Require(*context, Action::kReadSubscription, request->tenant_id());
     std::optional<domain::Subscription> found;
     database_.Read("read subscription", [&](db::UnitOfWork& unit) {
-      found = unit.subscriptions().Find(request->tenant_id());
+      found = unit.subscriptions().Find(read.request->tenant_id());
     });
-    *response = ToSubscriptionProto(request->tenant_id(), found);
+    *read.response = ToSubscriptionProto(read.request->tenant_id(), found);
   });
 }
 

@@ -5,24 +5,30 @@
 #include "paybell/v1/billing.grpc.pb.h"
 #include "server/auth/grpc_auth.h"
 #include "server/billing/checkout.h"
+#include "server/common/batch_queue.h"
 #include "server/common/config.h"
 
 namespace paybell::billing {
 
-class BillingServiceImpl final : public v1::BillingService::Service {
+// GetSubscription, the hot read, runs on gRPC's callback API: its handler queues the read for
+// one of `subscription_readers` threads and returns, so a call waiting for the database holds
+// a queue entry, not a thread (see server_app.cc); a reader takes the reads waiting together
+// and fetches their rows in one round trip. The other methods are synchronous.
+class BillingServiceImpl final
+    : public v1::BillingService::WithCallbackMethod_GetSubscription<v1::BillingService::Service> {
  public:
   BillingServiceImpl(const auth::Authenticator& auth, db::Database& database,
-                     CheckoutService& checkout, const common::Config& config)
-      : auth_(auth), database_(database), checkout_(checkout), config_(config) {}
+                     CheckoutService& checkout, const common::Config& config,
+                     size_t subscription_readers);
 
   grpc::Status CreateCheckoutSession(grpc::ServerContext* context,
                                      const v1::CreateCheckoutSessionRequest* request,
                                      v1::CreateCheckoutSessionResponse* response) override;
   grpc::Status GetPortalLink(grpc::ServerContext* context, const v1::GetPortalLinkRequest* request,
                              v1::GetPortalLinkResponse* response) override;
-  grpc::Status GetSubscription(grpc::ServerContext* context,
-                               const v1::GetSubscriptionRequest* request,
-                               v1::Subscription* response) override;
+  grpc::ServerUnaryReactor* GetSubscription(grpc::CallbackServerContext* context,
+                                            const v1::GetSubscriptionRequest* request,
+                                            v1::Subscription* response) override;
   grpc::Status ListSubscriptions(grpc::ServerContext* context,
                                  const v1::ListSubscriptionsRequest* request,
                                  v1::ListSubscriptionsResponse* response) override;
@@ -33,10 +39,24 @@ class BillingServiceImpl final : public v1::BillingService::Service {
                             v1::ListInvoicesResponse* response) override;
 
  private:
+  // One GetSubscription call waiting for a reader; gRPC keeps its pointees alive until Finish.
+  struct PendingRead {
+    grpc::CallbackServerContext* context;
+    const v1::GetSubscriptionRequest* request;
+    v1::Subscription* response;
+    grpc::ServerUnaryReactor* reactor;
+  };
+  // Answers every call of `batch`.
+  void ReadSubscriptions(std::vector<PendingRead>& batch);
+  // One call's read on its own (a batch's fallback).
+  grpc::Status ReadSubscription(const PendingRead& read);
+
   const auth::Authenticator& auth_;
   db::Database& database_;
   CheckoutService& checkout_;
   const common::Config& config_;
+  // Last member: destroyed (its workers joined, every queued read answered) before the rest.
+  common::BatchQueue<PendingRead> subscription_reads_;
 };
 
 }  // namespace paybell::billing

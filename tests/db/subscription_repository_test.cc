@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "db/migrations.h"
@@ -70,6 +71,42 @@ TYPED_TEST_SUITE(SubscriptionRepositoryTest, Engines, EngineNames);
 
 TYPED_TEST(SubscriptionRepositoryTest, UnknownTenantHasNoRow) {
   EXPECT_FALSE(this->Find("nobody").has_value());
+}
+
+// GetSubscription reads the tenants of concurrent calls together: every stored row comes back
+// once, whatever the batch's size (past one statement's 32 tenants) or repeats.
+TYPED_TEST(SubscriptionRepositoryTest, FindsManyTenantsAtOnce) {
+  std::vector<std::string> wanted;
+  for (int i = 0; i < 70; ++i) {
+    const std::string tenant = "t" + std::to_string(i);
+    if (i % 3 != 0) this->Upsert(Active(tenant));  // every third tenant never subscribed
+    wanted.push_back(tenant);
+  }
+  wanted.push_back("t1");  // named twice
+  std::vector<Subscription> found;
+  this->db_->Read("find many",
+                  [&](UnitOfWork& unit) { found = unit.subscriptions().FindMany(wanted); });
+  std::set<std::string> tenants;
+  for (const Subscription& s : found) {
+    EXPECT_TRUE(tenants.insert(s.tenant_id).second) << s.tenant_id << " came twice";
+    EXPECT_EQ(s.stripe_customer_id, "cus_" + s.tenant_id);
+    EXPECT_EQ(s.status, SubscriptionStatus::kActive);
+  }
+  std::set<std::string> expected;
+  for (int i = 0; i < 70; ++i) {
+    if (i % 3 != 0) expected.insert("t" + std::to_string(i));
+  }
+  EXPECT_EQ(tenants, expected);
+
+  // Smaller batches reuse the statement; an empty one reads nothing.
+  this->db_->Read("find few", [&](UnitOfWork& unit) {
+    found = unit.subscriptions().FindMany({"t2", "t3"});
+  });
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].tenant_id, "t2");
+  this->db_->Read("find none",
+                  [&](UnitOfWork& unit) { found = unit.subscriptions().FindMany({}); });
+  EXPECT_TRUE(found.empty());
 }
 
 TYPED_TEST(SubscriptionRepositoryTest, RoundTripsEveryField) {

@@ -112,6 +112,71 @@ TEST_F(BillingGrpcTest, ReturnsTheStoredSubscriptionToEveryRoleOfTheTenant) {
   }
 }
 
+// Reads that arrive together are answered together (one query for a batch of tenants): each
+// call still gets its own tenant's answer, and a refused call does not disturb its neighbours.
+TEST_F(BillingGrpcTest, ConcurrentReadsEachGetTheirOwnTenantsAnswer) {
+  constexpr int kTenants = 40;
+  constexpr int kCalls = 160;
+  const auto tenant_of = [](int i) { return "t" + std::to_string(i % kTenants); };
+  for (int i = 0; i < kTenants; i += 2) {  // odd tenants never subscribed
+    domain::Subscription r;
+    r.tenant_id = tenant_of(i);
+    r.plan = domain::Plan::kPro;
+    r.status = domain::SubscriptionStatus::kActive;
+    r.stripe_customer_id = "cus_" + r.tenant_id;
+    r.created_at = r.updated_at = 1'800'000'000;
+    Store(r);
+  }
+  struct Call {
+    grpc::ClientContext context;
+    v1::Subscription reply;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<v1::Subscription>> reader;
+  };
+  const std::string operator_token = Token(auth::Role::kOperator, "*");
+  const std::string other_tenant = Token(auth::Role::kOwner, "globex");
+  grpc::CompletionQueue cq;
+  std::vector<std::unique_ptr<Call>> calls;
+  for (int i = 0; i < kCalls; ++i) {
+    auto call = std::make_unique<Call>();
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    call->context.AddMetadata("authorization",
+                              "Bearer " + (i % 10 == 3 ? other_tenant : operator_token));
+    v1::GetSubscriptionRequest request;
+    request.set_tenant_id(tenant_of(i));
+    call->reader = billing_->AsyncGetSubscription(&call->context, request, &cq);
+    call->reader->Finish(&call->reply, &call->status, call.get());
+    calls.push_back(std::move(call));
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    void* tag = nullptr;
+    bool ok = false;
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    SCOPED_TRACE("call " + std::to_string(i));
+    const Call& call = *calls[static_cast<size_t>(i)];
+    if (i % 10 == 3) {
+      EXPECT_EQ(call.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+      continue;
+    }
+    ASSERT_TRUE(call.status.ok()) << call.status.error_message();
+    EXPECT_EQ(call.reply.tenant_id(), tenant_of(i));
+    if ((i % kTenants) % 2 == 0) {
+      EXPECT_EQ(call.reply.status(), v1::SUBSCRIPTION_STATUS_ACTIVE);
+      EXPECT_EQ(call.reply.stripe_customer_id(), "cus_" + tenant_of(i));
+    } else {
+      EXPECT_EQ(call.reply.status(), v1::SUBSCRIPTION_STATUS_NONE);
+      EXPECT_EQ(call.reply.stripe_customer_id(), "");
+    }
+  }
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
 TEST_F(BillingGrpcTest, NoOrBadTokenIsUnauthenticated) {
   v1::Subscription s;
   EXPECT_EQ(GetSubscription("", "acme", &s).error_code(), grpc::StatusCode::UNAUTHENTICATED);

@@ -12,6 +12,8 @@ class MockSubscriptionRepository : public db::SubscriptionRepository {
  public:
   MOCK_METHOD(std::optional<domain::Subscription>, Find, (const std::string& tenant_id),
               (override));
+  MOCK_METHOD(std::vector<domain::Subscription>, FindMany,
+              (const std::vector<std::string>& tenant_ids), (override));
   MOCK_METHOD(void, Upsert, (const domain::Subscription& subscription), (override));
   MOCK_METHOD(std::vector<domain::Subscription>, List,
               (const std::optional<domain::SubscriptionStatus>& status,

@@ -7,6 +7,8 @@
 #include <openssl/hmac.h>
 
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "server/common/encoding.h"
 #include "server/common/error.h"
@@ -171,6 +173,102 @@ TEST_F(JwtTest, AcceptsExactlyHs256AndNoCriticalExtensions) {
   EXPECT_THAT(
       Refusal(SignWithHeader(R"({"alg":"HS256","typ":"JWT","crit":["exp2"],"exp2":1})", claims)),
       HasSubstr("critical"));
+}
+
+// Header and claims are parsed once, by one parser: a name given twice could otherwise mean one
+// thing to the check and another to the use (RFC 7515 §4 allows refusing them; we do).
+TEST_F(JwtTest, RefusesNamesGivenTwice) {
+  const std::string claims = R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600})";
+  Refusal(SignWithHeader(R"({"alg":"HS256","alg":"HS256"})", claims));
+  Refusal(SignWithHeader(R"({"alg":"none","alg":"HS256"})", claims));
+  Refusal(SignWithHeader(
+      R"({"alg":"HS256"})",
+      R"({"sub":"a","tenant_id":"t1","role":"member","exp":1800000600,"role":"operator"})"));
+  Refusal(SignWithHeader(
+      R"({"alg":"HS256"})",
+      R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600,"act":{"sub":"x","sub":"y"}})"));
+}
+
+TEST_F(JwtTest, AcceptsJsonWhitespaceAndTypInAnyCase) {
+  const Principal p =
+      verifier_.Verify(SignWithHeader("{ \"typ\" : \"jwt\",\n \"alg\" : \"HS256\" }",
+                                      "{\n  \"sub\": \"a\",\n  \"tenant_id\": \"t1\",\n  \"role\": "
+                                      "\"owner\",\n  \"exp\": 1800000600\n}\n"));
+  EXPECT_EQ(p.subject, "a");
+  const std::string claims = R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600})";
+  EXPECT_THAT(Refusal(SignWithHeader(R"({"alg":"HS256","typ":"JOSE+JSON"})", claims)),
+              HasSubstr("JWT"));
+  Refusal(SignWithHeader(R"({"alg":"HS256","typ":7})", claims));
+}
+
+TEST_F(JwtTest, RefusesSegmentsThatAreNotCanonicalBase64UrlOrNotObjects) {
+  const std::string token = SignToken(kSecret, Owner(), kNow);
+  const size_t dot1 = token.find('.');
+  const size_t dot2 = token.find('.', dot1 + 1);
+  const std::string claims = R"({"sub":"a","tenant_id":"t1","role":"owner","exp":1800000600})";
+  // Standard base64's '+', '/' and '=' padding are not base64url.
+  Refusal(token + "=");
+  Refusal(token.substr(0, dot2 + 1) + "+" + token.substr(dot2 + 2));
+  Refusal(token.substr(0, dot1) + "=" + token.substr(dot1));
+  // The last character of a 32-byte signature carries 4 bits: its siblings decode to the same
+  // bytes, but only the canonical spelling is the signature.
+  std::string sibling = token;
+  const char last = sibling.back();
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  sibling.back() = alphabet[alphabet.find(last) ^ 1];
+  Refusal(sibling);
+  // A header or claims that is valid JSON but no object, or no JSON at all.
+  Refusal(SignWithHeader(R"(["alg","HS256"])", claims));
+  Refusal(SignWithHeader(R"({"alg":"HS256"})", R"("sub")"));
+  Refusal(SignWithHeader(R"({"alg":"HS256"})", R"({"sub":"a",)"));
+  Refusal(SignWithHeader(R"({"alg":"HS256"})", claims + " x"));
+  Refusal(SignWithHeader(R"({"alg":"HS256"})",
+                         std::string(R"({"sub":"a","x":)") + std::string(40, '[') +
+                             std::string(40, ']') +
+                             R"(,"tenant_id":"t1","role":"owner","exp":1800000600})"));
+}
+
+TEST_F(JwtTest, RefusesTrailingGarbageAndExtraSegments) {
+  const std::string token = SignToken(kSecret, Owner(), kNow);
+  ASSERT_EQ(verifier_.Verify(token).subject, "ann@example.com");
+  Refusal(token + ".");
+  Refusal(token + ".x");
+  Refusal(token + " ");
+  Refusal(token + "A");
+  Refusal(" " + token);
+  Refusal(token.substr(0, token.size() - 1));
+}
+
+TEST_F(JwtTest, RefusesNulInIdentityClaims) {
+  Refusal(SignWithHeader(R"({"alg":"HS256"})",
+                         R"({"sub":"a\u0000b","tenant_id":"t1","role":"owner","exp":1800000600})"));
+}
+
+// One verifier serves every gRPC thread: its keyed HMAC state is copied per call, never shared
+// while in use.
+TEST_F(JwtTest, VerifiesFromManyThreadsAtOnce) {
+  const std::string good = SignToken(kSecret, Owner(), kNow);
+  const std::string forged = SignToken(std::string(40, 'x'), Owner(), kNow);
+  constexpr size_t kThreads = 4;
+  std::vector<std::thread> threads;
+  std::vector<int> accepted(kThreads, 0), refused(kThreads, 0);
+  for (size_t t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        if (verifier_.Verify(good).subject == "ann@example.com") ++accepted[t];
+        try {
+          verifier_.Verify(forged);
+        } catch (const Error&) {
+          ++refused[t];
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (size_t t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(accepted[t], 500);
+    EXPECT_EQ(refused[t], 500);
+  }
 }
 
 TEST_F(JwtTest, RefusesGarbage) {
