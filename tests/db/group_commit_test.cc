@@ -116,8 +116,9 @@ class GroupCommitTest : public EngineTest<Engine> {
           return std::string(e.what()).empty() ? std::string("error") : std::string(e.what());
         }
       }));
+      // One at a time, so they queue (and run) in submission order.
+      EXPECT_TRUE(Eventually([&] { return group_->queued() == answers.size(); }));
     }
-    EXPECT_TRUE(Eventually([&] { return group_->queued() == units.size(); }));
     release = true;
     blocker.join();
     std::vector<std::string> out;
