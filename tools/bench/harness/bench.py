@@ -33,19 +33,13 @@ WRK_THREADS, WRK_CONNECTIONS = 2, 16
 PGBENCH_CLIENTS, PGBENCH_THREADS = 16, 2
 # Subscription reads: 4 connections × 32 calls in flight (issue 11).
 READ_CONNECTIONS, READ_STREAMS = 4, 32
-# SMOKE ONLY, until the server stops answering RESOURCE_EXHAUSTED at 128 calls in flight: its
-# gRPC resource quota (common::kMaxGrpcServerThreads, 64 threads) refuses calls beyond it, so
-# --smoke reads at 4 × 8 = 32 in flight and still checks that every answer is OK. The full run
-# keeps 4 × 32 and reports those answers as errors. Back to READ_STREAMS once the server is fixed.
-SMOKE_READ_STREAMS = 8
+# --smoke reads at the same 4 × 32 in flight: every answer must be OK.
+SMOKE_READ_STREAMS = READ_STREAMS
 # Notification emit: 32 Emit calls in flight (issue 11) for the read duration, then every queued
-# Slack message awaited at the stand-in. SMOKE ONLY: the server's dispatcher delivers ~15
-# messages/s today (2 threads, one row and one TLS connection per message), so a 1 s emit at
-# 32 streams queues ~900 messages that take a minute to arrive. --smoke emits at 4 streams for
-# 0.1 s (a few dozen messages) and still checks every answer OK and delivered == queued. Back to
-# 32 streams and the read duration once the dispatcher keeps up.
+# Slack message awaited at the stand-in. --smoke emits at 32 streams for 0.5 s (some hundreds of
+# messages, delivered in about a second) and checks every answer OK and delivered == queued.
 EMIT_STREAMS = 32
-SMOKE_EMIT_STREAMS, SMOKE_EMIT_DURATION_S = 4, 0.1
+SMOKE_EMIT_STREAMS, SMOKE_EMIT_DURATION_S = EMIT_STREAMS, 0.5
 
 # The emit scenario's Slack stand-in is an HTTPS server with a throwaway CA. Before the server
 # starts, `paybell-bench-load emit-setup --tls-dir DIR` makes the CA, picks the stand-in's port
