@@ -31,10 +31,13 @@ class GroupCommit {
   // Runs `work` in a transaction it may share with units submitted at about the same time and
   // returns once that transaction committed; throws what Database::Transact throws.
   //
-  // A shared transaction first locks every tenant its units name in `tenants`, in sorted
-  // order, so two shared transactions never deadlock; a unit may lock further tenants itself
-  // (UnitOfWork::LockTenant), and one it names is locked already. Units run in the order they
-  // arrived, so two units of one tenant apply in arrival order.
+  // A shared transaction first locks every tenant its units name in `tenants`, all in one
+  // order, so two shared transactions locking only those never deadlock; a unit may lock
+  // further tenants itself (UnitOfWork::LockTenant: that one could meet another writer's
+  // transaction in a cycle, which PostgreSQL breaks and the pool runs again), and one it names
+  // is locked already. A transaction runs its units in the order they arrived; with several
+  // writers two transactions may take one tenant's lock in either order, so callers that care
+  // about order decide it themselves (Stripe events: by `created`, not by arrival).
   //
   // `work` must not call Commit(), and must reset what it reports on each run: besides the
   // reruns of Database::Transact, when the shared transaction fails for any reason but an

@@ -9,11 +9,12 @@ namespace {
 // The two-int form keeps these keys apart from the single-bigint migration lock.
 constexpr std::string_view kLockTenantPostgres =
     "SELECT pg_advisory_xact_lock(7292, hashtext(:tenant_id))";
-// The function scan yields the array's elements in order, and each row's lock is taken as the
-// row is produced: so the locks are taken in the array's order.
+// Locks in the order of the lock keys, not of the names: two transactions locking overlapping
+// sets then never wait for each other in a cycle, even when two names share a hash. (The sorted
+// subquery's rows reach the outer projection in order; the volatile lock function runs there.)
 constexpr std::string_view kLockTenantsPostgres =
-    "SELECT pg_advisory_xact_lock(7292, hashtext(t)) "
-    "FROM json_array_elements_text(CAST(:tenant_ids AS json)) AS t";
+    "SELECT pg_advisory_xact_lock(7292, k) FROM (SELECT DISTINCT hashtext(t) AS k "
+    "FROM json_array_elements_text(CAST(:tenant_ids AS json)) AS t ORDER BY k) AS keys";
 
 }  // namespace
 

@@ -22,7 +22,10 @@ namespace paybell::app {
 namespace {
 
 constexpr size_t kSqlitePoolSize = 4;
-constexpr size_t kPostgresPoolSize = 8;
+// PostgreSQL: the GetSubscription readers (4), the Emit (4) and webhook (2) group-commit
+// writers, the dispatcher's claimers (2), and the synchronous handlers (checkout, sessions,
+// operators, the health check's ping) each want one at times; 16 lets none starve another.
+constexpr size_t kPostgresPoolSize = 16;
 
 // Threads that run GetSubscription's reads (billing_service.h), each holding one pooled
 // connection while it reads.
@@ -36,10 +39,10 @@ constexpr size_t kPostgresPoolSize = 8;
 // same two cores. With the callback API a waiting call costs a queue entry; the queue is bounded
 // (kMaxQueuedSubscriptionReads) so overload is still refused at once, and the thread count is
 // fixed. Readers: SQLite reads run in this process and are CPU-bound, so one per core;
-// PostgreSQL reads mostly wait for a round trip, so more, still leaving half the pool to the
-// writers (webhooks, checkout) so a read flood cannot starve them.
+// PostgreSQL reads mostly wait for a round trip, so more, still a quarter of the pool, so a read
+// flood cannot starve the writers (webhooks, Emit, checkout).
 constexpr size_t kSqliteReaders = 2;
-constexpr size_t kPostgresReaders = kPostgresPoolSize / 2;
+constexpr size_t kPostgresReaders = 4;
 
 void EnsureDataDir(const std::string& dir) {
   std::error_code ec;

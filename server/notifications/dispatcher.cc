@@ -7,6 +7,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "server/common/error.h"
 #include "server/notifications/backoff.h"
@@ -408,7 +409,18 @@ int Dispatcher::Record(const std::vector<db::NotificationLogRow>& rows,
   };
   bool each_alone = false;
   try {
-    database_.Transact("record notification attempts", record_batch);
+    // The messages went out: their results must be written, or the rows are sent again when
+    // the lease ends. A busy or briefly unreachable database gets a few tries, ~3 s in all
+    // (far inside the lease); the updates are guarded by the claim, so a retry is harmless.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        database_.Transact("record notification attempts", record_batch);
+        break;
+      } catch (const common::Error& e) {
+        if (e.code() != common::ErrorCode::kUnavailable || attempt == 5) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+      }
+    }
   } catch (const common::Error& e) {
     if (e.code() == common::ErrorCode::kUnavailable || rows.size() == 1) throw;
     spdlog::warn("notification results: a batch of {} failed ({}); recording each alone",

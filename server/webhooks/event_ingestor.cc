@@ -137,6 +137,19 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
       break;
     }
   }
+  if (tenants.empty() && event.kind != EventKind::kUnhandled &&
+      config_.database.kind == common::DatabaseKind::kPostgres &&
+      (!event.subscription_id.empty() || !event.customer_id.empty())) {
+    // Found by its Stripe ids: look the tenant up now, so the shared transaction locks it with
+    // the others, in order. Locked late, inside the transaction, while holding other tenants'
+    // locks, it could deadlock with a second writer's transaction (PostgreSQL would break it
+    // after a second). The transaction looks again; a tenant found only then is locked then.
+    database_.Read("find the tenant of a Stripe event", [&](db::UnitOfWork& unit) {
+      const auto found =
+          unit.subscriptions().FindTenantByStripeIds(event.subscription_id, event.customer_id);
+      if (found && IsValidTenantId(*found)) tenants.push_back(*found);
+    });
+  }
   // Optimistically the event's row is written last, with its outcome, in one statement (an
   // insert and a later update of the same row cost two round trips and two row versions). A
   // duplicate is then only found at the very end, with its effects already written: the unit
