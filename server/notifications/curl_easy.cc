@@ -39,11 +39,10 @@ CurlEasy NewCurlEasy() {
   return CurlEasy(curl_easy_init());
 }
 
-TrustedCas::TrustedCas(const std::string& extra_ca_file) {
-  // CombinedCaBundle: the system bundle then the extra file; it throws when that is unreadable.
-  const std::string pem = extra_ca_file.empty() ? ReadFileOrEmpty(common::kSystemCaBundle)
-                                                : common::CombinedCaBundle(extra_ca_file);
-  if (pem.empty()) return;
+// The certificates of a PEM text, in a new store (nullptr when there are none).
+static X509_STORE* StoreOf(const std::string& pem, int* certificates) {
+  *certificates = 0;
+  if (pem.empty()) return nullptr;
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   if (bio == nullptr) throw common::Error(common::ErrorCode::kUnavailable, "out of memory");
   STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio, nullptr, nullptr, nullptr);
@@ -51,18 +50,41 @@ TrustedCas::TrustedCas(const std::string& extra_ca_file) {
   X509_STORE* store = X509_STORE_new();
   for (int i = 0; infos != nullptr && i < sk_X509_INFO_num(infos); ++i) {
     X509_INFO* info = sk_X509_INFO_value(infos, i);
-    if (info->x509 != nullptr && X509_STORE_add_cert(store, info->x509) == 1) ++certificates_;
+    if (info->x509 != nullptr && X509_STORE_add_cert(store, info->x509) == 1) ++*certificates;
   }
   if (infos != nullptr) sk_X509_INFO_pop_free(infos, X509_INFO_free);
-  if (certificates_ == 0) {
+  if (*certificates == 0) {
     X509_STORE_free(store);
-    if (!extra_ca_file.empty()) {
-      throw common::Error(common::ErrorCode::kUnavailable,
-                          "PAYBELL_CA_FILE " + extra_ca_file + " holds no PEM certificate");
-    }
-    return;
+    return nullptr;
   }
-  store_ = store;
+  return store;
+}
+
+TrustedCas::TrustedCas(const std::string& extra_ca_file) : extra_ca_file_(extra_ca_file) {
+  if (extra_ca_file_.empty()) return;
+  // The extra file alone, now: small, and a misconfiguration should stop start-up.
+  const std::string pem = ReadFileOrEmpty(extra_ca_file_);
+  if (pem.empty()) {
+    throw common::Error(common::ErrorCode::kUnavailable,
+                        "cannot read PAYBELL_CA_FILE " + extra_ca_file_);
+  }
+  int certificates = 0;
+  X509_STORE* check = StoreOf(pem, &certificates);
+  if (check == nullptr) {
+    throw common::Error(common::ErrorCode::kUnavailable,
+                        "PAYBELL_CA_FILE " + extra_ca_file_ + " holds no PEM certificate");
+  }
+  X509_STORE_free(check);
+}
+
+void TrustedCas::Load() const {
+  std::call_once(loaded_, [this] {
+    // CombinedCaBundle: the system bundle then the extra file; it throws when that is
+    // unreadable (then the next use tries again).
+    const std::string pem = extra_ca_file_.empty() ? ReadFileOrEmpty(common::kSystemCaBundle)
+                                                   : common::CombinedCaBundle(extra_ca_file_);
+    store_ = StoreOf(pem, &certificates_);
+  });
 }
 
 TrustedCas::~TrustedCas() {

@@ -30,21 +30,34 @@ CurlEasy NewCurlEasy();
 class TrustedCas {
  public:
   // Throws common::Error(kUnavailable) when `extra_ca_file` is set but cannot be read or holds
-  // no certificate. Without it, the system bundle; when that cannot be read either, the store
-  // is empty and libcurl's own default applies (`installed()` false).
+  // no certificate (checked now, so a bad PAYBELL_CA_FILE stops start-up). The store itself is
+  // built on first use: parsing the system bundle costs ~20 ms of CPU, which start-up need not
+  // pay for a server that may never send. Without a system bundle the store holds the extra
+  // file alone; with neither, it is empty and libcurl's own default applies (`installed()`
+  // false).
   explicit TrustedCas(const std::string& extra_ca_file);
   ~TrustedCas();
   TrustedCas(const TrustedCas&) = delete;
   TrustedCas& operator=(const TrustedCas&) = delete;
 
-  bool installed() const { return store_ != nullptr; }
-  // Certificates in the store (for tests and the start-up check).
-  int certificates() const { return certificates_; }
-  void* store() const { return store_; }  // X509_STORE*
+  bool installed() const { return store() != nullptr; }
+  // Certificates in the store (for tests).
+  int certificates() const {
+    Load();
+    return certificates_;
+  }
+  void* store() const {  // X509_STORE*
+    Load();
+    return store_;
+  }
 
  private:
-  void* store_ = nullptr;
-  int certificates_ = 0;
+  void Load() const;
+
+  std::string extra_ca_file_;
+  mutable std::once_flag loaded_;
+  mutable void* store_ = nullptr;
+  mutable int certificates_ = 0;
 };
 
 // Options every transport sets: no signals, no proxy from the environment (a proxy would
