@@ -128,8 +128,9 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
 
   IngestResult result{event.id, EventOutcome::kFailed};
   const Actor stripe{"stripe", "", request_id};
-  // The tenant the event names itself, locked before the shared transaction runs any unit; a
-  // tenant found by its Stripe ids is locked when found.
+  // The event's tenant, locked with the other tenants of the shared transaction before any of
+  // its units runs: the one the event names itself, else (PostgreSQL) the one its Stripe ids
+  // find now.
   std::vector<std::string> tenants;
   for (const std::string* named : {&event.metadata_tenant_id, &event.client_reference_id}) {
     if (!named->empty() && IsValidTenantId(*named)) {
