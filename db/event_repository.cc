@@ -11,9 +11,9 @@ namespace {
 
 constexpr std::string_view kInsertEvent = R"sql(
 INSERT INTO billing_events (event_id, type, created, livemode, tenant_id, stripe_customer_id,
-  stripe_subscription_id, payload, outcome, error, received_at, processed_at)
+  stripe_subscription_id, payload, outcome, error, received_at, processed_at, source)
 VALUES (:event_id, :type, :created, :livemode, :tenant_id, :customer, :subscription, :payload,
-  :outcome, :error, :received_at, :processed_at)
+  :outcome, :error, :received_at, :processed_at, :source)
 ON CONFLICT (event_id) DO NOTHING)sql";
 
 constexpr std::string_view kCountDuplicate =
@@ -27,7 +27,7 @@ WHERE event_id = :event_id)sql";
 
 constexpr std::string_view kSelectColumns = R"sql(
 SELECT event_id, type, created, livemode, tenant_id, stripe_customer_id, stripe_subscription_id,
-  outcome, error, duplicate_deliveries, replay_count, received_at, processed_at)sql";
+  outcome, error, duplicate_deliveries, replay_count, received_at, processed_at, source)sql";
 
 const std::string kFind =
     std::string(kSelectColumns) + " FROM billing_events WHERE event_id = :event_id";
@@ -52,6 +52,8 @@ constexpr std::string_view kNewestSubscriptionEvent = R"sql(
 SELECT MAX(created) FROM billing_events
 WHERE stripe_subscription_id = :subscription AND type LIKE 'customer.subscription.%')sql";
 
+constexpr std::string_view kNewestCreated = "SELECT MAX(created) FROM billing_events";
+
 EventRecord FromRow(const soci::row& row, bool with_payload) {
   EventRecord e;
   e.event_id = GetString(row, "event_id");
@@ -72,6 +74,12 @@ EventRecord FromRow(const soci::row& row, bool with_payload) {
   e.replay_count = GetInt(row, "replay_count");
   e.received_at = GetInt(row, "received_at");
   e.processed_at = GetOptionalInt(row, "processed_at");
+  const std::string source = GetString(row, "source");
+  const auto parsed_source = domain::SourceFromWord(source);
+  if (!parsed_source) {
+    throw std::runtime_error("billing_events row " + e.event_id + " has source '" + source + "'");
+  }
+  e.source = *parsed_source;
   if (with_payload) e.payload = GetString(row, "payload");
   return e;
 }
@@ -85,13 +93,15 @@ bool SociEventRepository::InsertIfNew(EventRecord e) {
   received_at_ = event_.received_at;
   processed_at_nullable_ = NullableInt(event_.processed_at);
   livemode_ = event_.livemode ? 1 : 0;
+  source_ = std::string(domain::SourceWord(event_.source));
   return insert_.Execute(session_, [&](soci::session& s) {
     return (s.prepare << kInsertEvent, soci::use(event_.event_id), soci::use(event_.type),
             soci::use(created_), soci::use(livemode_), soci::use(event_.tenant_id),
             soci::use(event_.stripe_customer_id), soci::use(event_.stripe_subscription_id),
             soci::use(event_.payload), soci::use(outcome_), soci::use(event_.error),
             soci::use(received_at_),
-            soci::use(processed_at_nullable_.value, processed_at_nullable_.indicator));
+            soci::use(processed_at_nullable_.value, processed_at_nullable_.indicator),
+            soci::use(source_));
   }) == 1;
 }
 
@@ -161,6 +171,15 @@ std::optional<int64_t> SociEventRepository::NewestSubscriptionEventCreated(
   long long newest = 0;
   soci::indicator ind = soci::i_null;
   session_ << kNewestSubscriptionEvent, soci::use(stripe_subscription_id), soci::into(newest, ind);
+  if (!session_.got_data() || ind != soci::i_ok) return std::nullopt;
+  return newest;
+}
+
+std::optional<int64_t> SociEventRepository::NewestCreated() {
+  // Once per catch-up run, over the billing_events_created index.
+  long long newest = 0;
+  soci::indicator ind = soci::i_null;
+  session_ << kNewestCreated, soci::into(newest, ind);
   if (!session_.got_data() || ind != soci::i_ok) return std::nullopt;
   return newest;
 }

@@ -26,6 +26,7 @@ struct EventRecord {
   int64_t replay_count = 0;
   int64_t received_at = 0;
   std::optional<int64_t> processed_at;
+  domain::EventSource source = domain::EventSource::kWebhook;
 };
 
 struct EventFilter {
@@ -60,6 +61,9 @@ class EventRepository {
   // subscription, whatever their outcome; nullopt when none is stored.
   virtual std::optional<int64_t> NewestSubscriptionEventCreated(
       const std::string& stripe_subscription_id) = 0;
+  // The newest Stripe `created` of any stored event; nullopt when none is stored. Where
+  // catch-up starts looking.
+  virtual std::optional<int64_t> NewestCreated() = 0;
 };
 
 }  // namespace paybell::db

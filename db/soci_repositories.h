@@ -78,12 +78,13 @@ class SociEventRepository final : public EventRepository {
   std::vector<EventRecord> List(const EventFilter& filter) override;
   std::optional<int64_t> NewestSubscriptionEventCreated(
       const std::string& stripe_subscription_id) override;
+  std::optional<int64_t> NewestCreated() override;
   void ForgetServerStatements(bool postgres);
 
  private:
   soci::session& session_;
   EventRecord event_;  // bound values of InsertIfNew and SetOutcome
-  std::string outcome_;
+  std::string outcome_, source_;
   long long created_ = 0, received_at_ = 0, processed_at_ = 0;
   NullableInt processed_at_nullable_{std::nullopt};
   int livemode_ = 0, replayed_ = 0;

@@ -90,8 +90,6 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
   }
   checkout_ =
       std::make_unique<billing::CheckoutService>(*database_, config_, clock_, stripe_.get());
-  billing_ = std::make_unique<billing::BillingServiceImpl>(
-      *authenticator_, *database_, *checkout_, config_, sqlite ? kSqliteReaders : kPostgresReaders);
   if (config_.smtp) {
     notifications::SmtpTransportOptions smtp;
     smtp.smtp = *config_.smtp;
@@ -109,8 +107,26 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
       std::make_unique<notifications::OutboxBillingNotifications>(*emitter_, clock_);
   ingestor_ = std::make_unique<webhooks::EventIngestor>(*database_, config_, clock_,
                                                         *billing_notifications_);
-  webhooks_ =
-      std::make_unique<webhooks::WebhookServiceImpl>(*authenticator_, *ingestor_, *database_);
+  if (stripe_) {
+    event_sync_ = std::make_unique<catchup::EventSync>(*stripe_, *ingestor_, *database_, clock_);
+    reconciler_ = std::make_unique<catchup::Reconciler>(
+        *stripe_, *ingestor_, *database_,
+        webhooks::PlanPrices{config_.stripe_price_starter, config_.stripe_price_pro,
+                             config_.stripe_price_firm},
+        clock_);
+    catch_up_runners_ = std::make_unique<catchup::CatchUpRunners>(*event_sync_, *reconciler_);
+    job_lock_ = std::make_unique<db::JobLock>(config_.database);
+    catchup::Schedule schedule;
+    schedule.sync_interval = std::chrono::seconds(config_.sync_interval_s);
+    schedule.reconcile_interval = std::chrono::seconds(config_.reconcile_interval_s);
+    catch_up_jobs_ =
+        std::make_unique<catchup::CatchUpJobs>(*event_sync_, *reconciler_, *job_lock_, schedule);
+  }
+  billing_ = std::make_unique<billing::BillingServiceImpl>(
+      *authenticator_, *database_, *checkout_, config_, sqlite ? kSqliteReaders : kPostgresReaders,
+      catch_up_runners_.get());
+  webhooks_ = std::make_unique<webhooks::WebhookServiceImpl>(*authenticator_, *ingestor_,
+                                                             *database_, catch_up_runners_.get());
   notifications_ = std::make_unique<notifications::NotificationServiceImpl>(
       *authenticator_, *database_, config_, clock_, *emitter_, *dispatcher_);
 }
@@ -146,6 +162,7 @@ void ServerApp::Start() {
   server_->GetHealthCheckService()->SetServingStatus(true);
   health_watcher_ = std::thread([this] { WatchDatabase(); });
   dispatcher_->Start();
+  if (catch_up_jobs_) catch_up_jobs_->Start();
 }
 
 void ServerApp::SetAppUrl(std::string app_url) {
@@ -193,6 +210,9 @@ void ServerApp::Shutdown(std::chrono::milliseconds drain) {
   }
   stop_cv_.notify_all();
   if (health_watcher_.joinable()) health_watcher_.join();
+  // Catch-up and reconcile runs (scheduled or an operator's) stop at their next step.
+  if (catch_up_runners_) catch_up_runners_->Stop();
+  if (catch_up_jobs_) catch_up_jobs_->Stop();
   server_->GetHealthCheckService()->Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() + drain);
   server_->Wait();

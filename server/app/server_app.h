@@ -11,10 +11,13 @@
 #include <string>
 #include <thread>
 
+#include "db/job_lock.h"
 #include "db/soci_database.h"
 #include "server/auth/grpc_auth.h"
 #include "server/auth/jwt.h"
 #include "server/billing/billing_service.h"
+#include "server/catchup/catch_up_jobs.h"
+#include "server/catchup/runners.h"
 #include "server/common/clock.h"
 #include "server/common/config.h"
 #include "server/notifications/delivery.h"
@@ -78,6 +81,12 @@ class ServerApp {
   std::unique_ptr<notifications::OutboxBillingNotifications> billing_notifications_;
   std::unique_ptr<webhooks::EventIngestor> ingestor_;
   std::unique_ptr<stripe::CurlStripeClient> stripe_;  // null in stub mode
+  // Catch-up and reconcile: all null in stub mode.
+  std::unique_ptr<catchup::EventSync> event_sync_;
+  std::unique_ptr<catchup::Reconciler> reconciler_;
+  std::unique_ptr<catchup::CatchUpRunners> catch_up_runners_;
+  std::unique_ptr<db::JobLock> job_lock_;
+  std::unique_ptr<catchup::CatchUpJobs> catch_up_jobs_;
   std::unique_ptr<billing::CheckoutService> checkout_;
   std::unique_ptr<billing::BillingServiceImpl> billing_;
   std::unique_ptr<webhooks::WebhookServiceImpl> webhooks_;

@@ -18,6 +18,8 @@ enum class Action {
   kListEvents,
   kGetEvent,
   kReplayEvent,
+  kSyncEvents,               // catch up from Stripe's event list
+  kReconcileSubscriptions,  // compare with Stripe and correct
   kReadSettings,
   kUpdateSettings,
   kEmit,

@@ -13,6 +13,7 @@
 #include "server/common/pagination.h"
 #include "server/common/request_id.h"
 #include "server/common/timestamps.h"
+#include "server/common/validation.h"
 
 namespace paybell::billing {
 
@@ -69,11 +70,12 @@ constexpr size_t kSubscriptionReadBatch = 32;
 
 BillingServiceImpl::BillingServiceImpl(const auth::Authenticator& auth, db::Database& database,
                                        CheckoutService& checkout, const common::Config& config,
-                                       size_t subscription_readers)
+                                       size_t subscription_readers, ReconcileRunner* reconcile)
     : auth_(auth),
       database_(database),
       checkout_(checkout),
       config_(config),
+      reconcile_(reconcile),
       subscription_reads_("subscription reads", subscription_readers,
                           common::kMaxQueuedSubscriptionReads, kSubscriptionReadBatch,
                           [this](std::vector<PendingRead>& batch) { ReadSubscriptions(batch); }) {}
@@ -228,6 +230,57 @@ grpc::Status BillingServiceImpl::ListInvoices(grpc::ServerContext* context,
     if (more) records.resize(static_cast<size_t>(page_size));
     for (const auto& record : records) *response->add_invoices() = ToInvoiceProto(record);
     if (more) response->set_next_page_token(EncodeInvoiceCursor(records.back()));
+  });
+}
+
+v1::ReconcileSubscriptionsResponse BillingServiceImpl::RunReconcile(
+    grpc::ServerContext& context, const v1::ReconcileSubscriptionsRequest& request,
+    const ReconcileRunner::Progress& progress) {
+  const auth::Principal principal = auth_.Require(context, Action::kReconcileSubscriptions, "");
+  if (!request.tenant_id().empty()) common::ValidateTenantId(request.tenant_id());
+  if (reconcile_ == nullptr) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                "stub mode: STRIPE_SECRET_KEY is not set, so there is no Stripe account to "
+                "reconcile with");
+  }
+  const ReconcileCaller caller{principal.subject, std::string(auth::RoleName(principal.role)),
+                               common::RequestIdOf(context)};
+  return reconcile_->Reconcile(
+      request.tenant_id(), request.dry_run(), caller,
+      [&](const v1::ReconcileSubscriptionsResponse& counts, std::string_view stage) {
+        // A caller gone (deadline, Ctrl-C) stops the run; tenants corrected stay corrected.
+        if (context.IsCancelled()) {
+          throw Error(ErrorCode::kUnavailable, "reconcile cancelled by the caller");
+        }
+        if (progress) progress(counts, stage);
+      });
+}
+
+grpc::Status BillingServiceImpl::ReconcileSubscriptions(
+    grpc::ServerContext* context, const v1::ReconcileSubscriptionsRequest* request,
+    v1::ReconcileSubscriptionsResponse* response) {
+  return GuardHandler("ReconcileSubscriptions",
+                      [&] { *response = RunReconcile(*context, *request, {}); });
+}
+
+grpc::Status BillingServiceImpl::StreamReconcileSubscriptions(
+    grpc::ServerContext* context, const v1::ReconcileSubscriptionsRequest* request,
+    grpc::ServerWriter<v1::ReconcileProgress>* writer) {
+  return GuardHandler("StreamReconcileSubscriptions", [&] {
+    v1::ReconcileProgress message;
+    const auto counts = RunReconcile(
+        *context, *request,
+        [&](const v1::ReconcileSubscriptionsResponse& so_far, std::string_view stage) {
+          *message.mutable_counts() = so_far;
+          message.set_stage(std::string(stage));
+          if (!writer->Write(message)) {
+            throw Error(ErrorCode::kUnavailable, "reconcile cancelled: the caller went away");
+          }
+        });
+    *message.mutable_counts() = counts;
+    message.set_stage("done");
+    message.set_done(true);
+    writer->Write(message);
   });
 }
 

@@ -5,6 +5,7 @@
 #include "paybell/v1/billing.grpc.pb.h"
 #include "server/auth/grpc_auth.h"
 #include "server/billing/checkout.h"
+#include "server/billing/reconcile_runner.h"
 #include "server/common/batch_queue.h"
 #include "server/common/config.h"
 
@@ -19,7 +20,7 @@ class BillingServiceImpl final
  public:
   BillingServiceImpl(const auth::Authenticator& auth, db::Database& database,
                      CheckoutService& checkout, const common::Config& config,
-                     size_t subscription_readers);
+                     size_t subscription_readers, ReconcileRunner* reconcile = nullptr);
 
   grpc::Status CreateCheckoutSession(grpc::ServerContext* context,
                                      const v1::CreateCheckoutSessionRequest* request,
@@ -37,8 +38,19 @@ class BillingServiceImpl final
                                 v1::BillingConfig* response) override;
   grpc::Status ListInvoices(grpc::ServerContext* context, const v1::ListInvoicesRequest* request,
                             v1::ListInvoicesResponse* response) override;
+  grpc::Status ReconcileSubscriptions(grpc::ServerContext* context,
+                                      const v1::ReconcileSubscriptionsRequest* request,
+                                      v1::ReconcileSubscriptionsResponse* response) override;
+  grpc::Status StreamReconcileSubscriptions(
+      grpc::ServerContext* context, const v1::ReconcileSubscriptionsRequest* request,
+      grpc::ServerWriter<v1::ReconcileProgress>* writer) override;
 
  private:
+  // Authorises and validates a reconcile request and runs it; `progress` sees each step.
+  v1::ReconcileSubscriptionsResponse RunReconcile(grpc::ServerContext& context,
+                                                  const v1::ReconcileSubscriptionsRequest& request,
+                                                  const ReconcileRunner::Progress& progress);
+
   // One GetSubscription call waiting for a reader; gRPC keeps its pointees alive until Finish.
   struct PendingRead {
     grpc::CallbackServerContext* context;
@@ -55,6 +67,7 @@ class BillingServiceImpl final
   db::Database& database_;
   CheckoutService& checkout_;
   const common::Config& config_;
+  ReconcileRunner* reconcile_;  // null in stub mode
   // Last member: destroyed (its workers joined, every queued read answered) before the rest.
   common::BatchQueue<PendingRead> subscription_reads_;
 };

@@ -287,6 +287,12 @@ Config LoadConfig(const EnvLookup& env, const std::map<std::string, std::string>
   if (auto v = src.Get("PAYBELL_DEBOUNCE_S")) {
     c.debounce_s = ParseInt("PAYBELL_DEBOUNCE_S", *v, 1, 7 * 86400, "seconds");
   }
+  if (auto v = src.Get("PAYBELL_SYNC_INTERVAL_S")) {
+    c.sync_interval_s = ParseInt("PAYBELL_SYNC_INTERVAL_S", *v, 0, 7 * 86400, "seconds");
+  }
+  if (auto v = src.Get("PAYBELL_RECONCILE_INTERVAL_S")) {
+    c.reconcile_interval_s = ParseInt("PAYBELL_RECONCILE_INTERVAL_S", *v, 0, 30 * 86400, "seconds");
+  }
   if (auto v = src.Get("PAYBELL_LOG_FORMAT")) {
     if (*v == "text") {
       c.log_format = LogFormat::kText;

@@ -57,6 +57,10 @@ struct Config {
   std::vector<HostPort> slack_allowed_hosts = {{"hooks.slack.com", std::nullopt}};
   std::string ca_file;
   int debounce_s = 900;
+  // Background catch-up from Stripe's event list and full reconcile (one replica at a time);
+  // 0 disables. Neither runs in stub mode.
+  int sync_interval_s = 300;
+  int reconcile_interval_s = 86400;
   LogFormat log_format = LogFormat::kText;
   std::string log_level = "info";
 

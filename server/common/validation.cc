@@ -20,4 +20,13 @@ void ValidateTenantId(std::string_view tenant_id) {
   }
 }
 
+bool IsValidTenantId(std::string_view tenant_id) {
+  try {
+    ValidateTenantId(tenant_id);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 }  // namespace paybell::common

@@ -57,15 +57,6 @@ std::string FindTenant(db::UnitOfWork& unit, const StripeEvent& e) {
   return unit.subscriptions().FindTenantByStripeIds(e.subscription_id, e.customer_id).value_or("");
 }
 
-bool IsValidTenantId(const std::string& tenant_id) {
-  try {
-    common::ValidateTenantId(tenant_id);
-    return true;
-  } catch (const Error&) {
-    return false;
-  }
-}
-
 std::string AuditDetail(const StripeEvent& e, const std::optional<domain::Subscription>& before,
                         const std::optional<domain::Subscription>& after,
                         const std::optional<domain::Invoice>& invoice) {
@@ -126,14 +117,45 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
     throw Error(ErrorCode::kInvalidArgument, std::string("malformed event: ") + e.what());
   }
 
+  const IngestResult result =
+      Store(event, payload, Actor{"stripe", "", request_id}, domain::EventSource::kWebhook);
+  // The one line of a delivery (the adapter's access line for it goes to debug).
+  spdlog::info("Stripe event {} ({}) {} request_id={}", event.id, event.type,
+               domain::OutcomeWord(result.outcome), request_id);
+  return result;
+}
+
+IngestResult EventIngestor::IngestFetched(std::string_view payload, const Actor& actor) {
+  if (payload.size() > common::kMaxStripeEventBytes) {
+    throw Error(ErrorCode::kInvalidArgument, "event over 1 MiB: not a Stripe event");
+  }
+  StripeEvent event;
+  try {
+    event = ParseStripeEvent(payload);
+    ValidateEventTimes(event, clock_.NowUnix(), config_.stripe_webhook_tolerance_s);
+  } catch (const MalformedEvent& e) {
+    throw Error(ErrorCode::kInvalidArgument, std::string("malformed event: ") + e.what());
+  }
+  return Store(event, payload, actor, domain::EventSource::kSync);
+}
+
+bool EventIngestor::IsStored(const std::string& event_id) {
+  bool stored = false;
+  database_.Read("look up a Stripe event", [&](db::UnitOfWork& unit) {
+    stored = unit.events().Find(event_id, /*with_payload=*/false).has_value();
+  });
+  return stored;
+}
+
+IngestResult EventIngestor::Store(const StripeEvent& event, std::string_view payload,
+                                  const Actor& actor, domain::EventSource source) {
   IngestResult result{event.id, EventOutcome::kFailed};
-  const Actor stripe{"stripe", "", request_id};
   // The event's tenant, locked with the other tenants of the shared transaction before any of
   // its units runs: the one the event names itself, else (PostgreSQL) the one its Stripe ids
   // find now.
   std::vector<std::string> tenants;
   for (const std::string* named : {&event.metadata_tenant_id, &event.client_reference_id}) {
-    if (!named->empty() && IsValidTenantId(*named)) {
+    if (!named->empty() && common::IsValidTenantId(*named)) {
       tenants.push_back(*named);
       break;
     }
@@ -148,7 +170,7 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
     database_.Read("find the tenant of a Stripe event", [&](db::UnitOfWork& unit) {
       const auto found =
           unit.subscriptions().FindTenantByStripeIds(event.subscription_id, event.customer_id);
-      if (found && IsValidTenantId(*found)) tenants.push_back(*found);
+      if (found && common::IsValidTenantId(*found)) tenants.push_back(*found);
     });
   }
   // Optimistically the event's row is written last, with its outcome, in one statement (an
@@ -169,9 +191,10 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
     row.outcome = EventOutcome::kFailed;  // replaced below, in this same transaction
     row.error = "not processed";
     row.received_at = clock_.NowUnix();
+    row.source = source;
     if (optimistic) {
       try {
-        result.outcome = Process(unit, event, stripe, std::nullopt, /*replay=*/false, &row);
+        result.outcome = Process(unit, event, actor, std::nullopt, /*replay=*/false, &row);
       } catch (const StoredMeanwhile&) {
         optimistic = false;
         throw;
@@ -183,7 +206,7 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
       result.outcome = EventOutcome::kDuplicate;
       return;
     }
-    result.outcome = Process(unit, event, stripe, std::nullopt, /*replay=*/false, nullptr);
+    result.outcome = Process(unit, event, actor, std::nullopt, /*replay=*/false, nullptr);
   };
   try {
     group_commit_.Run(work, tenants);
@@ -192,9 +215,6 @@ IngestResult EventIngestor::Ingest(std::string_view payload, std::string_view si
     // alone itself, and by then `optimistic` is false).
     group_commit_.Run(work, tenants);
   }
-  // The one line of a delivery (the adapter's access line for it goes to debug).
-  spdlog::info("Stripe event {} ({}) {} request_id={}", event.id, event.type,
-               domain::OutcomeWord(result.outcome), request_id);
   return result;
 }
 
@@ -238,7 +258,7 @@ EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& eve
   // read of the tenant's own state follows it, and at READ COMMITTED sees what the previous
   // holder committed.
   if (event.kind != EventKind::kUnhandled) tenant_id = FindTenant(unit, event);
-  if (!tenant_id.empty() && !IsValidTenantId(tenant_id)) {
+  if (!tenant_id.empty() && !common::IsValidTenantId(tenant_id)) {
     decision.outcome = EventOutcome::kFailed;
     decision.error = "the event names an invalid tenant id";
     tenant_id.clear();

@@ -45,10 +45,22 @@ class EventIngestor {
   IngestResult Ingest(std::string_view payload, std::string_view signature_header,
                       const std::string& request_id);
 
+  // An event fetched from Stripe's API (catch-up): no signature (the API call was
+  // authenticated with the secret key), otherwise the same parse, the same transaction and the
+  // same rules as Ingest, stored with source `sync`. A stored event is a duplicate, whichever
+  // way it came first. Throws as Ingest does.
+  IngestResult IngestFetched(std::string_view payload, const Actor& actor);
+
+  // Whether an event with this id is stored (a dry-run catch-up's duplicate check).
+  bool IsStored(const std::string& event_id);
+
   // Applies a stored event again, by the same rules; audited. kNotFound for an unknown id.
   db::EventRecord Replay(const std::string& event_id, const Actor& actor);
 
  private:
+  // Stores and applies a verified, parsed event in one (possibly shared) transaction.
+  IngestResult Store(const StripeEvent& event, std::string_view payload, const Actor& actor,
+                     domain::EventSource source);
   // Finds the tenant, decides, writes the row, audits, records the outcome, in `unit`.
   // `previous_outcome` is the stored outcome of a replayed event (nullopt on first delivery).
   // With `unstored`, the event's row is not stored yet: it is inserted last, with its outcome,

@@ -131,25 +131,7 @@ EventDecision ApplySubscription(const StripeEvent& e, const std::string& tenant_
   }
 
   EventDecision d = Outcome(EventOutcome::kApplied, "");
-  row.stripe_subscription_id = e.subscription_id;
-  if (!e.customer_id.empty()) row.stripe_customer_id = e.customer_id;
-  row.status = *status;
-  // The price decides: the customer portal changes the price, never the metadata checkout
-  // wrote. metadata.plan only names a price this server does not know (a price changed in
-  // Stripe before STRIPE_PRICE_* was updated).
-  if (auto priced = prices.PlanForPrice(s.price_id)) {
-    row.plan = *priced;
-    d.plan_source = PlanSource::kPrice;
-  } else if (auto plan = MetadataPlan(e)) {
-    row.plan = *plan;
-    d.plan_source = PlanSource::kMetadata;
-  }
-  row.current_period_start = s.current_period_start;
-  row.current_period_end = s.current_period_end;
-  row.cancel_at_period_end = s.cancel_at_period_end;
-  row.cancel_at = s.cancel_at;
-  row.canceled_at = s.canceled_at;
-  row.trial_end = s.trial_end;
+  d.plan_source = WriteSubscriptionState(e, *status, prices, row);
   row.last_event_created = e.created;
   row.last_event_id = e.id;
   row.updated_at = now;
@@ -224,6 +206,32 @@ EventDecision ApplyInvoice(const StripeEvent& e, const std::string& tenant_id,
 }
 
 }  // namespace
+
+PlanSource WriteSubscriptionState(const StripeEvent& e, domain::SubscriptionStatus status,
+                                  const PlanPrices& prices, domain::Subscription& row) {
+  const SubscriptionState& s = *e.state;
+  PlanSource source = PlanSource::kKept;
+  row.stripe_subscription_id = e.subscription_id;
+  if (!e.customer_id.empty()) row.stripe_customer_id = e.customer_id;
+  row.status = status;
+  // The price decides: the customer portal changes the price, never the metadata checkout
+  // wrote. metadata.plan only names a price this server does not know (a price changed in
+  // Stripe before STRIPE_PRICE_* was updated).
+  if (auto priced = prices.PlanForPrice(s.price_id)) {
+    row.plan = *priced;
+    source = PlanSource::kPrice;
+  } else if (auto plan = MetadataPlan(e)) {
+    row.plan = *plan;
+    source = PlanSource::kMetadata;
+  }
+  row.current_period_start = s.current_period_start;
+  row.current_period_end = s.current_period_end;
+  row.cancel_at_period_end = s.cancel_at_period_end;
+  row.cancel_at = s.cancel_at;
+  row.canceled_at = s.canceled_at;
+  row.trial_end = s.trial_end;
+  return source;
+}
 
 std::optional<domain::Plan> PlanPrices::PlanForPrice(const std::string& price_id) const {
   if (price_id.empty()) return std::nullopt;

@@ -49,6 +49,13 @@ struct EventDecision {
   bool only_records_invoice = false;
 };
 
+// Writes the subscription state `e` carries onto `row`: its ids, status (`status`, already
+// parsed), the plan (the price decides; metadata.plan only names a price this server does not
+// know; neither: the row's plan stays), periods, cancel flags and trial end. Returns where the
+// plan came from. The one reading of a subscription's state, for events and for reconcile.
+PlanSource WriteSubscriptionState(const StripeEvent& e, domain::SubscriptionStatus status,
+                                  const PlanPrices& prices, domain::Subscription& row);
+
 // Decides an event for `tenant_id` ("" when no tenant could be found) whose stored row is
 // `current`. Ordering: a subscription event older (by Stripe's `created`) than the last one
 // applied to the same subscription is stale; one with the same `created` arrived later and

@@ -283,6 +283,24 @@ EventKind KindOfType(std::string_view type) {
   return EventKind::kUnhandled;
 }
 
+const std::vector<std::string>& HandledEventTypes() {
+  static const std::vector<std::string> types = {
+      "checkout.session.completed",
+      "customer.subscription.created",
+      "customer.subscription.updated",
+      "customer.subscription.deleted",
+      "customer.subscription.paused",
+      "customer.subscription.resumed",
+      "customer.subscription.trial_will_end",
+      "invoice.payment_failed",
+      "invoice.payment_action_required",
+      "invoice.paid",
+      "invoice.finalized",
+      "invoice.voided",
+  };
+  return types;
+}
+
 void ValidateEventTimes(const StripeEvent& event, int64_t now, int64_t tolerance_s) {
   // google.protobuf.Timestamp: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
   constexpr int64_t kMaxTimestamp = 253'402'300'799;

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace paybell::webhooks {
 
@@ -90,5 +91,9 @@ StripeEvent ParseStripeEvent(std::string_view payload);
 void ValidateEventTimes(const StripeEvent& event, int64_t now, int64_t tolerance_s);
 
 EventKind KindOfType(std::string_view type);
+
+// Every event type Paybell handles (KindOfType is not kUnhandled): what catch-up asks Stripe
+// for (GET /v1/events types[]; Stripe accepts up to 20).
+const std::vector<std::string>& HandledEventTypes();
 
 }  // namespace paybell::webhooks

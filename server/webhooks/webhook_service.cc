@@ -42,6 +42,8 @@ void EventToProto(const db::EventRecord& e, v1::Event* out) {
   out->set_payload(e.payload);
   out->set_stripe_subscription_id(e.stripe_subscription_id);
   out->set_stripe_customer_id(e.stripe_customer_id);
+  out->set_source(e.source == domain::EventSource::kSync ? v1::EVENT_SOURCE_SYNC
+                                                         : v1::EVENT_SOURCE_WEBHOOK);
 }
 
 void ValidateEventId(const std::string& event_id) {
@@ -146,6 +148,60 @@ grpc::Status WebhookServiceImpl::ReplayEvent(grpc::ServerContext* context,
         request->event_id(), {principal.subject, std::string(auth::RoleName(principal.role)),
                               common::RequestIdOf(*context)});
     EventToProto(event, response);
+  });
+}
+
+v1::SyncEventsResponse WebhookServiceImpl::RunSync(grpc::ServerContext& context,
+                                                   const v1::SyncEventsRequest& request,
+                                                   const SyncRunner::Progress& progress) {
+  const auth::Principal principal = auth_.Require(context, Action::kSyncEvents, "");
+  if (sync_ == nullptr) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                "stub mode: STRIPE_SECRET_KEY is not set, so there is no Stripe account to catch "
+                "up from");
+  }
+  std::optional<int64_t> since;
+  if (request.has_since()) {
+    if (request.since().seconds() <= 0) {
+      throw Error(ErrorCode::kInvalidArgument, "since must be a time after 1970");
+    }
+    since = request.since().seconds();
+  }
+  const Actor actor{principal.subject, std::string(auth::RoleName(principal.role)),
+                    common::RequestIdOf(context)};
+  return sync_->Sync(since, request.dry_run(), actor,
+                     [&](const v1::SyncEventsResponse& counts, std::string_view stage) {
+                       // A caller gone (deadline, Ctrl-C) stops the run; what is stored stays.
+                       if (context.IsCancelled()) {
+                         throw Error(ErrorCode::kUnavailable, "catch-up cancelled by the caller");
+                       }
+                       if (progress) progress(counts, stage);
+                     });
+}
+
+grpc::Status WebhookServiceImpl::SyncEvents(grpc::ServerContext* context,
+                                            const v1::SyncEventsRequest* request,
+                                            v1::SyncEventsResponse* response) {
+  return GuardHandler("SyncEvents", [&] { *response = RunSync(*context, *request, {}); });
+}
+
+grpc::Status WebhookServiceImpl::StreamSyncEvents(
+    grpc::ServerContext* context, const v1::SyncEventsRequest* request,
+    grpc::ServerWriter<v1::SyncEventsProgress>* writer) {
+  return GuardHandler("StreamSyncEvents", [&] {
+    v1::SyncEventsProgress message;
+    const v1::SyncEventsResponse counts = RunSync(
+        *context, *request, [&](const v1::SyncEventsResponse& so_far, std::string_view stage) {
+          *message.mutable_counts() = so_far;
+          message.set_stage(std::string(stage));
+          if (!writer->Write(message)) {
+            throw Error(ErrorCode::kUnavailable, "catch-up cancelled: the caller went away");
+          }
+        });
+    *message.mutable_counts() = counts;
+    message.set_stage("done");
+    message.set_done(true);
+    writer->Write(message);
   });
 }
 

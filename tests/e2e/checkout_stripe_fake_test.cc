@@ -14,6 +14,7 @@
 #include "server/app/embedded_server.h"
 #include "server/auth/jwt.h"
 #include "tests/support/process.h"
+#include "tests/support/stripe_fake.h"
 #include "tests/support/temp_dir.h"
 
 namespace paybell {
@@ -28,29 +29,9 @@ const std::string kWebhookSecret = "whsec_fake_e2e";
 const std::string kJwtSecret(40, 'j');
 
 // stripe-fake on a free port; stopped when the test ends.
-class StripeFake {
+class StripeFake : public testing::StripeFake {
  public:
-  StripeFake()
-      : process_(
-            PAYBELL_STRIPE_FAKE_BIN,
-            {"--listen", "127.0.0.1:0", "--api-key", kApiKey, "--webhook-secret", kWebhookSecret},
-            {}) {
-    const auto out = process_.WaitForOutput("listening port=", std::chrono::seconds(20));
-    if (!out) throw std::runtime_error("stripe-fake did not start:\n" + process_.output());
-    std::smatch match;
-    std::regex_search(*out, match, std::regex("listening port=(\\d+)"));
-    port_ = std::stoi(match[1]);
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-    client_->set_read_timeout(std::chrono::seconds(20));
-  }
-  std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  httplib::Client& client() { return *client_; }
-  json Requests() { return json::parse(client_->Get("/_requests")->body); }
-
- private:
-  testing::ChildProcess process_;
-  int port_ = 0;
-  std::unique_ptr<httplib::Client> client_;
+  StripeFake() : testing::StripeFake(kApiKey, kWebhookSecret) {}
 };
 
 class CheckoutStripeFakeTest : public ::testing::Test {

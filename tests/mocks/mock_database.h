@@ -37,6 +37,7 @@ class MockEventRepository : public db::EventRepository {
   MOCK_METHOD(std::vector<db::EventRecord>, List, (const db::EventFilter& filter), (override));
   MOCK_METHOD(std::optional<int64_t>, NewestSubscriptionEventCreated,
               (const std::string& stripe_subscription_id), (override));
+  MOCK_METHOD(std::optional<int64_t>, NewestCreated, (), (override));
 };
 
 class MockCheckoutRepository : public db::CheckoutRepository {

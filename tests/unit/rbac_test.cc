@@ -48,6 +48,8 @@ const Expectation kMatrix[] = {
     {Action::kListEvents, {Role::kOperator}, false},
     {Action::kGetEvent, {Role::kOperator}, false},
     {Action::kReplayEvent, {Role::kOperator}, false},
+    {Action::kSyncEvents, {Role::kOperator}, false},
+    {Action::kReconcileSubscriptions, {Role::kOperator}, false},
     {Action::kIngestStripeEvent, {}, false},
     {Action::kReadBillingConfig,
      {Role::kOwner, Role::kAdmin, Role::kMember, Role::kService, Role::kOperator},

@@ -15,6 +15,7 @@
 #include "paybell/v1/webhook.grpc.pb.h"
 #include "server/common/grpc_status.h"
 #include "server/common/log_escape.h"
+#include "tools/paybellctl/since.h"
 
 namespace paybell::ctl {
 namespace {
@@ -98,6 +99,94 @@ std::string InvoiceTable(const v1::ListInvoicesResponse& response) {
   std::string text = out.str();
   text.pop_back();  // Run ends the answer with a newline
   return text;
+}
+
+std::string TimeText(int64_t unix_seconds) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_seconds);
+  std::tm utc{};
+  char text[32];
+  if (gmtime_r(&seconds, &utc) == nullptr ||
+      std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc) == 0)
+    return std::to_string(unix_seconds);
+  return text;
+}
+
+// Catch-up and reconcile page through Stripe: minutes, not seconds, for a large account.
+constexpr auto kLongDeadline = std::chrono::minutes(30);
+
+// Runs a server-streaming progress RPC: each message but the last is a progress line on
+// stderr; `finish` prints the last one (done = true). Returns the exit code.
+template <typename Progress, typename Start, typename Line, typename Finish>
+int RunWithProgress(const std::string& token, Start&& start, Line&& line, Finish&& finish) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kLongDeadline);
+  context.AddMetadata("authorization", "Bearer " + token);
+  auto reader = start(context);
+  Progress message;
+  bool done = false;
+  while (reader->Read(&message)) {
+    if (message.done()) {
+      done = true;
+      finish(message);
+    } else {
+      std::cerr << line(message) << "\n";
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  if (!status.ok()) {
+    std::cerr << common::GrpcCodeName(status.error_code()) << ": "
+              << common::EscapeForTextLog(status.error_message()) << "\n";
+    return 1;
+  }
+  if (!done) {
+    std::cerr << "the server ended the call without a summary\n";
+    return 1;
+  }
+  return 0;
+}
+
+std::string Padded(const std::string& text, size_t width) {
+  return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
+}
+
+std::string SyncSummary(const v1::SyncEventsResponse& c, bool dry_run) {
+  std::ostringstream out;
+  out << "catch-up from Stripe events created since " << TimeText(c.since().seconds())
+      << (dry_run ? " (dry run: nothing stored)" : "") << "\n";
+  out << "  pages      " << c.pages() << "\n";
+  out << "  fetched    " << c.fetched() << "\n";
+  out << "  " << Padded(dry_run ? "to ingest" : "ingested", 11) << c.ingested() << "\n";
+  out << "  duplicate  " << c.duplicate() << "\n";
+  std::vector<std::pair<std::string, int64_t>> outcomes(c.outcomes().begin(), c.outcomes().end());
+  std::sort(outcomes.begin(), outcomes.end());
+  for (const auto& [outcome, n] : outcomes) out << "    " << Padded(outcome, 9) << n << "\n";
+  return out.str();
+}
+
+std::string ReconcileSummary(const v1::ReconcileSubscriptionsResponse& c, bool dry_run) {
+  std::ostringstream out;
+  if (c.diffs_size() > 0) {
+    size_t tenant_w = 6, field_w = 5, before_w = 6;
+    for (const auto& d : c.diffs()) {
+      tenant_w = std::max(tenant_w, d.tenant_id().size());
+      field_w = std::max(field_w, d.field().size());
+      before_w = std::max(before_w, d.before().size());
+    }
+    out << Padded("TENANT", tenant_w + 1) << Padded("FIELD", field_w + 1)
+        << Padded("STORED", before_w + 1) << "STRIPE\n";
+    for (const auto& d : c.diffs()) {
+      out << Padded(common::EscapeForTextLog(d.tenant_id()), tenant_w + 1)
+          << Padded(d.field(), field_w + 1)
+          << Padded(d.before().empty() ? "-" : common::EscapeForTextLog(d.before()), before_w + 1)
+          << (d.after().empty() ? "-" : common::EscapeForTextLog(d.after())) << "\n";
+    }
+  }
+  out << "checked " << c.checked() << " tenant(s), " << c.changed()
+      << (dry_run ? " would change (dry run: nothing written)" : " corrected") << ", "
+      << c.events_retried() << " unmatched event(s) " << (dry_run ? "to retry" : "retried")
+      << (c.pages() > 0 ? ", " + std::to_string(c.pages()) + " page(s) of subscriptions" : "")
+      << "\n";
+  return out.str();
 }
 
 std::shared_ptr<grpc::Channel> Channel(const std::string& target) {
@@ -275,6 +364,66 @@ void AddGrpcCommands(CLI::App& cli, const TargetResolver* target, const TokenMin
       const grpc::Status s = stub->SendTest(&context, request, &response);
       return std::make_pair(s, ToJson(response));
     });
+  });
+
+  static std::string since;
+  static bool dry_run = false;
+  auto* sync = cli.add_subcommand(
+      "sync", "catch up from Stripe's event list: store and apply what webhooks missed");
+  sync->add_option("--since", since,
+                   "how far back: 2d, 36h, 90m, or a date 2026-11-28 (default: from the newest "
+                   "stored event less an hour)");
+  sync->add_flag("--dry-run", dry_run, "fetch and count, store nothing");
+  sync->callback([=] {
+    v1::SyncEventsRequest request;
+    request.set_dry_run(dry_run);
+    if (!since.empty()) {
+      const auto start = ParseSince(since, std::time(nullptr));
+      if (!start) {
+        std::cerr << "--since: expected 2d, 36h, 90m, 600s or a date like 2026-11-28\n";
+        *exit_code = 2;
+        return;
+      }
+      request.mutable_since()->set_seconds(*start);
+    }
+    auto stub = v1::WebhookService::NewStub(Channel((*target)()));
+    *exit_code = RunWithProgress<v1::SyncEventsProgress>(
+        (*mint)("operator", "*"),
+        [&](grpc::ClientContext& context) { return stub->StreamSyncEvents(&context, request); },
+        [](const v1::SyncEventsProgress& p) {
+          const auto& c = p.counts();
+          if (p.stage() == "paging") {
+            return "page " + std::to_string(c.pages()) + ": " + std::to_string(c.fetched()) +
+                   " event(s) listed so far";
+          }
+          return "ingesting: " + std::to_string(c.ingested() + c.duplicate()) + " of " +
+                 std::to_string(c.fetched()) + " (" + std::to_string(c.duplicate()) +
+                 " already stored)";
+        },
+        [](const v1::SyncEventsProgress& p) { std::cout << SyncSummary(p.counts(), dry_run); });
+  });
+
+  auto* reconcile = cli.add_subcommand(
+      "reconcile", "compare subscriptions with Stripe and correct what differs (audited)");
+  reconcile->add_option("--tenant", tenant, "only this tenant (default: every tenant)");
+  reconcile->add_flag("--dry-run", dry_run, "compare and report, write nothing");
+  reconcile->callback([=] {
+    v1::ReconcileSubscriptionsRequest request;
+    request.set_tenant_id(tenant);
+    request.set_dry_run(dry_run);
+    auto stub = v1::BillingService::NewStub(Channel((*target)()));
+    *exit_code = RunWithProgress<v1::ReconcileProgress>(
+        (*mint)("operator", "*"),
+        [&](grpc::ClientContext& context) {
+          return stub->StreamReconcileSubscriptions(&context, request);
+        },
+        [](const v1::ReconcileProgress& p) {
+          const auto& c = p.counts();
+          return p.stage() + ": " + std::to_string(c.pages()) + " page(s), " +
+                 std::to_string(c.checked()) + " tenant(s) checked, " +
+                 std::to_string(c.changed()) + " differ";
+        },
+        [](const v1::ReconcileProgress& p) { std::cout << ReconcileSummary(p.counts(), dry_run); });
   });
 
   auto* replay = cli.add_subcommand("replay", "apply a stored Stripe event again (audited)");

@@ -14,9 +14,10 @@ using TokenMinter = std::function<std::string(const std::string& role, const std
 // after every option was parsed.
 using TargetResolver = std::function<std::string()>;
 
-// Adds subscription, subscriptions, invoices, checkout, events, event and replay to `cli`. Each
-// prints the answer as JSON on stdout (invoices: a table); a gRPC error prints "CODE: message"
-// on stderr and exits 1.
+// Adds subscription, subscriptions, invoices, checkout, events, event, replay, sync and reconcile
+// to `cli`. Each prints the answer as JSON on stdout (invoices: a table; sync and reconcile:
+// progress on stderr and a summary table); a gRPC error prints "CODE: message" on stderr and
+// exits 1.
 void AddGrpcCommands(CLI::App& cli, const TargetResolver* target, const TokenMinter* mint,
                      int* exit_code);
 

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <set>
+#include <vector>
 
 namespace paybell::stripe_fake {
 namespace {
@@ -188,6 +191,116 @@ ApiResult Retrieve(const std::map<std::string, nlohmann::json>& objects, const s
   return {200, it->second};
 }
 
+// The counter at the end of a fake id ("sub_fake_x1y2_12" → 12): creation order.
+int64_t Sequence(const std::string& id) {
+  const size_t underscore = id.rfind('_');
+  if (underscore == std::string::npos || underscore + 1 == id.size()) return 0;
+  int64_t n = 0;
+  for (size_t i = underscore + 1; i < id.size(); ++i) {
+    if (id[i] < '0' || id[i] > '9') return 0;
+    n = n * 10 + (id[i] - '0');
+  }
+  return n;
+}
+
+std::optional<int64_t> IntegerParam(const Form& params, const std::string& key, bool& bad) {
+  const std::string* value = Find(params, key);
+  if (!value) return std::nullopt;
+  if (value->empty() || value->size() > 18 ||
+      !std::all_of(value->begin(), value->end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    bad = true;
+    return std::nullopt;
+  }
+  return std::stoll(*value);
+}
+
+// Stripe's list envelope over `objects` (newest first already): `limit` (1-100, default 10),
+// `starting_after` (the page after that object), `has_more`.
+ApiResult ListPage(const std::vector<const nlohmann::json*>& objects, const Form& params,
+                   const std::string& url, const std::string& what) {
+  bool bad = false;
+  const int64_t limit = IntegerParam(params, "limit", bad).value_or(10);
+  if (bad || limit < 1 || limit > 100) {
+    return BadRequest("Invalid limit: must be an integer between 1 and 100", "limit");
+  }
+  size_t start = 0;
+  if (const std::string* after = Find(params, "starting_after")) {
+    const auto it = std::find_if(objects.begin(), objects.end(),
+                                 [&](const nlohmann::json* o) { return (*o)["id"] == *after; });
+    if (it == objects.end()) return NoSuch(what, *after, "starting_after", 400);
+    start = static_cast<size_t>(it - objects.begin()) + 1;
+  }
+  nlohmann::json data = nlohmann::json::array();
+  size_t i = start;
+  for (; i < objects.size() && static_cast<int64_t>(data.size()) < limit; ++i) {
+    data.push_back(*objects[i]);
+  }
+  return {200,
+          {{"object", "list"}, {"data", data}, {"has_more", i < objects.size()}, {"url", url}}};
+}
+
+// GET /v1/events: newest first; created[gte|gt|lte|lt], type, types[N] (indexed, as Stripe's
+// libraries send arrays), and paging.
+ApiResult ListEvents(const ObjectStore& store, const Form& params) {
+  bool bad = false;
+  const auto gte = IntegerParam(params, "created[gte]", bad);
+  const auto gt = IntegerParam(params, "created[gt]", bad);
+  const auto lte = IntegerParam(params, "created[lte]", bad);
+  const auto lt = IntegerParam(params, "created[lt]", bad);
+  if (bad) return BadRequest("Invalid integer for created", "created");
+  std::set<std::string> types;
+  for (const auto& [index, type] : BracketedParams(params, "types")) types.insert(type);
+  if (types.size() > 20) return BadRequest("types: at most 20 event types", "types");
+  if (const std::string* type = Find(params, "type")) {
+    if (!types.empty()) {
+      return BadRequest("You may only specify one of these parameters: type, types.", "type",
+                        "parameters_exclusive");
+    }
+    types.insert(*type);
+  }
+  std::vector<const nlohmann::json*> listed;
+  // store.events holds events in the order they were created: walk it backwards.
+  for (auto it = store.events.rbegin(); it != store.events.rend(); ++it) {
+    const nlohmann::json& event = *it;
+    const int64_t created = event["created"].get<int64_t>();
+    if ((gte && created < *gte) || (gt && created <= *gt) || (lte && created > *lte) ||
+        (lt && created >= *lt)) {
+      continue;
+    }
+    if (!types.empty() && types.count(event["type"].get<std::string>()) == 0) continue;
+    listed.push_back(&event);
+  }
+  // Newest first by `created`; events of one second in reverse order of creation.
+  std::stable_sort(listed.begin(), listed.end(),
+                   [](const nlohmann::json* a, const nlohmann::json* b) {
+                     return (*a)["created"].get<int64_t>() > (*b)["created"].get<int64_t>();
+                   });
+  return ListPage(listed, params, "/v1/events", "event");
+}
+
+// GET /v1/subscriptions: newest first; status (default: all but canceled; `all`), customer,
+// price, and paging.
+ApiResult ListSubscriptions(const ObjectStore& store, const Form& params) {
+  const std::string* status = Find(params, "status");
+  const std::string* customer = Find(params, "customer");
+  const std::string* price = Find(params, "price");
+  std::vector<const nlohmann::json*> listed;
+  for (const auto& [id, subscription] : store.subscriptions) {
+    const std::string state = subscription["status"].get<std::string>();
+    if (!status && (state == "canceled" || state == "incomplete_expired")) continue;
+    if (status && *status != "all" && *status != state) continue;
+    if (customer && subscription["customer"] != *customer) continue;
+    if (price && subscription["items"]["data"][0]["price"]["id"] != *price) continue;
+    listed.push_back(&subscription);
+  }
+  std::sort(listed.begin(), listed.end(), [](const nlohmann::json* a, const nlohmann::json* b) {
+    const int64_t ca = (*a)["created"].get<int64_t>(), cb = (*b)["created"].get<int64_t>();
+    if (ca != cb) return ca > cb;
+    return Sequence((*a)["id"].get<std::string>()) > Sequence((*b)["id"].get<std::string>());
+  });
+  return ListPage(listed, params, "/v1/subscriptions", "subscription");
+}
+
 }  // namespace
 
 ApiResult DispatchApi(ObjectStore& store, const std::string& method, const std::string& path,
@@ -205,12 +318,20 @@ ApiResult DispatchApi(ObjectStore& store, const std::string& method, const std::
     }
   }
   if (method == "GET" && path == "/v1/promotion_codes") return ListPromotionCodes(store, params);
+  if (method == "GET" && path == "/v1/events") return ListEvents(store, params);
+  if (method == "GET" && path == "/v1/subscriptions") return ListSubscriptions(store, params);
   if (method == "GET") {
     if (std::string id = IdAfter(path, "/v1/customers/"); !id.empty()) {
       return Retrieve(store.customers, "customer", id);
     }
     if (std::string id = IdAfter(path, "/v1/subscriptions/"); !id.empty()) {
       return Retrieve(store.subscriptions, "subscription", id);
+    }
+    if (std::string id = IdAfter(path, "/v1/events/"); !id.empty()) {
+      for (const nlohmann::json& event : store.events) {
+        if (event["id"] == id) return {200, event};
+      }
+      return NoSuch("event", id, "id", 404);
     }
     if (std::string id = IdAfter(path, "/v1/checkout/sessions/"); !id.empty()) {
       const auto it = store.checkout_sessions.find(id);

@@ -58,4 +58,59 @@ PayOutcome CompleteCheckout(ObjectStore& store, const std::string& session_id, i
   return outcome;
 }
 
+ChangeOutcome ChangeSubscription(ObjectStore& store, const std::string& customer,
+                                 const SubscriptionChange& change, int64_t now) {
+  ChangeOutcome outcome;
+  const auto it = store.subscriptions.find(change.subscription);
+  if (it == store.subscriptions.end() || it->second["customer"] != customer) {
+    outcome.error = "No such subscription for this customer: " + change.subscription;
+    return outcome;
+  }
+  nlohmann::json& subscription = it->second;
+  if (subscription["status"] == "canceled") {
+    outcome.error = "Subscription " + change.subscription + " is canceled; it cannot change.";
+    return outcome;
+  }
+  if (!change.price.empty() && !store.HasPrice(change.price)) {
+    outcome.error = "No such price: " + change.price;
+    return outcome;
+  }
+  nlohmann::json previous = nlohmann::json::object();
+  nlohmann::json& item = subscription["items"]["data"][0];
+  if (!change.price.empty() && item["price"]["id"] != change.price) {
+    previous["items"] = subscription["items"];
+    item["price"]["id"] = change.price;
+  }
+  const int64_t period_end = item["current_period_end"].get<int64_t>();
+  if (change.cancel_at_period_end &&
+      subscription["cancel_at_period_end"].get<bool>() != *change.cancel_at_period_end) {
+    previous["cancel_at_period_end"] = subscription["cancel_at_period_end"];
+    previous["cancel_at"] = subscription["cancel_at"];
+    previous["canceled_at"] = subscription["canceled_at"];
+    subscription["cancel_at_period_end"] = *change.cancel_at_period_end;
+    subscription["cancel_at"] =
+        *change.cancel_at_period_end ? nlohmann::json(period_end) : nlohmann::json(nullptr);
+    subscription["canceled_at"] =
+        *change.cancel_at_period_end ? nlohmann::json(now) : nlohmann::json(nullptr);
+  }
+  std::string type = "customer.subscription.updated";
+  if (change.cancel_now) {
+    previous["status"] = subscription["status"];
+    subscription["status"] = "canceled";
+    subscription["canceled_at"] = now;
+    subscription["ended_at"] = now;
+    type = "customer.subscription.deleted";
+  }
+  if (previous.empty()) {
+    outcome.error = "Nothing to change.";
+    return outcome;
+  }
+  nlohmann::json event = EventObject(store.NextId("evt_fake_"), type, subscription, now);
+  if (type == "customer.subscription.updated") event["data"]["previous_attributes"] = previous;
+  store.events.push_back(event);
+  outcome.events.push_back(event);
+  outcome.subscription = subscription;
+  return outcome;
+}
+
 }  // namespace paybell::stripe_fake

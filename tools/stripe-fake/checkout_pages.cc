@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "tools/stripe-fake/log.h"
 
@@ -73,6 +74,36 @@ std::string SuccessUrl(const nlohmann::json& session, const std::string& id) {
   return url;
 }
 
+// Delivers `events` in order, outside the state lock (the webhook handler may call back into
+// this server), unless a webhook outage is on; records each delivery and writes an HTML list
+// item per event into `report`. True when every one was delivered.
+bool DeliverAll(State& state, const WebhookTarget& webhook,
+                const std::vector<nlohmann::json>& events, std::string& report) {
+  bool all_delivered = true;
+  const WebhookTarget target{state.WebhookUrl(), webhook.secret};
+  for (const nlohmann::json& event : events) {
+    DeliveryRecord delivery;
+    if (state.WebhookOutage()) {
+      delivery.event_id = event.value("id", "");
+      delivery.type = event.value("type", "");
+      delivery.error = "not delivered: webhook outage (POST /_webhook/outage state=on)";
+    } else {
+      delivery = DeliverEvent(target, event, UnixNow());
+    }
+    if (!delivery.error.empty()) {
+      all_delivered = false;
+      LogLine("webhook " + delivery.type + " " + delivery.event_id + " failed: " + delivery.error);
+      report += "<li class=\"error\">" + HtmlEscape(delivery.type) + ": " +
+                HtmlEscape(delivery.error) + "</li>";
+    } else {
+      report += "<li>" + HtmlEscape(delivery.type) + ": delivered (HTTP " +
+                std::to_string(delivery.status) + ")</li>";
+    }
+    state.RecordDelivery(std::move(delivery));
+  }
+  return all_delivered;
+}
+
 void Pay(State& state, const WebhookTarget& webhook, const std::string& id,
          httplib::Response& res) {
   const PayOutcome outcome = state.Pay(id, UnixNow());
@@ -85,23 +116,8 @@ void Pay(State& state, const WebhookTarget& webhook, const std::string& id,
              "<p>This checkout session has already been paid; nothing was charged again.</p>");
     return;
   }
-  // Delivered outside the state lock: the webhook handler may call back into this server.
   std::string report;
-  bool all_delivered = true;
-  const WebhookTarget target{state.WebhookUrl(), webhook.secret};
-  for (const nlohmann::json& event : outcome.events) {
-    DeliveryRecord delivery = DeliverEvent(target, event, UnixNow());
-    if (!delivery.error.empty()) {
-      all_delivered = false;
-      LogLine("webhook " + delivery.type + " " + delivery.event_id + " failed: " + delivery.error);
-      report += "<li class=\"error\">" + HtmlEscape(delivery.type) + ": " +
-                HtmlEscape(delivery.error) + "</li>";
-    } else {
-      report += "<li>" + HtmlEscape(delivery.type) + ": delivered (HTTP " +
-                std::to_string(delivery.status) + ")</li>";
-    }
-    state.RecordDelivery(std::move(delivery));
-  }
+  const bool all_delivered = DeliverAll(state, webhook, outcome.events, report);
 
   const std::string success_url = SuccessUrl(outcome.session, id);
   if (!success_url.empty() && success_url.find_first_of("\r\n") == std::string::npos) {
@@ -116,21 +132,74 @@ void Pay(State& state, const WebhookTarget& webhook, const std::string& id,
                ":</p><ul>" + report + "</ul>");
 }
 
-void ShowPortal(State& state, const std::string& id, httplib::Response& res) {
+void ShowPortal(State& state, const std::string& id, httplib::Response& res,
+                const std::string& notice = "") {
   const std::optional<nlohmann::json> portal = state.FindPortalSession(id);
   if (!portal) {
     SendPage(res, 404, "Portal session not found", "<p>No such portal session.</p>");
     return;
   }
   const std::string customer = Text((*portal)["customer"]);
-  std::string body = "<dl>" + Row("Customer", customer) + "</dl><ul>";
+  std::string body = notice + "<dl>" + Row("Customer", customer) + "</dl><ul>";
+  const std::string action = "/portal/" + HtmlEscape(id) + "/update";
   for (const nlohmann::json& subscription : state.SubscriptionsOf(customer)) {
-    body += "<li>" + HtmlEscape(Text(subscription["id"])) + ": " +
-            HtmlEscape(Text(subscription["status"])) + ", price " +
-            HtmlEscape(Text(subscription["items"]["data"][0]["price"]["id"])) + "</li>";
+    const std::string sub_id = HtmlEscape(Text(subscription["id"]));
+    body += "<li>" + sub_id + ": " + HtmlEscape(Text(subscription["status"])) + ", price " +
+            HtmlEscape(Text(subscription["items"]["data"][0]["price"]["id"])) +
+            (subscription["cancel_at_period_end"] == true ? ", cancels at period end" : "");
+    if (subscription["status"] != "canceled") {
+      body +=
+          "<form method=\"post\" action=\"" + action +
+          "\"><input type=\"hidden\" name=\"subscription\" value=\"" + sub_id +
+          "\"><label>New price <input name=\"price\"></label> <button type=\"submit\">"
+          "Change plan</button></form><form method=\"post\" action=\"" +
+          action + "\"><input type=\"hidden\" name=\"subscription\" value=\"" + sub_id +
+          "\"><input type=\"hidden\" name=\"cancel_at_period_end\" value=\"" +
+          (subscription["cancel_at_period_end"] == true ? "false" : "true") +
+          "\"><button type=\"submit\">" +
+          (subscription["cancel_at_period_end"] == true ? "Don't cancel" : "Cancel at period end") +
+          "</button></form>";
+    }
+    body += "</li>";
   }
   body += "</ul>" + LinkOrEmpty(Text((*portal)["return_url"]), "Return");
   SendPage(res, 200, "Billing portal", body);
+}
+
+// A form post from the portal page (or a test): subscription, and any of price,
+// cancel_at_period_end=true|false, cancel=now. 200 with the page; 400 with the reason.
+void UpdateFromPortal(State& state, const WebhookTarget& webhook, const std::string& id,
+                      const httplib::Request& req, httplib::Response& res) {
+  const std::optional<nlohmann::json> portal = state.FindPortalSession(id);
+  if (!portal) {
+    SendPage(res, 404, "Portal session not found", "<p>No such portal session.</p>");
+    return;
+  }
+  Form form = ParseForm(req.body);
+  for (auto& [key, value] : ParseForm(QueryOf(req.target))) form.emplace(key, value);
+  SubscriptionChange change;
+  change.subscription = form["subscription"];
+  change.price = form["price"];
+  if (form.count("cancel_at_period_end") != 0) {
+    const std::string& value = form["cancel_at_period_end"];
+    if (value != "true" && value != "false") {
+      SendPage(res, 400, "Billing portal",
+               "<p class=\"error\">cancel_at_period_end must be true or false</p>");
+      return;
+    }
+    change.cancel_at_period_end = value == "true";
+  }
+  change.cancel_now = form["cancel"] == "now";
+  const ChangeOutcome outcome =
+      state.ChangeSubscription(Text((*portal)["customer"]), change, UnixNow());
+  if (!outcome.error.empty()) {
+    SendPage(res, 400, "Billing portal",
+             "<p class=\"error\">" + HtmlEscape(outcome.error) + "</p>");
+    return;
+  }
+  std::string report;
+  DeliverAll(state, webhook, outcome.events, report);
+  ShowPortal(state, id, res, "<p>Updated. Webhooks:</p><ul>" + report + "</ul>");
 }
 
 std::string Amount(const nlohmann::json& cents) {
@@ -189,6 +258,10 @@ void RegisterHostedPages(httplib::Server& server, State& state, const WebhookTar
   server.Get(R"(/portal/([^/]+))", [&state](const httplib::Request& req, httplib::Response& res) {
     ShowPortal(state, req.matches[1], res);
   });
+  server.Post(R"(/portal/([^/]+)/update)",
+              [&state, &webhook](const httplib::Request& req, httplib::Response& res) {
+                UpdateFromPortal(state, webhook, req.matches[1], req, res);
+              });
 }
 
 }  // namespace paybell::stripe_fake

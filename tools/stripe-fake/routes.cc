@@ -1,8 +1,10 @@
 #include "tools/stripe-fake/routes.h"
 
+#include <chrono>
 #include <exception>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "tools/stripe-fake/checkout_pages.h"
 #include "tools/stripe-fake/log.h"
@@ -52,6 +54,14 @@ void HandleApi(State& state, const httplib::Request& req, httplib::Response& res
   request.stripe_version = HeaderIfPresent(req, "Stripe-Version");
   request.authorization = req.get_header_value("Authorization");
 
+  // An injected delay is served outside the state lock, so delayed requests overlap as they
+  // would at Stripe, and the fake can count how many were in flight at once.
+  const int delay_ms = state.DelayFor(request.path);
+  if (delay_ms > 0) {
+    state.Enter();
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    state.Leave();
+  }
   const ApiResponse response = state.HandleApi(request, UnixNow());
   res.status = response.status;
   res.set_header("Request-Id", response.request_id);
@@ -80,8 +90,17 @@ void HandleFail(State& state, const httplib::Request& req, httplib::Response& re
     SendJson(res, 400, ErrorBody("invalid_request_error", "count must be >= 0", "count"));
     return;
   }
-  state.InjectFailures(*status, *count);
-  SendJson(res, 200, {{"status", *status}, {"count", *count}});
+  const auto skip_it = params.find("after");
+  const std::optional<int> skip =
+      skip_it == params.end() ? std::optional<int>(0) : SmallNumber(skip_it->second);
+  if (!skip) {
+    SendJson(res, 400, ErrorBody("invalid_request_error", "after must be >= 0", "after"));
+    return;
+  }
+  const auto path_it = params.find("path");
+  const std::string path = path_it == params.end() ? "" : path_it->second;
+  state.InjectFailures(*status, *count, *skip, path);
+  SendJson(res, 200, {{"status", *status}, {"count", *count}, {"after", *skip}, {"path", path}});
 }
 
 void RegisterControlRoutes(httplib::Server& server, State& state, const WebhookTarget& webhook) {
@@ -97,6 +116,35 @@ void RegisterControlRoutes(httplib::Server& server, State& state, const WebhookT
     }
     state.SetWebhookUrl(url);
     SendJson(res, 200, {{"url", url}});
+  });
+  // A webhook outage: state=on stops deliveries (events are still created and listed),
+  // state=off resumes them for events created afterwards, as after a real outage.
+  server.Post("/_webhook/outage", [&state](const httplib::Request& req, httplib::Response& res) {
+    const Form params = AllParams(req);
+    const auto it = params.find("state");
+    if (it == params.end() || (it->second != "on" && it->second != "off")) {
+      SendJson(res, 400, ErrorBody("invalid_request_error", "state must be on or off", "state"));
+      return;
+    }
+    state.SetWebhookOutage(it->second == "on");
+    SendJson(res, 200, {{"outage", it->second == "on"}});
+  });
+  // Slow API calls down: path=/v1/events&ms=1500 (ms=0 turns it off); GET /_concurrency
+  // says how many were in flight at once.
+  server.Post("/_delay", [&state](const httplib::Request& req, httplib::Response& res) {
+    const Form params = AllParams(req);
+    const auto ms_it = params.find("ms");
+    const std::optional<int> ms = ms_it == params.end() ? std::nullopt : SmallNumber(ms_it->second);
+    if (!ms || *ms > 60000) {
+      SendJson(res, 400, ErrorBody("invalid_request_error", "ms must be 0-60000", "ms"));
+      return;
+    }
+    const auto path_it = params.find("path");
+    state.SetDelay(path_it == params.end() ? "" : path_it->second, *ms);
+    SendJson(res, 200, {{"ms", *ms}});
+  });
+  server.Get("/_concurrency", [&state](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, state.Concurrency());
   });
   server.Post("/_fail", [&state](const httplib::Request& req, httplib::Response& res) {
     HandleFail(state, req, res);

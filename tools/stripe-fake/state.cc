@@ -1,5 +1,6 @@
 #include "tools/stripe-fake/state.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "tools/stripe-fake/api_handlers.h"
@@ -50,7 +51,11 @@ ApiResponse State::HandleApiLocked(const ApiRequest& request, bool authorized, i
   response.request_id = store_.NextId("req_fake_");
   // Injected failures come first: they stand for an outage in front of Stripe, so the request
   // neither executes nor claims its idempotency key.
-  if (faults_left_ > 0) {
+  const bool fault_applies =
+      faults_left_ > 0 && request.path.compare(0, fault_path_.size(), fault_path_) == 0;
+  if (fault_applies && fault_skip_ > 0) {
+    --fault_skip_;
+  } else if (fault_applies) {
     --faults_left_;
     response.status = fault_status_;
     response.body = ErrorBody("api_error", "stripe-fake: injected failure (HTTP " +
@@ -98,10 +103,58 @@ ApiResponse State::HandleApiLocked(const ApiRequest& request, bool authorized, i
   return response;
 }
 
-void State::InjectFailures(int status, int count) {
+void State::InjectFailures(int status, int count, int skip, std::string path_prefix) {
   std::lock_guard<std::mutex> lock(mutex_);
   fault_status_ = status;
   faults_left_ = count;
+  fault_skip_ = skip;
+  fault_path_ = std::move(path_prefix);
+}
+
+ChangeOutcome State::ChangeSubscription(const std::string& customer,
+                                        const SubscriptionChange& change, int64_t now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stripe_fake::ChangeSubscription(store_, customer, change, now);
+}
+
+void State::SetDelay(std::string path_prefix, int ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  delay_path_ = std::move(path_prefix);
+  delay_ms_ = ms;
+  max_in_flight_ = in_flight_;
+  delayed_ = 0;
+}
+
+int State::DelayFor(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (delay_ms_ <= 0 || path.compare(0, delay_path_.size(), delay_path_) != 0) return 0;
+  return delay_ms_;
+}
+
+void State::Enter() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++delayed_;
+  max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
+}
+
+void State::Leave() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  --in_flight_;
+}
+
+nlohmann::json State::Concurrency() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return {{"in_flight", in_flight_}, {"max_in_flight", max_in_flight_}, {"delayed", delayed_}};
+}
+
+void State::SetWebhookOutage(bool on) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  webhook_outage_ = on;
+}
+
+bool State::WebhookOutage() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return webhook_outage_;
 }
 
 nlohmann::json State::RequestLog() const {
@@ -131,6 +184,8 @@ void State::ResetLogs() {
   requests_.clear();
   deliveries_.clear();
   faults_left_ = 0;
+  fault_skip_ = 0;
+  fault_path_.clear();
 }
 
 std::optional<CheckoutRecord> State::FindCheckout(const std::string& id) const {

@@ -49,7 +49,9 @@ class State {
   // section, so a retried request can never run twice concurrently.
   ApiResponse HandleApi(const ApiRequest& request, int64_t now);
 
-  void InjectFailures(int status, int count);
+  // The next `count` /v1 requests whose path starts with `path_prefix` ("" = any), after
+  // `skip` such requests still answered normally, fail with `status`.
+  void InjectFailures(int status, int count, int skip = 0, std::string path_prefix = "");
   nlohmann::json RequestLog() const;
   nlohmann::json DeliveryLog() const;
   nlohmann::json EventLog() const;
@@ -62,6 +64,21 @@ class State {
   std::optional<nlohmann::json> FindInvoice(const std::string& id) const;
   std::vector<nlohmann::json> SubscriptionsOf(const std::string& customer) const;
   PayOutcome Pay(const std::string& session_id, int64_t now);
+  ChangeOutcome ChangeSubscription(const std::string& customer, const SubscriptionChange& change,
+                                   int64_t now);
+  // Slows every /v1 request whose path starts with `path_prefix` by `ms` (0: off), and counts
+  // how many such requests were in flight at once (a test of "one replica at a time").
+  void SetDelay(std::string path_prefix, int ms);
+  // The delay for `path` (0: none); `Enter` and `Leave` bracket a delayed request.
+  int DelayFor(const std::string& path) const;
+  void Enter();
+  void Leave();
+  // {"in_flight", "max_in_flight", "delayed"} for the delayed prefix since SetDelay.
+  nlohmann::json Concurrency() const;
+  // A webhook outage: while on, events are created and listed (GET /v1/events) as usual but
+  // not delivered; each undelivered one is in the delivery log with its reason.
+  void SetWebhookOutage(bool on);
+  bool WebhookOutage() const;
   void RecordDelivery(DeliveryRecord record);
 
   // Where hosted payments deliver events; settable at run time (POST /_webhook) because a test
@@ -88,6 +105,14 @@ class State {
   std::string webhook_url_;
   int fault_status_ = 0;
   int faults_left_ = 0;
+  int fault_skip_ = 0;
+  std::string fault_path_;
+  bool webhook_outage_ = false;
+  std::string delay_path_;
+  int delay_ms_ = 0;
+  int in_flight_ = 0;
+  int max_in_flight_ = 0;
+  int delayed_ = 0;
 };
 
 }  // namespace paybell::stripe_fake

@@ -1,0 +1,408 @@
+// Catch-up (EventSync) and reconcile (Reconciler) against real SQLite and PostgreSQL, through
+// the same EventIngestor the webhooks use. Stripe's side is an in-memory account that lists
+// and pages as Stripe's API does (newest first, limit, starting_after, has_more); the HTTP
+// client against stripe-fake is covered by the e2e tests.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include "db/migrations.h"
+#include "db/soci_database.h"
+#include "server/catchup/event_sync.h"
+#include "server/catchup/reconciler.h"
+#include "server/common/error.h"
+#include "tests/support/db_backends.h"
+#include "tests/support/stripe_events.h"
+
+namespace paybell::catchup {
+namespace {
+
+using testing::ApiShape;
+using testing::EngineNames;
+using testing::Engines;
+using testing::EngineTest;
+using testing::SubscriptionSpec;
+
+constexpr int64_t kNow = 1'800'100'000;
+const std::string kSecret = "whsec_catch_up_test";
+
+class NoNotifications final : public webhooks::BillingNotifications {
+ public:
+  void Raise(db::UnitOfWork&, const std::string&, const domain::TriggerEvent&,
+             const std::string&) override {}
+};
+
+// The part of a Stripe account catch-up and reconcile read.
+class ListedStripe final : public stripe::StripeApi {
+ public:
+  std::vector<nlohmann::json> events;  // in the order Stripe created them
+  std::vector<nlohmann::json> subscriptions;
+  // The next `fail_count` calls of the events list after `fail_after` answered ones are refused
+  // as a 429 would be once the client's own retries are spent.
+  int fail_after = 0;
+  int fail_count = 0;
+  int event_list_calls = 0;
+
+  nlohmann::json Post(const std::string&, const stripe::FormFields&, const std::string&,
+                      stripe::Deadline) override {
+    throw common::Error(common::ErrorCode::kInternal, "catch-up never posts");
+  }
+
+  nlohmann::json Get(const std::string& path, const stripe::FormFields& query,
+                     stripe::Deadline) override {
+    std::map<std::string, std::string> q;
+    std::vector<std::string> types;
+    for (const auto& [k, v] : query) {
+      if (k.rfind("types[", 0) == 0) {
+        types.push_back(v);
+      } else {
+        q[k] = v;
+      }
+    }
+    if (path == "/v1/events") {
+      ++event_list_calls;
+      if (fail_count > 0 && event_list_calls > fail_after) {
+        --fail_count;
+        throw common::Error(common::ErrorCode::kUnavailable, "Stripe is unavailable (HTTP 429)");
+      }
+      std::vector<const nlohmann::json*> listed;
+      const int64_t gte = q.count("created[gte]") ? std::stoll(q["created[gte]"]) : 0;
+      for (auto it = events.rbegin(); it != events.rend(); ++it) {
+        if ((*it)["created"].get<int64_t>() < gte) continue;
+        if (!types.empty() &&
+            std::find(types.begin(), types.end(), (*it)["type"].get<std::string>()) == types.end())
+          continue;
+        listed.push_back(&*it);
+      }
+      std::stable_sort(listed.begin(), listed.end(), [](const nlohmann::json* a, const nlohmann::json* b) {
+        return (*a)["created"].get<int64_t>() > (*b)["created"].get<int64_t>();
+      });
+      return Page(listed, q);
+    }
+    if (path == "/v1/subscriptions") {
+      std::vector<const nlohmann::json*> listed;
+      for (auto it = subscriptions.rbegin(); it != subscriptions.rend(); ++it) {
+        if (q.count("customer") && (*it)["customer"] != q["customer"]) continue;
+        listed.push_back(&*it);
+      }
+      return Page(listed, q);
+    }
+    const std::string prefix = "/v1/subscriptions/";
+    if (path.rfind(prefix, 0) == 0) {
+      for (const auto& s : subscriptions) {
+        if (s["id"] == path.substr(prefix.size())) return s;
+      }
+      throw common::Error(common::ErrorCode::kNotFound, "Stripe: No such subscription");
+    }
+    throw common::Error(common::ErrorCode::kNotFound, "Stripe: unknown path " + path);
+  }
+
+ private:
+  static nlohmann::json Page(const std::vector<const nlohmann::json*>& listed,
+                             std::map<std::string, std::string>& q) {
+    const size_t limit = q.count("limit") ? std::stoul(q["limit"]) : 10;
+    size_t start = 0;
+    if (q.count("starting_after")) {
+      while (start < listed.size() && (*listed[start])["id"] != q["starting_after"]) ++start;
+      ++start;
+    }
+    nlohmann::json data = nlohmann::json::array();
+    size_t i = start;
+    for (; i < listed.size() && data.size() < limit; ++i) data.push_back(*listed[i]);
+    return {{"object", "list"}, {"data", data}, {"has_more", i < listed.size()}};
+  }
+};
+
+nlohmann::json Event(const std::string& id, const std::string& type, int64_t created,
+                     const nlohmann::json& object) {
+  return nlohmann::json::parse(testing::EventPayload(id, type, created, object));
+}
+
+template <typename Engine>
+class CatchUpTest : public EngineTest<Engine> {
+ protected:
+  void SetUp() override {
+    EngineTest<Engine>::SetUp();
+    if (this->IsSkipped() || this->HasFatalFailure()) return;
+    config_.stripe_webhook_secrets = {kSecret};
+    config_.stripe_price_starter = "price_starter_1";
+    config_.stripe_price_pro = "price_pro_1";
+    config_.stripe_price_firm = "price_firm_1";
+    db_ = std::make_unique<db::SociDatabase>(this->database_->parsed(), 4);
+    db::ApplyMigrations(db_->pool(), db::BuiltinMigrations(), kNow);
+    ingestor_ = std::make_unique<webhooks::EventIngestor>(*db_, config_, clock_, sink_);
+    SyncPolicy policy;
+    policy.backoff_base = std::chrono::milliseconds(1);
+    policy.backoff_cap = std::chrono::milliseconds(4);
+    sync_ = std::make_unique<EventSync>(stripe_, *ingestor_, *db_, clock_, policy);
+    reconciler_ = std::make_unique<Reconciler>(
+        stripe_, *ingestor_, *db_,
+        webhooks::PlanPrices{"price_starter_1", "price_pro_1", "price_firm_1"}, clock_);
+  }
+
+  std::string Deliver(const nlohmann::json& event) {
+    const std::string payload = event.dump();
+    return std::string(domain::OutcomeWord(
+        ingestor_
+            ->Ingest(payload, testing::SignatureHeader(kSecret, clock_.NowUnix(), payload), "r")
+            .outcome));
+  }
+
+  std::optional<domain::Subscription> Stored(const std::string& tenant) {
+    std::optional<domain::Subscription> found;
+    db_->Read("t", [&](db::UnitOfWork& unit) { found = unit.subscriptions().Find(tenant); });
+    return found;
+  }
+
+  int Count(const std::string& where) {
+    int n = 0;
+    db_->pool().Run("t", [&](db::Connection& c) {
+      c.session() << "SELECT COUNT(*) FROM billing_events " + where, soci::into(n);
+    });
+    return n;
+  }
+
+  std::vector<db::AuditEntry> Audit(const std::string& tenant) {
+    std::vector<db::AuditEntry> out;
+    db_->Read("t", [&](db::UnitOfWork& unit) { out = unit.audit().ListForTenant(tenant, 100); });
+    return out;
+  }
+
+  const webhooks::Actor operator_{"ops@example.com", "operator", "req-sync"};
+  common::Config config_;
+  common::FakeClock clock_{kNow};
+  NoNotifications sink_;
+  ListedStripe stripe_;
+  std::unique_ptr<db::SociDatabase> db_;
+  std::unique_ptr<webhooks::EventIngestor> ingestor_;
+  std::unique_ptr<EventSync> sync_;
+  std::unique_ptr<Reconciler> reconciler_;
+};
+TYPED_TEST_SUITE(CatchUpTest, Engines, EngineNames);
+
+// 50 tenants × 5 subscription events = 250 events. For each tenant the fourth and fifth share
+// one second (Stripe lists them newest first; applying them in that order would leave the
+// fourth's state). 125 of them, never the fourth or fifth, were delivered by webhook first, in
+// shuffled order.
+struct History {
+  std::vector<nlohmann::json> events;
+  std::vector<nlohmann::json> delivered;
+  std::map<std::string, std::pair<std::string, std::string>> final_state;  // tenant → plan, id
+};
+
+History MakeHistory() {
+  History h;
+  const char* prices[] = {"price_starter_1", "price_pro_1", "price_firm_1"};
+  const char* plans[] = {"starter", "pro", "firm"};
+  int n = 0;
+  for (int step = 0; step < 5; ++step) {
+    for (int t = 0; t < 50; ++t) {
+      SubscriptionSpec spec;
+      spec.tenant_id = "tenant-" + std::to_string(t);
+      spec.id = "sub_" + std::to_string(t);
+      spec.customer = "cus_" + std::to_string(t);
+      spec.price = prices[(t + step) % 3];
+      const int64_t created = kNow - 5000 + std::min(step, 3) * 100 + t;
+      const std::string id = "evt_" + std::to_string(++n);
+      h.events.push_back(Event(id, "customer.subscription.updated", created,
+                               testing::SubscriptionObject(spec, ApiShape::kCurrent)));
+      if (step == 0 || step == 2 || (step == 1 && t % 2 == 0))
+        h.delivered.push_back(h.events.back());
+      h.final_state[spec.tenant_id] = {plans[(t + step) % 3], id};
+    }
+  }
+  std::mt19937 random(12);
+  std::shuffle(h.delivered.begin(), h.delivered.end(), random);
+  return h;
+}
+
+TYPED_TEST(CatchUpTest, CatchesUpOverThreePagesStoringEachEventOnceInOrder) {
+  const History history = MakeHistory();
+  ASSERT_EQ(history.events.size(), 250u);
+  ASSERT_EQ(history.delivered.size(), 125u);
+  for (const auto& event : history.delivered) this->Deliver(event);
+  this->stripe_.events = history.events;
+  // An event Paybell does not handle is not asked for.
+  this->stripe_.events.push_back(
+      Event("evt_other", "customer.created", kNow - 10, {{"id", "cus_x"}, {"object", "customer"}}));
+
+  // A dry run counts and writes nothing.
+  const SyncCounts dry = this->sync_->Run({kNow - 86400, true}, this->operator_);
+  EXPECT_EQ(dry.fetched, 250);
+  EXPECT_EQ(dry.ingested, 125);
+  EXPECT_EQ(dry.duplicate, 125);
+  EXPECT_EQ(this->Count(""), 125);
+
+  std::vector<std::string> stages;
+  const SyncCounts counts = this->sync_->Run(
+      {}, this->operator_,
+      [&](const SyncCounts&, std::string_view stage) { stages.emplace_back(stage); });
+  EXPECT_EQ(counts.pages, 3);
+  EXPECT_EQ(counts.fetched, 250);
+  EXPECT_EQ(counts.ingested, 125);
+  EXPECT_EQ(counts.duplicate, 125);
+  EXPECT_EQ(counts.refused, 0);
+  EXPECT_EQ(std::count(stages.begin(), stages.end(), "paging"), 3);
+  // Started from the newest stored (webhook) event less the safety margin.
+  EXPECT_EQ(counts.since, kNow - 5000 + 200 + 49 - 3600);
+
+  EXPECT_EQ(this->Count(""), 250);
+  EXPECT_EQ(this->Count("WHERE source = 'sync'"), 125);
+  EXPECT_EQ(this->Count("WHERE source = 'webhook'"), 125);
+  for (const auto& [tenant, expected] : history.final_state) {
+    const auto stored = this->Stored(tenant);
+    ASSERT_TRUE(stored) << tenant;
+    EXPECT_EQ(domain::PlanWord(stored->plan), expected.first) << tenant;
+    EXPECT_EQ(stored->last_event_id, expected.second) << tenant;
+  }
+
+  // Again: everything is a duplicate, nothing is applied twice.
+  const SyncCounts again = this->sync_->Run({kNow - 86400, false}, this->operator_);
+  EXPECT_EQ(again.ingested, 0);
+  EXPECT_EQ(again.duplicate, 250);
+  EXPECT_EQ(this->Count(""), 250);
+  EXPECT_EQ(this->Count("WHERE duplicate_deliveries > 0"), 250);
+}
+
+TYPED_TEST(CatchUpTest, ResumesFromTheSamePageAfterRateLimits) {
+  this->stripe_.events = MakeHistory().events;
+  this->stripe_.fail_after = 1;  // the first page answers, the next three calls are refused
+  this->stripe_.fail_count = 3;
+  const SyncCounts counts = this->sync_->Run({kNow - 86400, false}, this->operator_);
+  EXPECT_EQ(counts.pages, 3);
+  EXPECT_EQ(counts.ingested, 250);
+  EXPECT_EQ(this->stripe_.event_list_calls, 6);
+  EXPECT_EQ(this->Count("WHERE source = 'sync'"), 250);
+}
+
+TYPED_TEST(CatchUpTest, GivesUpWhenStripeStaysUnavailableAndStoresNothingHalfWay) {
+  this->stripe_.events = MakeHistory().events;
+  this->stripe_.fail_after = 1;
+  this->stripe_.fail_count = 1000;
+  try {
+    this->sync_->Run({kNow - 86400, false}, this->operator_);
+    FAIL() << "expected kUnavailable";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.code(), common::ErrorCode::kUnavailable);
+  }
+  EXPECT_EQ(this->Count(""), 0);
+}
+
+TYPED_TEST(CatchUpTest, ReconcileCorrectsAWrongTenantAuditedWithTheDiff) {
+  SubscriptionSpec spec;  // acme, sub_1, cus_1, active, pro
+  ASSERT_EQ(this->Deliver(Event("evt_1", "customer.subscription.created", kNow - 1000,
+                                testing::SubscriptionObject(spec, ApiShape::kCurrent))),
+            "applied");
+  // Stripe moved on (plan changed in the portal, cancel at period end) and the events were lost;
+  // the stored row was also damaged by hand.
+  spec.price = "price_firm_1";
+  spec.cancel_at_period_end = true;
+  this->stripe_.subscriptions.push_back(testing::SubscriptionObject(spec, ApiShape::kCurrent));
+  this->db_->Transact("damage", [&](db::UnitOfWork& unit) {
+    auto row = *unit.subscriptions().Find("acme");
+    row.status = domain::SubscriptionStatus::kPastDue;
+    unit.subscriptions().Upsert(row);
+    unit.Commit();
+  });
+
+  const ReconcileCounts dry = this->reconciler_->Run({"acme", true}, this->operator_);
+  EXPECT_EQ(dry.checked, 1);
+  EXPECT_EQ(dry.changed, 1);
+  std::map<std::string, std::pair<std::string, std::string>> diffs;
+  for (const FieldDiff& d : dry.diffs) diffs[d.field] = {d.before, d.after};
+  EXPECT_EQ(diffs["plan"], std::make_pair(std::string("pro"), std::string("firm")));
+  EXPECT_EQ(diffs["status"], std::make_pair(std::string("past_due"), std::string("active")));
+  EXPECT_EQ(diffs["cancel_at_period_end"],
+            std::make_pair(std::string("false"), std::string("true")));
+  EXPECT_EQ(diffs.size(), 3u);
+  EXPECT_EQ(this->Stored("acme")->plan, domain::Plan::kPro);  // the dry run wrote nothing
+  EXPECT_EQ(this->Audit("acme").front().action, "billing.event.applied");
+
+  this->clock_.Advance(std::chrono::seconds(5));
+  const ReconcileCounts run = this->reconciler_->Run({"acme", false}, this->operator_);
+  EXPECT_EQ(run.changed, 1);
+  EXPECT_EQ(run.diffs.size(), 3u);
+  const auto stored = this->Stored("acme");
+  EXPECT_EQ(stored->plan, domain::Plan::kFirm);
+  EXPECT_EQ(stored->status, domain::SubscriptionStatus::kActive);
+  EXPECT_TRUE(stored->cancel_at_period_end);
+  const db::AuditEntry audit = this->Audit("acme").front();
+  EXPECT_EQ(audit.action, "billing.subscription.reconciled");
+  EXPECT_EQ(audit.actor, "ops@example.com");
+  EXPECT_EQ(audit.target, "sub_1");
+  const auto detail = nlohmann::json::parse(audit.detail);
+  EXPECT_EQ(detail["diffs"].size(), 3u);
+
+  // Nothing differs now.
+  EXPECT_EQ(this->reconciler_->Run({"acme", false}, this->operator_).changed, 0);
+  // An event created before the reconcile, delivered late, is older than what Stripe showed.
+  spec.price = "price_pro_1";
+  EXPECT_EQ(this->Deliver(Event("evt_late", "customer.subscription.updated", kNow - 10,
+                                testing::SubscriptionObject(spec, ApiShape::kCurrent))),
+            "stale");
+  EXPECT_EQ(this->Stored("acme")->plan, domain::Plan::kFirm);
+
+  try {
+    this->reconciler_->Run({"nobody", false}, this->operator_);
+    FAIL() << "expected kNotFound";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.code(), common::ErrorCode::kNotFound);
+  }
+}
+
+TYPED_TEST(CatchUpTest, FullReconcileFindsUnrecordedTenantsAndRetriesTheirUnmatchedEvents) {
+  // A payment failure for a customer Paybell never heard of: unmatched.
+  testing::InvoiceSpec invoice;
+  invoice.id = "in_9";
+  invoice.subscription = "sub_9";
+  invoice.customer = "cus_9";
+  ASSERT_EQ(this->Deliver(Event("evt_fail", "invoice.payment_failed", kNow - 500,
+                                testing::InvoiceObject(invoice, ApiShape::kCurrent))),
+            "unmatched");
+  // Stripe has the subscription (its checkout's webhooks were lost), tenant in its metadata.
+  SubscriptionSpec beta;
+  beta.id = "sub_9";
+  beta.customer = "cus_9";
+  beta.tenant_id = "beta";
+  beta.price = "price_starter_1";
+  beta.status = "past_due";
+  this->stripe_.subscriptions.push_back(testing::SubscriptionObject(beta, ApiShape::kCurrent));
+  // A subscription of no Paybell tenant is left alone.
+  SubscriptionSpec stranger;
+  stranger.id = "sub_x";
+  stranger.customer = "cus_x";
+  stranger.tenant_id = "";
+  this->stripe_.subscriptions.push_back(testing::SubscriptionObject(stranger, ApiShape::kCurrent));
+
+  const ReconcileCounts dry = this->reconciler_->Run({"", true}, this->operator_);
+  EXPECT_EQ(dry.checked, 1);
+  EXPECT_EQ(dry.changed, 1);
+  EXPECT_EQ(dry.events_retried, 0);  // the tenant is only found once the row is written
+  EXPECT_FALSE(this->Stored("beta"));
+
+  const ReconcileCounts run = this->reconciler_->Run({"", false}, this->operator_);
+  EXPECT_EQ(run.pages, 1);
+  EXPECT_EQ(run.checked, 1);
+  EXPECT_EQ(run.changed, 1);
+  EXPECT_EQ(run.events_retried, 1);
+  const auto stored = this->Stored("beta");
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->plan, domain::Plan::kStarter);
+  EXPECT_EQ(stored->status, domain::SubscriptionStatus::kPastDue);
+  EXPECT_EQ(stored->stripe_customer_id, "cus_9");
+  std::optional<db::EventRecord> event;
+  this->db_->Read("t",
+                  [&](db::UnitOfWork& unit) { event = unit.events().Find("evt_fail", false); });
+  EXPECT_EQ(event->outcome, domain::EventOutcome::kApplied);
+  EXPECT_EQ(event->tenant_id, "beta");
+  // Retried once: a second run finds nothing left to do.
+  const ReconcileCounts again = this->reconciler_->Run({"", false}, this->operator_);
+  EXPECT_EQ(again.changed, 0);
+  EXPECT_EQ(again.events_retried, 0);
+}
+
+}  // namespace
+}  // namespace paybell::catchup
