@@ -8,10 +8,11 @@
 
 #include <array>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "server/common/encoding.h"
+#include "server/auth/jwt_json.h"
 #include "server/common/error.h"
 
 namespace paybell::auth {
@@ -22,9 +23,6 @@ using common::ErrorCode;
 
 constexpr size_t kMaxTokenBytes = 8192;
 constexpr size_t kMaxIdClaimBytes = 128;
-// Header and claims nest one level at most (act.sub, aud lists); anything much deeper is not a
-// token this server issues or accepts.
-constexpr int kMaxJsonDepth = 8;
 constexpr size_t kSha256Bytes = 32;
 constexpr size_t kSignatureChars = 43;  // 32 bytes as unpadded base64url
 
@@ -37,59 +35,40 @@ using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
   throw Error(ErrorCode::kUnauthenticated, "invalid token: " + why);
 }
 
-// A NumericDate claim as whole seconds; refuses values no real token carries (and whose cast
-// would be undefined).
-int64_t TimeClaim(const nlohmann::json& value, const char* name) {
-  if (!value.is_number()) Reject(std::string("claim '") + name + "' is not a number");
-  const double seconds = value.get<double>();
-  if (!(seconds >= 0 && seconds < 1e13))
-    Reject(std::string("claim '") + name + "' is out of range");
-  return static_cast<int64_t>(seconds);
-}
+// The members read from the header and the claims, in the order of these tables.
+constexpr std::string_view kHeaderNames[] = {"alg", "typ", "crit"};
+enum HeaderMember : size_t { kAlg, kTyp, kCrit, kHeaderMembers };
+constexpr std::string_view kClaimNames[] = {"exp",  "nbf", "iat", "sub",     "tenant_id",
+                                            "role", "sid", "jti", "purpose", "act"};
+enum ClaimMember : size_t {
+  kExp,
+  kNbf,
+  kIat,
+  kSub,
+  kTenantId,
+  kRole,
+  kSid,
+  kJti,
+  kPurpose,
+  kAct,
+  kClaimMembers
+};
+static_assert(std::size(kHeaderNames) == kHeaderMembers && std::size(kClaimNames) == kClaimMembers);
 
-std::string StringClaim(const nlohmann::json& claims, const char* name) {
-  auto it = claims.find(name);
-  // NUL is refused as the C libraries these values reach (and libjwt's jansson before) would.
-  if (it == claims.end() || !it->is_string() || it->get_ref<const std::string&>().empty() ||
-      it->get_ref<const std::string&>().find('\0') != std::string::npos) {
-    Reject(std::string("claim '") + name + "' is missing or not a string");
-  }
-  return it->get<std::string>();
-}
+// The header SignToken (libjwt) writes, {"alg":"HS256","typ":"JWT"}, as it arrives: it passes
+// every header check, so it is not decoded and scanned again on every call.
+constexpr std::string_view kOwnHeader = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
-// sid, jti, purpose: absent is "", present must be a short printable ASCII string (they end up
-// in database keys and log lines).
-std::string OptionalIdClaim(const nlohmann::json& claims, const char* name) {
-  auto it = claims.find(name);
-  if (it == claims.end()) return "";
-  const std::string* value = it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
-  if (value == nullptr || value->empty() || value->size() > kMaxIdClaimBytes) {
-    Reject(std::string("claim '") + name + "' must be a string of 1 to 128 characters");
-  }
-  for (const char c : *value) {
-    if (c < 0x20 || c > 0x7e) Reject(std::string("claim '") + name + "' is not printable ASCII");
-  }
-  return *value;
-}
+// A decoded segment is shorter than this (the whole token is at most kMaxTokenBytes).
+constexpr size_t kMaxSegmentBytes = kMaxTokenBytes / 4 * 3;
+using SegmentBuffer = std::array<char, kMaxSegmentBytes>;
 
-// Members of every object in `value`, nested ones included.
-size_t CountMembers(const nlohmann::json& value) {
-  size_t count = 0;
-  if (value.is_object()) {
-    count += value.size();
-    for (const auto& item : value.items()) count += CountMembers(item.value());
-  } else if (value.is_array()) {
-    for (const auto& item : value) count += CountMembers(item);
-  }
-  return count;
-}
-
-// Unpadded base64url to bytes through a table (every token pays this twice); false for a
-// character outside the alphabet or a length no encoding has.
-bool DecodeBase64Url(std::string_view text, std::string& out) {
-  static const auto kValues = [] {
+// Unpadded base64url to bytes through a table (every token pays this twice), into `buffer`;
+// false for a character outside the alphabet or a length no encoding has.
+bool DecodeBase64Url(std::string_view text, SegmentBuffer& buffer, std::string_view& decoded) {
+  static constexpr auto kValues = [] {
     std::array<int8_t, 256> values{};
-    values.fill(-1);
+    for (auto& value : values) value = -1;
     constexpr std::string_view kAlphabet =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     for (size_t i = 0; i < kAlphabet.size(); ++i) {
@@ -97,9 +76,8 @@ bool DecodeBase64Url(std::string_view text, std::string& out) {
     }
     return values;
   }();
-  if (text.size() % 4 == 1) return false;
-  out.clear();
-  out.reserve(text.size() * 3 / 4);
+  if (text.size() % 4 == 1 || text.size() / 4 * 3 + 2 > buffer.size()) return false;
+  size_t size = 0;
   uint32_t value = 0;
   int bits = 0;
   for (const char c : text) {
@@ -109,32 +87,88 @@ bool DecodeBase64Url(std::string_view text, std::string& out) {
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out.push_back(static_cast<char>((value >> bits) & 0xff));
+      buffer[size++] = static_cast<char>((value >> bits) & 0xff);
     }
   }
+  decoded = std::string_view(buffer.data(), size);
   return true;
 }
 
-// One segment of the compact form as a JSON object; discarded (not an object) when it is not
-// base64url, not JSON, nested too deep, or names one member twice in an object.
-nlohmann::json ParseSegment(std::string_view segment) {
-  std::string text;
-  if (!DecodeBase64Url(segment, text)) return nlohmann::json(nlohmann::json::value_t::discarded);
-  size_t keys_seen = 0;
-  bool too_deep = false;
-  nlohmann::json parsed = nlohmann::json::parse(
-      text,
-      [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
-        if (event == nlohmann::json::parse_event_t::key) ++keys_seen;
-        if (depth > kMaxJsonDepth) too_deep = true;
-        return true;
-      },
-      /*allow_exceptions=*/false);
-  // A repeated name collapses into one member: fewer members than names read means a repeat.
-  if (!parsed.is_object() || too_deep || CountMembers(parsed) != keys_seen) {
-    return nlohmann::json(nlohmann::json::value_t::discarded);
+// A segment decoded into `buffer` and scanned for `names` (values[i] is names[i]); false when
+// it is not base64url, not a JSON object, nested too deep, or names one member twice in an
+// object (jwt_json.h).
+bool ReadSegment(std::string_view encoded, const std::string_view* names, size_t name_count,
+                 SegmentBuffer& buffer, std::string_view& text, JwtJsonValue* values) {
+  return DecodeBase64Url(encoded, buffer, text) && ScanJwtObject(text, names, name_count, values);
+}
+
+// A string member unescaped: the text itself when it has no escapes (nearly always), else
+// unescaped into `scratch`.
+std::string_view StringOf(std::string_view text, const JwtJsonValue& value, std::string& scratch) {
+  if (!value.escaped) return value.In(text);
+  JwtJsonString(text, value, scratch);
+  return scratch;
+}
+
+// A NumericDate claim as whole seconds; refuses values no real token carries (and whose cast
+// would be undefined).
+int64_t TimeClaim(std::string_view claims, const JwtJsonValue& value, const char* name) {
+  if (value.type != JwtJsonType::kNumber) {
+    Reject(std::string("claim '") + name + "' is not a number");
   }
-  return parsed;
+  const double seconds = JwtJsonNumber(claims, value);
+  if (!(seconds >= 0 && seconds < 1e13))
+    Reject(std::string("claim '") + name + "' is out of range");
+  return static_cast<int64_t>(seconds);
+}
+
+void StringClaim(std::string_view claims, const JwtJsonValue& value, const char* name,
+                 std::string& out) {
+  // NUL is refused as the C libraries these values reach (and libjwt's jansson before) would;
+  // only an escape can write one.
+  if (value.type != JwtJsonType::kString || value.size == 0) {
+    Reject(std::string("claim '") + name + "' is missing or not a string");
+  }
+  JwtJsonString(claims, value, out);
+  if (value.escaped && out.find('\0') != std::string::npos) {
+    Reject(std::string("claim '") + name + "' is missing or not a string");
+  }
+}
+
+// sid, jti, purpose: absent is "", present must be a short printable ASCII string (they end up
+// in database keys and log lines).
+void OptionalIdClaim(std::string_view claims, const JwtJsonValue& value, const char* name,
+                     std::string& out) {
+  if (value.type == JwtJsonType::kAbsent) return;
+  if (value.type == JwtJsonType::kString) JwtJsonString(claims, value, out);
+  if (value.type != JwtJsonType::kString || out.empty() || out.size() > kMaxIdClaimBytes) {
+    Reject(std::string("claim '") + name + "' must be a string of 1 to 128 characters");
+  }
+  for (const char c : out) {
+    if (c < 0x20 || c > 0x7e) Reject(std::string("claim '") + name + "' is not printable ASCII");
+  }
+}
+
+// Unpadded base64url of a SHA-256 digest, as common::Base64UrlEncode writes it.
+std::array<char, kSignatureChars> EncodeSignature(const unsigned char (&digest)[kSha256Bytes]) {
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::array<char, kSignatureChars> out{};
+  size_t o = 0;
+  size_t i = 0;
+  for (; i + 3 <= kSha256Bytes; i += 3) {
+    const uint32_t v = (uint32_t{digest[i]} << 16) | (uint32_t{digest[i + 1]} << 8) | digest[i + 2];
+    out[o++] = kAlphabet[(v >> 18) & 63];
+    out[o++] = kAlphabet[(v >> 12) & 63];
+    out[o++] = kAlphabet[(v >> 6) & 63];
+    out[o++] = kAlphabet[v & 63];
+  }
+  // 32 = 10 * 3 + 2: the last two bytes make three characters.
+  const uint32_t v = (uint32_t{digest[i]} << 16) | (uint32_t{digest[i + 1]} << 8);
+  out[o++] = kAlphabet[(v >> 18) & 63];
+  out[o++] = kAlphabet[(v >> 12) & 63];
+  out[o++] = kAlphabet[(v >> 6) & 63];
+  return out;
 }
 
 bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b) {
@@ -239,20 +273,30 @@ Principal JwtVerifier::Verify(std::string_view token) const {
       token.find('.', claims_end + 1) != std::string_view::npos) {
     Reject("malformed");
   }
+  SegmentBuffer buffer;  // the header's JSON, then the claims'
+  std::string scratch;   // an escaped string's unescaped value (rare)
 
   // Only exactly "HS256" passes (libjwt read "alg" case-insensitively and took HS384/HS512
   // with the same key), and a token demanding extensions this verifier lacks is refused.
-  const nlohmann::json header = ParseSegment(token.substr(0, header_end));
-  if (!header.is_object()) Reject("malformed header");
-  const auto alg = header.find("alg");
-  if (alg == header.end() || !alg->is_string() || alg->get_ref<const std::string&>() != "HS256") {
-    Reject("algorithm must be HS256");
-  }
-  if (header.contains("crit")) Reject("critical header extensions are not supported");
-  if (const auto typ = header.find("typ");
-      typ != header.end() &&
-      (!typ->is_string() || !EqualsIgnoringAsciiCase(typ->get_ref<const std::string&>(), "JWT"))) {
-    Reject("type must be JWT");
+  if (const std::string_view encoded = token.substr(0, header_end); encoded != kOwnHeader) {
+    std::string_view header;
+    JwtJsonValue members[kHeaderMembers];
+    if (!ReadSegment(encoded, kHeaderNames, kHeaderMembers, buffer, header, members)) {
+      Reject("malformed header");
+    }
+    if (members[kAlg].type != JwtJsonType::kString ||
+        StringOf(header, members[kAlg], scratch) != "HS256") {
+      Reject("algorithm must be HS256");
+    }
+    if (members[kCrit].type != JwtJsonType::kAbsent) {
+      Reject("critical header extensions are not supported");
+    }
+    if (const JwtJsonValue& typ = members[kTyp];
+        typ.type != JwtJsonType::kAbsent &&
+        (typ.type != JwtJsonType::kString ||
+         !EqualsIgnoringAsciiCase(StringOf(header, typ, scratch), "JWT"))) {
+      Reject("type must be JWT");
+    }
   }
 
   // The signature before anything else is read from the claims: the keyed state is copied, so
@@ -268,46 +312,52 @@ Principal JwtVerifier::Verify(std::string_view token) const {
     throw Error(ErrorCode::kInternal, "HMAC-SHA256 failed");
   }
   // Compared in its canonical encoding, so a signature has exactly one accepted spelling.
-  const std::string expected = common::Base64UrlEncode(
-      std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  const std::array<char, kSignatureChars> expected = EncodeSignature(digest);
   const std::string_view signature = token.substr(claims_end + 1);
   if (signature.size() != kSignatureChars ||
       CRYPTO_memcmp(signature.data(), expected.data(), kSignatureChars) != 0) {
     Reject("bad signature or malformed");
   }
 
-  const nlohmann::json claims =
-      ParseSegment(token.substr(header_end + 1, claims_end - header_end - 1));
-  if (!claims.is_object()) Reject("claims are not a JSON object");
+  std::string_view claims;
+  JwtJsonValue members[kClaimMembers];
+  if (!ReadSegment(token.substr(header_end + 1, claims_end - header_end - 1), kClaimNames,
+                   kClaimMembers, buffer, claims, members)) {
+    Reject("claims are not a JSON object");
+  }
 
   const int64_t now = clock_.NowUnix();
-  auto exp = claims.find("exp");
-  if (exp == claims.end()) Reject("claim 'exp' is missing");
-  const int64_t expires_at = TimeClaim(*exp, "exp");
+  if (members[kExp].type == JwtJsonType::kAbsent) Reject("claim 'exp' is missing");
+  const int64_t expires_at = TimeClaim(claims, members[kExp], "exp");
   if (now >= expires_at) throw ExpiredToken();
-  if (auto nbf = claims.find("nbf"); nbf != claims.end()) {
-    if (now < TimeClaim(*nbf, "nbf")) Reject("not valid yet");
+  if (members[kNbf].type != JwtJsonType::kAbsent) {
+    if (now < TimeClaim(claims, members[kNbf], "nbf")) Reject("not valid yet");
   }
 
   Principal p;
-  p.subject = StringClaim(claims, "sub");
-  p.tenant_id = StringClaim(claims, "tenant_id");
-  const std::string role = StringClaim(claims, "role");
-  auto parsed = ParseRole(role);
-  if (!parsed) Reject("unknown role '" + role + "'");
+  StringClaim(claims, members[kSub], "sub", p.subject);
+  StringClaim(claims, members[kTenantId], "tenant_id", p.tenant_id);
+  StringClaim(claims, members[kRole], "role", scratch);
+  auto parsed = ParseRole(scratch);
+  if (!parsed) Reject("unknown role '" + scratch + "'");
   p.role = *parsed;
   p.expires_at = expires_at;
-  if (auto iat = claims.find("iat"); iat != claims.end()) p.issued_at = TimeClaim(*iat, "iat");
-  p.session_id = OptionalIdClaim(claims, "sid");
-  p.token_id = OptionalIdClaim(claims, "jti");
-  p.purpose = OptionalIdClaim(claims, "purpose");
-  if (auto act = claims.find("act"); act != claims.end()) {
-    const auto sub = act->is_object() ? act->find("sub") : act->end();
-    if (!act->is_object() || sub == act->end() || !sub->is_string() ||
-        sub->get<std::string>().empty() || sub->get<std::string>().size() > 254) {
+  if (members[kIat].type != JwtJsonType::kAbsent) {
+    p.issued_at = TimeClaim(claims, members[kIat], "iat");
+  }
+  OptionalIdClaim(claims, members[kSid], "sid", p.session_id);
+  OptionalIdClaim(claims, members[kJti], "jti", p.token_id);
+  OptionalIdClaim(claims, members[kPurpose], "purpose", p.purpose);
+  if (const JwtJsonValue& act = members[kAct]; act.type != JwtJsonType::kAbsent) {
+    // act is an object the scan has validated already; this reads its "sub".
+    constexpr std::string_view kActNames[] = {"sub"};
+    const std::string_view act_text = act.In(claims);
+    JwtJsonValue sub;
+    if (act.type != JwtJsonType::kObject || !ScanJwtObject(act_text, kActNames, 1, &sub) ||
+        sub.type != JwtJsonType::kString || sub.size == 0 ||
+        (JwtJsonString(act_text, sub, p.actor), p.actor.size() > 254)) {
       Reject("claim 'act' must be an object with a non-empty 'sub'");
     }
-    p.actor = sub->get<std::string>();
   }
   const bool cross_tenant_role = p.role == Role::kService || p.role == Role::kOperator;
   if (p.all_tenants() && !cross_tenant_role) {
