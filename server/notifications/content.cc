@@ -11,6 +11,7 @@
 #include "server/common/error.h"
 #include "server/common/money.h"
 #include "server/notifications/embedded_templates.h"
+#include "server/notifications/mustache_template.h"
 
 namespace paybell::notifications {
 namespace {
@@ -260,6 +261,16 @@ std::string SlackJson(const Message& m, const std::string& tenant, const std::ve
   return json{{"text", Truncate(text, kMaxSlackText)}, {"blocks", blocks}}.dump();
 }
 
+// The email templates, parsed on first use (thread-safe) and kept: a render only walks them.
+const MustacheTemplate& EmailText() {
+  static const MustacheTemplate parsed(EmbeddedTemplate("email.txt.mustache"));
+  return parsed;
+}
+const MustacheTemplate& EmailHtml() {
+  static const MustacheTemplate parsed(EmbeddedTemplate("email.html.mustache"));
+  return parsed;
+}
+
 RenderedMessage Render(const Message& m, const RenderContext& context) {
   const std::string app_url = TrimSlash(context.app_url);
   const std::string settings_url = app_url + "/settings/notifications";
@@ -290,8 +301,8 @@ RenderedMessage Render(const Message& m, const RenderContext& context) {
       {"links", link_nodes},
       {"test", m.test},
   };
-  out.text = mstch::render(EmbeddedTemplate("email.txt.mustache"), model);
-  out.html = mstch::render(EmbeddedTemplate("email.html.mustache"), model);
+  out.text = EmailText().Render(model);
+  out.html = EmailHtml().Render(model);
   out.slack_json = SlackJson(m, context.tenant_id, links);
   return out;
 }

@@ -225,6 +225,20 @@ TEST_F(SlackTransportTest, PostsToOnePeerReuseTheConnection) {
   EXPECT_EQ(stand_in.WaitForRequests(25).size(), 25u);
 }
 
+// A peer that closes the connection (Slack does, now and then) costs a new TCP connection but
+// not a full TLS handshake: the new connection resumes the session of the old one.
+TEST_F(SlackTransportTest, ANewConnectionResumesTheTlsSession) {
+  SlackStandIn stand_in(pki_, {"200 close", "200"});
+  SlackWebhookTransport transport(Listed(stand_in));
+  ASSERT_EQ(transport.Post(stand_in.Url(kPath), kJson).kind, Kind::kSent);
+  ASSERT_EQ(transport.Post(stand_in.Url(kPath), kJson).kind, Kind::kSent);
+  const auto requests = stand_in.WaitForRequests(2);
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_NE(requests[0]["client_port"], requests[1]["client_port"]);
+  EXPECT_FALSE(requests[0]["tls_resumed"].get<bool>());
+  EXPECT_TRUE(requests[1]["tls_resumed"].get<bool>());
+}
+
 // A kept connection was pinned to the address checked when it was opened: when a later check
 // resolves the host elsewhere, the post goes there, never over the old connection.
 TEST_F(SlackTransportTest, AKeptConnectionIsNotReusedOnceTheHostResolvesElsewhere) {

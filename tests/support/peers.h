@@ -70,7 +70,8 @@ class SlackStandIn {
   // "https://127.0.0.1:<port>" + path.
   std::string Url(const std::string& path) const;
   void AppendToScript(const std::string& answer);
-  // Every request recorded so far, oldest first: {"method", "path", "headers", "body"}.
+  // Every request recorded so far, oldest first: {"method", "path", "headers", "body",
+  // "client_port", "tls_resumed"}.
   std::vector<nlohmann::json> Requests() const;
   std::vector<nlohmann::json> WaitForRequests(
       size_t count, std::chrono::milliseconds timeout = std::chrono::seconds(10));

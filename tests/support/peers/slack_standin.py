@@ -4,12 +4,13 @@
     slack_standin.py --out DIR --cert PEM --key PEM [--script FILE]
 
 Every request is written to DIR as NNNN.json ({"method", "path", "headers", "body",
-"client_port": the TCP source port, which tells connections apart}), renamed
-into place whole. It is answered by the script's next line ("200", "429 2" = 429 with
-Retry-After: 2, "429 Wed, 21 Oct 2015 07:28:00 GMT", "500", "404", "302 https://elsewhere/" =
-302 with that Location); the file is read again per request, so a test may append to it. Past
-its end, and without it, the answer is 200 "ok", as Slack's. Prints "listening on
-127.0.0.1:PORT" once it accepts connections.
+"client_port": the TCP source port, which tells connections apart, "tls_resumed": whether the
+connection's TLS handshake resumed an earlier session}), renamed into place whole. It is
+answered by the script's next line ("200", "200 close" = 200 and then the connection closed,
+"429 2" = 429 with Retry-After: 2, "429 Wed, 21 Oct 2015 07:28:00 GMT", "500", "404",
+"302 https://elsewhere/" = 302 with that Location); the file is read again per request, so a
+test may append to it. Past its end, and without it, the answer is 200 "ok", as Slack's.
+Prints "listening on 127.0.0.1:PORT" once it accepts connections.
 """
 import argparse
 import http.server
@@ -58,7 +59,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         record = {"method": self.command, "path": self.path,
                   "headers": {k.lower(): v for k, v in self.headers.items()},
                   "body": body.decode("utf-8", "replace"),
-                  "client_port": self.client_address[1]}
+                  "client_port": self.client_address[1],
+                  "tls_resumed": self.connection.session_reused}
         path = os.path.join(self.server.out, "%04d.json" % n)
         with open(path + ".tmp", "w") as f:
             json.dump(record, f)
@@ -71,6 +73,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Retry-After", extra)
         if 300 <= status < 400 and extra:
             self.send_header("Location", extra)
+        if extra == "close":
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
