@@ -54,6 +54,17 @@ WHERE stripe_subscription_id = :subscription AND type LIKE 'customer.subscriptio
 
 constexpr std::string_view kNewestCreated = "SELECT MAX(created) FROM billing_events";
 
+constexpr std::string_view kSyncedUntil =
+    "SELECT covered_until FROM stripe_sync_state WHERE id = 1";
+
+// Only forward: a slow run finishing after a newer one cannot move the cursor back.
+constexpr std::string_view kSetSyncedUntil = R"sql(
+INSERT INTO stripe_sync_state (id, covered_until, updated_at) VALUES (1, :covered, :now)
+ON CONFLICT (id) DO UPDATE SET
+  covered_until = CASE WHEN excluded.covered_until > stripe_sync_state.covered_until
+                       THEN excluded.covered_until ELSE stripe_sync_state.covered_until END,
+  updated_at = excluded.updated_at)sql";
+
 EventRecord FromRow(const soci::row& row, bool with_payload) {
   EventRecord e;
   e.event_id = GetString(row, "event_id");
@@ -182,6 +193,20 @@ std::optional<int64_t> SociEventRepository::NewestCreated() {
   session_ << kNewestCreated, soci::into(newest, ind);
   if (!session_.got_data() || ind != soci::i_ok) return std::nullopt;
   return newest;
+}
+
+std::optional<int64_t> SociEventRepository::SyncedUntil() {
+  long long covered = 0;
+  soci::indicator ind = soci::i_null;
+  session_ << kSyncedUntil, soci::into(covered, ind);
+  if (!session_.got_data() || ind != soci::i_ok) return std::nullopt;
+  return covered;
+}
+
+void SociEventRepository::SetSyncedUntil(int64_t covered_until, int64_t now) {
+  long long covered = covered_until;
+  long long at = now;
+  session_ << kSetSyncedUntil, soci::use(covered), soci::use(at);
 }
 
 void SociEventRepository::ForgetServerStatements(bool postgres) {

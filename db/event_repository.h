@@ -64,6 +64,11 @@ class EventRepository {
   // The newest Stripe `created` of any stored event; nullopt when none is stored. Where
   // catch-up starts looking.
   virtual std::optional<int64_t> NewestCreated() = 0;
+  // Until when (a Unix time) completed catch-ups have covered Stripe's event list; nullopt
+  // before the first one.
+  virtual std::optional<int64_t> SyncedUntil() = 0;
+  // Records a completed catch-up's coverage; an earlier time than the stored one is ignored.
+  virtual void SetSyncedUntil(int64_t covered_until, int64_t now) = 0;
 };
 
 }  // namespace paybell::db

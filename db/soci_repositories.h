@@ -79,6 +79,8 @@ class SociEventRepository final : public EventRepository {
   std::optional<int64_t> NewestSubscriptionEventCreated(
       const std::string& stripe_subscription_id) override;
   std::optional<int64_t> NewestCreated() override;
+  std::optional<int64_t> SyncedUntil() override;
+  void SetSyncedUntil(int64_t covered_until, int64_t now) override;
   void ForgetServerStatements(bool postgres);
 
  private:

@@ -20,8 +20,9 @@
 namespace paybell::catchup {
 
 struct SyncOptions {
-  // Events created at or after this Unix time; nullopt: the newest stored event's `created`
-  // less SyncPolicy::safety_margin, or SyncPolicy::first_lookback back when none is stored.
+  // Events created at or after this Unix time; nullopt: where the last completed catch-up's
+  // coverage ended (before the first: the newest stored event's `created`) less
+  // SyncPolicy::safety_margin, or SyncPolicy::first_lookback back when nothing is stored.
   std::optional<int64_t> since;
   bool dry_run = false;
 };
@@ -51,8 +52,10 @@ struct SyncPolicy {
   int page_attempts = 8;
   std::chrono::milliseconds backoff_base{1000};
   std::chrono::milliseconds backoff_cap{30000};
-  // Bounds one run's memory (payloads are held until paging ends, to apply oldest first).
-  int64_t max_events = 200000;
+  // Bounds one run's memory. Events are fetched a window of time at a time (newest first, as
+  // Stripe lists them) and applied oldest first once the window is complete; a window holding
+  // more than this many is halved and fetched again.
+  int64_t window_events = 10000;
 };
 
 // Called after every page and every 100 events ingested; `stage` is "paging" or "ingesting".
@@ -63,17 +66,31 @@ class EventSync {
   EventSync(stripe::StripeApi& api, webhooks::EventIngestor& ingestor, db::Database& database,
             const common::Clock& clock, SyncPolicy policy = {});
 
-  // Pages through GET /v1/events (newest first, as Stripe lists them), then ingests what it
-  // fetched oldest first: the order Stripe created them in, so same-second events apply in
-  // order. Throws common::Error: kUnavailable when Stripe or the database stays unavailable
-  // (nothing is lost: the next run starts from the same place) or when `stop` is signalled;
-  // kFailedPrecondition when Stripe refuses the key.
+  // Pages through GET /v1/events from `since` to now, a window of time at a time: each window
+  // is listed completely (newest first, as Stripe lists them), then ingested oldest first, the
+  // order Stripe created them in. An event already stored is counted a duplicate without
+  // ingesting it again. A run from the default start records each completed window as covered.
+  // Throws common::Error: kUnavailable when Stripe or the database stays unavailable (nothing
+  // is lost: the next run starts from the last covered window) or when `stop` is signalled;
+  // kFailedPrecondition when Stripe refuses the key or lists more than window_events events
+  // created in one second.
   SyncCounts Run(const SyncOptions& options, const webhooks::Actor& actor,
                  const SyncProgress& progress = {}, const common::StopSignal* stop = nullptr);
 
  private:
+  struct Listed {
+    std::string id;
+    std::string payload;
+  };
+
   nlohmann::json FetchPage(const stripe::FormFields& query, int64_t page,
                            const common::StopSignal* stop);
+  // Every handled event created in [from, to], newest first; false (and `out` incomplete) when
+  // there are more than window_events of them.
+  bool ListWindow(int64_t from, int64_t to, std::vector<Listed>& out, SyncCounts& counts,
+                  const SyncProgress& progress, const common::StopSignal* stop);
+  void Apply(const Listed& event, const SyncOptions& options, const webhooks::Actor& actor,
+             SyncCounts& counts);
 
   stripe::StripeApi& api_;
   webhooks::EventIngestor& ingestor_;

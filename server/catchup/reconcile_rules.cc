@@ -114,6 +114,12 @@ ReconcileDecision DecideReconcile(const std::string& tenant_id,
     decision.error = "unknown subscription status '" + fetched.state->status + "' at Stripe";
     return decision;
   }
+  if (current && current->last_event_created && *current->last_event_created >= at) {
+    // An event created at or after the fetch began was applied meanwhile: it may say more
+    // than the fetched object does. The next reconcile compares again.
+    decision.skipped = "changed by " + current->last_event_id + " since Stripe was read";
+    return decision;
+  }
   const bool same = current && current->stripe_subscription_id == fetched.subscription_id;
   Subscription row;
   if (current) {
@@ -132,10 +138,8 @@ ReconcileDecision DecideReconcile(const std::string& tenant_id,
   webhooks::WriteSubscriptionState(fetched, *status, prices, row);
   decision.diffs = DiffSubscriptions(tenant_id, current, row);
   if (decision.diffs.empty()) return decision;
-  if (!row.last_event_created || *row.last_event_created < at) {
-    row.last_event_created = at;
-    row.last_event_id = "reconcile@" + TimeText(at);
-  }
+  row.last_event_created = at;  // later than the stored one: checked above
+  row.last_event_id = "reconcile@" + TimeText(at);
   row.updated_at = now;
   decision.write = row;
   return decision;

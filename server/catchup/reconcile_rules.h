@@ -40,12 +40,17 @@ struct ReconcileDecision {
   std::vector<FieldDiff> diffs;               // empty: the stored row matches Stripe
   std::optional<domain::Subscription> write;  // the corrected row, when diffs is not empty
   std::string error;                          // why nothing can be decided (unknown status)
+  std::string skipped;  // why the row is left as it is although it may differ (a newer event)
 };
 
 // The stored row `current` (nullopt: none) against Stripe's subscription `fetched`, read at
 // `at` (Paybell's clock when the fetch began). The corrected row counts as applied at `at`:
 // an event created before the fetch, delivered late, finds it newer and is stale, since
-// Stripe's object already holds what that event said. Unlike an event, reconcile also
+// Stripe's object already holds what that event said. A row whose last event was created at
+// or after `at` is left alone (`skipped`): that event may say more than the fetched object.
+// Both compare Stripe's clock with Paybell's, so they assume clocks kept in step (NTP); a
+// Paybell clock ahead of Stripe's by s seconds would find events of the s seconds after a
+// reconcile stale. Unlike an event, reconcile also
 // corrects a row that claims "canceled" while Stripe's subscription is live: Stripe's own
 // object is the truth, whatever was stored.
 ReconcileDecision DecideReconcile(const std::string& tenant_id,

@@ -102,6 +102,10 @@ void Reconciler::ReconcileTenant(const std::string& tenant_id,
     spdlog::warn("reconcile: tenant {}: {}", tenant_id, decision.error);
     return;
   }
+  if (!decision.skipped.empty()) {
+    spdlog::info("reconcile: tenant {} left as it is: {}", tenant_id, decision.skipped);
+    return;
+  }
   if (decision.diffs.empty()) return;
   if (!options.dry_run) {
     database_.Transact("reconcile a subscription", [&](db::UnitOfWork& unit) {
@@ -109,7 +113,7 @@ void Reconciler::ReconcileTenant(const std::string& tenant_id,
       // What the tenant holds now: a webhook may have landed since the read above.
       const auto current = unit.subscriptions().Find(tenant_id);
       decision = DecideReconcile(tenant_id, current, fetched, prices_, fetched_at, now);
-      if (!decision.write) return;
+      if (!decision.write) return;  // matches now, or a newer event came in: nothing to write
       unit.subscriptions().Upsert(*decision.write);
       nlohmann::json diffs = nlohmann::json::array();
       for (const FieldDiff& d : decision.diffs) {
@@ -128,7 +132,12 @@ void Reconciler::ReconcileTenant(const std::string& tenant_id,
       unit.audit().Append(audit);
       unit.Commit();
     });
-    if (decision.diffs.empty()) return;
+    if (!decision.write) {
+      if (!decision.skipped.empty()) {
+        spdlog::info("reconcile: tenant {} left as it is: {}", tenant_id, decision.skipped);
+      }
+      return;
+    }
     std::string fields;
     for (const FieldDiff& d : decision.diffs) {
       fields += (fields.empty() ? "" : ", ") + d.field + " " + d.before + " → " + d.after;

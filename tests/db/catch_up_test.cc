@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -45,6 +47,8 @@ class ListedStripe final : public stripe::StripeApi {
   int fail_after = 0;
   int fail_count = 0;
   int event_list_calls = 0;
+  // Runs as Stripe reads a subscription: what happens at Stripe and Paybell meanwhile.
+  std::function<void()> on_subscription_read;
 
   nlohmann::json Post(const std::string&, const stripe::FormFields&, const std::string&,
                       stripe::Deadline) override {
@@ -70,18 +74,22 @@ class ListedStripe final : public stripe::StripeApi {
       }
       std::vector<const nlohmann::json*> listed;
       const int64_t gte = q.count("created[gte]") ? std::stoll(q["created[gte]"]) : 0;
+      const int64_t lte = q.count("created[lte]") ? std::stoll(q["created[lte]"]) : INT64_MAX;
       for (auto it = events.rbegin(); it != events.rend(); ++it) {
-        if ((*it)["created"].get<int64_t>() < gte) continue;
+        const int64_t created = (*it)["created"].get<int64_t>();
+        if (created < gte || created > lte) continue;
         if (!types.empty() &&
             std::find(types.begin(), types.end(), (*it)["type"].get<std::string>()) == types.end())
           continue;
         listed.push_back(&*it);
       }
-      std::stable_sort(listed.begin(), listed.end(), [](const nlohmann::json* a, const nlohmann::json* b) {
-        return (*a)["created"].get<int64_t>() > (*b)["created"].get<int64_t>();
-      });
+      std::stable_sort(listed.begin(), listed.end(),
+                       [](const nlohmann::json* a, const nlohmann::json* b) {
+                         return (*a)["created"].get<int64_t>() > (*b)["created"].get<int64_t>();
+                       });
       return Page(listed, q);
     }
+    if (on_subscription_read) on_subscription_read();
     if (path == "/v1/subscriptions") {
       std::vector<const nlohmann::json*> listed;
       for (auto it = subscriptions.rbegin(); it != subscriptions.rend(); ++it) {
@@ -264,7 +272,70 @@ TYPED_TEST(CatchUpTest, CatchesUpOverThreePagesStoringEachEventOnceInOrder) {
   EXPECT_EQ(again.ingested, 0);
   EXPECT_EQ(again.duplicate, 250);
   EXPECT_EQ(this->Count(""), 250);
-  EXPECT_EQ(this->Count("WHERE duplicate_deliveries > 0"), 250);
+  // Finding an event already stored is not a duplicate delivery of its webhook.
+  EXPECT_EQ(this->Count("WHERE duplicate_deliveries > 0"), 0);
+}
+
+TYPED_TEST(CatchUpTest, AWindowTooLargeToHoldIsFetchedInHalves) {
+  const History history = MakeHistory();
+  for (const auto& event : history.delivered) this->Deliver(event);
+  this->stripe_.events = history.events;
+  SyncPolicy policy;
+  policy.window_events = 60;  // 250 events in ~350 seconds: windows of 60 at most
+  EventSync sync(this->stripe_, *this->ingestor_, *this->db_, this->clock_, policy);
+  const SyncCounts counts = sync.Run({}, this->operator_);
+  EXPECT_EQ(counts.fetched, 250);
+  EXPECT_EQ(counts.ingested, 125);
+  EXPECT_EQ(counts.duplicate, 125);
+  EXPECT_EQ(this->Count(""), 250);
+  for (const auto& [tenant, expected] : history.final_state) {
+    const auto stored = this->Stored(tenant);
+    ASSERT_TRUE(stored) << tenant;
+    EXPECT_EQ(domain::PlanWord(stored->plan), expected.first) << tenant;
+    EXPECT_EQ(stored->last_event_id, expected.second) << tenant;
+  }
+  // More events in one second than a window holds cannot be applied in order: refused.
+  this->stripe_.events.clear();
+  for (int i = 0; i < 61; ++i) {
+    this->stripe_.events.push_back(Event("evt_burst_" + std::to_string(i),
+                                         "customer.subscription.updated", kNow - 30,
+                                         testing::SubscriptionObject({}, ApiShape::kCurrent)));
+  }
+  try {
+    sync.Run({kNow - 60, false}, this->operator_);
+    FAIL() << "expected kFailedPrecondition";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.code(), common::ErrorCode::kFailedPrecondition);
+  }
+}
+
+TYPED_TEST(CatchUpTest, AfterALongOutageStartsWhereTheLastCompletedRunEnded) {
+  // A completed catch-up at kNow; then four days down (longer than Stripe retries a webhook).
+  EXPECT_EQ(this->sync_->Run({}, this->operator_).since, kNow - 30 * 86400);
+  this->clock_.Advance(std::chrono::hours(96));
+  SubscriptionSpec spec;
+  spec.price = "price_firm_1";
+  const auto lost = Event("evt_lost", "customer.subscription.updated", kNow + 86400,
+                          testing::SubscriptionObject(spec, ApiShape::kCurrent));
+  spec.cancel_at_period_end = true;
+  const auto fresh = Event("evt_fresh", "customer.subscription.updated", kNow + 96 * 3600 - 60,
+                           testing::SubscriptionObject(spec, ApiShape::kCurrent));
+  this->stripe_.events = {lost, fresh};
+  // Back up: the first webhook arrives before the first catch-up runs.
+  ASSERT_EQ(this->Deliver(fresh), "applied");
+  // Catch-up starts from the last run's end, not from the newest stored event, so the event
+  // lost during the outage is found.
+  const SyncCounts counts = this->sync_->Run({}, this->operator_);
+  EXPECT_EQ(counts.since, kNow - 3600);
+  EXPECT_EQ(counts.ingested, 1);
+  EXPECT_EQ(counts.duplicate, 1);
+  EXPECT_EQ(this->Count("WHERE event_id = 'evt_lost' AND source = 'sync'"), 1);
+  // And the next run starts from this one's end; a dry run or a run from a later --since
+  // (which leaves a hole) records nothing.
+  this->clock_.Advance(std::chrono::hours(1));
+  this->sync_->Run({kNow + 96 * 3600 + 1800, false}, this->operator_);
+  this->sync_->Run({std::nullopt, true}, this->operator_);
+  EXPECT_EQ(this->sync_->Run({}, this->operator_).since, kNow + 96 * 3600 - 3600);
 }
 
 TYPED_TEST(CatchUpTest, ResumesFromTheSamePageAfterRateLimits) {
@@ -351,6 +422,30 @@ TYPED_TEST(CatchUpTest, ReconcileCorrectsAWrongTenantAuditedWithTheDiff) {
   } catch (const common::Error& e) {
     EXPECT_EQ(e.code(), common::ErrorCode::kNotFound);
   }
+}
+
+TYPED_TEST(CatchUpTest, ReconcileLeavesARowAWebhookChangedAfterStripeWasRead) {
+  SubscriptionSpec spec;  // acme, sub_1, cus_1, active, pro
+  ASSERT_EQ(this->Deliver(Event("evt_1", "customer.subscription.created", kNow - 1000,
+                                testing::SubscriptionObject(spec, ApiShape::kCurrent))),
+            "applied");
+  spec.price = "price_firm_1";  // what Stripe answers: firm
+  this->stripe_.subscriptions.push_back(testing::SubscriptionObject(spec, ApiShape::kCurrent));
+  // While the answer is on its way, the customer moves to starter and its webhook lands.
+  spec.price = "price_starter_1";
+  const auto newer = Event("evt_2", "customer.subscription.updated", kNow + 1,
+                           testing::SubscriptionObject(spec, ApiShape::kCurrent));
+  this->stripe_.on_subscription_read = [&] {
+    this->stripe_.on_subscription_read = nullptr;
+    this->clock_.Advance(std::chrono::seconds(1));
+    EXPECT_EQ(this->Deliver(newer), "applied");
+  };
+  const ReconcileCounts run = this->reconciler_->Run({"acme", false}, this->operator_);
+  EXPECT_EQ(run.checked, 1);
+  EXPECT_EQ(run.changed, 0);
+  EXPECT_EQ(this->Stored("acme")->plan, domain::Plan::kStarter);
+  EXPECT_EQ(this->Stored("acme")->last_event_id, "evt_2");
+  EXPECT_EQ(this->Audit("acme").front().action, "billing.event.applied");
 }
 
 TYPED_TEST(CatchUpTest, FullReconcileFindsUnrecordedTenantsAndRetriesTheirUnmatchedEvents) {

@@ -38,6 +38,8 @@ class MockEventRepository : public db::EventRepository {
   MOCK_METHOD(std::optional<int64_t>, NewestSubscriptionEventCreated,
               (const std::string& stripe_subscription_id), (override));
   MOCK_METHOD(std::optional<int64_t>, NewestCreated, (), (override));
+  MOCK_METHOD(std::optional<int64_t>, SyncedUntil, (), (override));
+  MOCK_METHOD(void, SetSyncedUntil, (int64_t covered_until, int64_t now), (override));
 };
 
 class MockCheckoutRepository : public db::CheckoutRepository {

@@ -90,16 +90,22 @@ TEST(DecideReconcile, TakesStripesStateEvenOverAStoredCancel) {
             std::make_pair(std::string(""), std::string("2027-01-21T02:53:20Z")));
 }
 
-TEST(DecideReconcile, NeverMovesTheOrderingClockBack) {
+TEST(DecideReconcile, LeavesARowAnEventNewerThanTheFetchHasWritten) {
   domain::Subscription stored = StoredPro();
-  stored.plan = domain::Plan::kStarter;
-  stored.last_event_created = kAt + 50;  // an event newer than the fetch was applied meanwhile
+  stored.plan = domain::Plan::kStarter;  // differs from the fetched object (pro)
   const auto fetched =
       SubscriptionAsEvent(testing::SubscriptionObject({}, ApiShape::kCurrent), kAt);
+  for (const int64_t created : {kAt, kAt + 50}) {  // created as the fetch began, or after it
+    stored.last_event_created = created;
+    const ReconcileDecision d = DecideReconcile("acme", stored, fetched, kPrices, kAt, kAt + 1);
+    EXPECT_FALSE(d.write);
+    EXPECT_EQ(d.skipped, "changed by evt_9 since Stripe was read");
+  }
+  stored.last_event_created = kAt - 1;  // older than the fetch: Stripe's object wins
   const ReconcileDecision d = DecideReconcile("acme", stored, fetched, kPrices, kAt, kAt + 1);
   ASSERT_TRUE(d.write);
-  EXPECT_EQ(d.write->last_event_created, kAt + 50);
-  EXPECT_EQ(d.write->last_event_id, "evt_9");
+  EXPECT_EQ(d.write->plan, domain::Plan::kPro);
+  EXPECT_EQ(d.write->last_event_created, kAt);
 }
 
 TEST(DecideReconcile, ATenantWithNoRowGetsOne) {
