@@ -55,15 +55,24 @@ WHERE stripe_subscription_id = :subscription AND type LIKE 'customer.subscriptio
 constexpr std::string_view kNewestCreated = "SELECT MAX(created) FROM billing_events";
 
 constexpr std::string_view kSyncedUntil =
-    "SELECT covered_until FROM stripe_sync_state WHERE id = 1";
+    "SELECT covered_until FROM stripe_catch_up WHERE job = 'sync'";
 
 // Only forward: a slow run finishing after a newer one cannot move the cursor back.
 constexpr std::string_view kSetSyncedUntil = R"sql(
-INSERT INTO stripe_sync_state (id, covered_until, updated_at) VALUES (1, :covered, :now)
-ON CONFLICT (id) DO UPDATE SET
-  covered_until = CASE WHEN excluded.covered_until > stripe_sync_state.covered_until
-                       THEN excluded.covered_until ELSE stripe_sync_state.covered_until END,
-  updated_at = excluded.updated_at)sql";
+INSERT INTO stripe_catch_up (job, covered_until) VALUES ('sync', :covered)
+ON CONFLICT (job) DO UPDATE SET covered_until =
+  CASE WHEN stripe_catch_up.covered_until IS NULL
+         OR excluded.covered_until > stripe_catch_up.covered_until
+       THEN excluded.covered_until ELSE stripe_catch_up.covered_until END)sql";
+
+constexpr std::string_view kLastFinished =
+    "SELECT finished_at FROM stripe_catch_up WHERE job = :job";
+
+constexpr std::string_view kSetLastFinished = R"sql(
+INSERT INTO stripe_catch_up (job, finished_at) VALUES (:job, :at)
+ON CONFLICT (job) DO UPDATE SET finished_at = excluded.finished_at)sql";
+
+std::string JobWord(Job job) { return job == Job::kEventSync ? "sync" : "reconcile"; }
 
 EventRecord FromRow(const soci::row& row, bool with_payload) {
   EventRecord e;
@@ -203,10 +212,24 @@ std::optional<int64_t> SociEventRepository::SyncedUntil() {
   return covered;
 }
 
-void SociEventRepository::SetSyncedUntil(int64_t covered_until, int64_t now) {
+void SociEventRepository::SetSyncedUntil(int64_t covered_until) {
   long long covered = covered_until;
-  long long at = now;
-  session_ << kSetSyncedUntil, soci::use(covered), soci::use(at);
+  session_ << kSetSyncedUntil, soci::use(covered);
+}
+
+std::optional<int64_t> SociEventRepository::LastFinished(Job job) {
+  const std::string word = JobWord(job);
+  long long at = 0;
+  soci::indicator ind = soci::i_null;
+  session_ << kLastFinished, soci::use(word), soci::into(at, ind);
+  if (!session_.got_data() || ind != soci::i_ok) return std::nullopt;
+  return at;
+}
+
+void SociEventRepository::SetLastFinished(Job job, int64_t at) {
+  const std::string word = JobWord(job);
+  long long when = at;
+  session_ << kSetLastFinished, soci::use(word), soci::use(when);
 }
 
 void SociEventRepository::ForgetServerStatements(bool postgres) {

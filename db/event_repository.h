@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "db/job_lock.h"
 #include "server/domain/event_outcome.h"
 
 namespace paybell::db {
@@ -68,7 +69,10 @@ class EventRepository {
   // before the first one.
   virtual std::optional<int64_t> SyncedUntil() = 0;
   // Records a completed catch-up's coverage; an earlier time than the stored one is ignored.
-  virtual void SetSyncedUntil(int64_t covered_until, int64_t now) = 0;
+  virtual void SetSyncedUntil(int64_t covered_until) = 0;
+  // When the last scheduled run of `job` completed; nullopt before the first.
+  virtual std::optional<int64_t> LastFinished(Job job) = 0;
+  virtual void SetLastFinished(Job job, int64_t at) = 0;
 };
 
 }  // namespace paybell::db

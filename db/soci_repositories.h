@@ -80,7 +80,9 @@ class SociEventRepository final : public EventRepository {
       const std::string& stripe_subscription_id) override;
   std::optional<int64_t> NewestCreated() override;
   std::optional<int64_t> SyncedUntil() override;
-  void SetSyncedUntil(int64_t covered_until, int64_t now) override;
+  void SetSyncedUntil(int64_t covered_until) override;
+  std::optional<int64_t> LastFinished(Job job) override;
+  void SetLastFinished(Job job, int64_t at) override;
   void ForgetServerStatements(bool postgres);
 
  private:

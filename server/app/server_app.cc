@@ -119,8 +119,8 @@ ServerApp::ServerApp(common::Config config, const common::Clock& clock)
     catchup::Schedule schedule;
     schedule.sync_interval = std::chrono::seconds(config_.sync_interval_s);
     schedule.reconcile_interval = std::chrono::seconds(config_.reconcile_interval_s);
-    catch_up_jobs_ =
-        std::make_unique<catchup::CatchUpJobs>(*event_sync_, *reconciler_, *job_lock_, schedule);
+    catch_up_jobs_ = std::make_unique<catchup::CatchUpJobs>(*event_sync_, *reconciler_, *job_lock_,
+                                                            *database_, clock_, schedule);
   }
   billing_ = std::make_unique<billing::BillingServiceImpl>(
       *authenticator_, *database_, *checkout_, config_, sqlite ? kSqliteReaders : kPostgresReaders,

@@ -27,25 +27,6 @@ EventSync::EventSync(stripe::StripeApi& api, webhooks::EventIngestor& ingestor,
                      db::Database& database, const common::Clock& clock, SyncPolicy policy)
     : api_(api), ingestor_(ingestor), database_(database), clock_(clock), policy_(policy) {}
 
-nlohmann::json EventSync::FetchPage(const stripe::FormFields& query, int64_t page,
-                                    const common::StopSignal* stop) {
-  std::chrono::milliseconds wait = policy_.backoff_base;
-  for (int attempt = 1;; ++attempt) {
-    common::ThrowIfStopped(stop, "catch-up");
-    try {
-      return api_.Get("/v1/events", query, std::chrono::steady_clock::now() + policy_.page_timeout);
-    } catch (const Error& e) {
-      // Rate limited (429), Stripe down or unreachable: the client already retried a few times.
-      // Back off longer and ask for the same page again; the cursor is unchanged.
-      if (e.code() != ErrorCode::kUnavailable || attempt >= policy_.page_attempts) throw;
-      spdlog::warn("catch-up: page {} of Stripe events failed ({}); asking again in {} ms", page,
-                   e.what(), wait.count());
-      if (stop && stop->WaitFor(wait)) common::ThrowIfStopped(stop, "catch-up");
-      wait = std::min(wait * 2, policy_.backoff_cap);
-    }
-  }
-}
-
 bool EventSync::ListWindow(int64_t from, int64_t to, std::vector<Listed>& out, SyncCounts& counts,
                            const SyncProgress& progress, const common::StopSignal* stop) {
   out.clear();
@@ -60,7 +41,9 @@ bool EventSync::ListWindow(int64_t from, int64_t to, std::vector<Listed>& out, S
       query.emplace_back("types[" + std::to_string(i) + "]", types[i]);
     }
     if (!cursor.empty()) query.emplace_back("starting_after", cursor);
-    const nlohmann::json page = FetchPage(query, counts.pages + 1, stop);
+    const nlohmann::json page =
+        PatientGet(api_, "/v1/events", query, policy_.patience, stop,
+                   "catch-up: page " + std::to_string(counts.pages + 1) + " of Stripe events");
     ++counts.pages;
     const auto data = page.find("data");
     if (!page.is_object() || data == page.end() || !data->is_array()) {
@@ -174,7 +157,7 @@ SyncCounts EventSync::Run(const SyncOptions& options, const webhooks::Actor& act
     // Every event created in [from, to] is stored now.
     if (records_coverage) {
       database_.Transact("record catch-up coverage", [&](db::UnitOfWork& unit) {
-        unit.events().SetSyncedUntil(to, clock_.NowUnix());
+        unit.events().SetSyncedUntil(to);
         unit.Commit();
       });
     }

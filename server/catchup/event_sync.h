@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "db/unit_of_work.h"
+#include "server/catchup/patient_get.h"
 #include "server/common/clock.h"
 #include "server/common/stop_signal.h"
 #include "server/stripe/stripe_api.h"
@@ -45,13 +46,7 @@ struct SyncPolicy {
   // Stripe keeps events for 30 days.
   std::chrono::seconds first_lookback{30 * 24 * 3600};
   int page_size = 100;
-  // One page, the client's own retries included.
-  std::chrono::milliseconds page_timeout{60000};
-  // A page Stripe keeps refusing (429, 5xx, network) is asked for again from the same cursor,
-  // after a backoff doubling from backoff_base to backoff_cap, at most page_attempts times.
-  int page_attempts = 8;
-  std::chrono::milliseconds backoff_base{1000};
-  std::chrono::milliseconds backoff_cap{30000};
+  Patience patience;  // each page: 429s and outages outlasted, then resumed from the same cursor
   // Bounds one run's memory. Events are fetched a window of time at a time (newest first, as
   // Stripe lists them) and applied oldest first once the window is complete; a window holding
   // more than this many is halved and fetched again.
@@ -83,8 +78,6 @@ class EventSync {
     std::string payload;
   };
 
-  nlohmann::json FetchPage(const stripe::FormFields& query, int64_t page,
-                           const common::StopSignal* stop);
   // Every handled event created in [from, to], newest first; false (and `out` incomplete) when
   // there are more than window_events of them.
   bool ListWindow(int64_t from, int64_t to, std::vector<Listed>& out, SyncCounts& counts,

@@ -30,6 +30,19 @@ std::string IdOf(const nlohmann::json& subscription) {
 
 }  // namespace
 
+bool IsStripeSubscriptionId(std::string_view id) {
+  constexpr std::string_view kPrefix = "sub_";
+  if (id.size() <= kPrefix.size() || id.size() > 255 || id.substr(0, kPrefix.size()) != kPrefix) {
+    return false;
+  }
+  for (const char c : id.substr(kPrefix.size())) {
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 bool IsLiveSubscriptionObject(const nlohmann::json& subscription) {
   if (!subscription.is_object()) return false;
   const auto status = subscription.find("status");

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "server/domain/subscription.h"
@@ -53,6 +54,9 @@ struct ReconcileDecision {
 // reconcile stale. Unlike an event, reconcile also
 // corrects a row that claims "canceled" while Stripe's subscription is live: Stripe's own
 // object is the truth, whatever was stored.
+// `sub_` and letters, digits or underscores, as Stripe makes them: safe in a URL path.
+bool IsStripeSubscriptionId(std::string_view id);
+
 ReconcileDecision DecideReconcile(const std::string& tenant_id,
                                   const std::optional<domain::Subscription>& current,
                                   const webhooks::StripeEvent& fetched,

@@ -55,8 +55,9 @@ std::vector<nlohmann::json> Reconciler::ListSubscriptions(stripe::FormFields que
     page_query.emplace_back("status", "all");
     page_query.emplace_back("limit", std::to_string(policy_.page_size));
     if (!cursor.empty()) page_query.emplace_back("starting_after", cursor);
-    nlohmann::json page = api_.Get("/v1/subscriptions", page_query,
-                                   std::chrono::steady_clock::now() + policy_.call_timeout);
+    nlohmann::json page = PatientGet(
+        api_, "/v1/subscriptions", page_query, policy_.patience, stop,
+        "reconcile: page " + std::to_string(counts.pages + 1) + " of Stripe subscriptions");
     ++counts.pages;
     auto data = page.find("data");
     if (!page.is_object() || data == page.end() || !data->is_array()) {
@@ -68,8 +69,12 @@ std::vector<nlohmann::json> Reconciler::ListSubscriptions(stripe::FormFields que
       if (!last_id.empty()) out.push_back(std::move(subscription));
     }
     const auto has_more = page.find("has_more");
-    more = has_more != page.end() && has_more->is_boolean() && has_more->get<bool>() &&
-           !last_id.empty();
+    more = has_more != page.end() && has_more->is_boolean() && has_more->get<bool>();
+    if (more && (last_id.empty() || last_id == cursor)) {
+      // Asking from the same cursor again would list the same page forever.
+      throw Error(ErrorCode::kUnavailable,
+                  "Stripe's subscription list says there is more but its page had nothing new");
+    }
     cursor = last_id;
     if (progress) progress(counts, "paging");
   }
@@ -190,7 +195,11 @@ void Reconciler::RetryUnmatchedEvents(const std::string& only, const ReconcileOp
       continue;
     ++counts.events_retried;
     if (options.dry_run) continue;
-    const db::EventRecord after = ingestor_.Replay(e.event_id, actor);
+    // As a late delivery would be: no operator's override of the ordering guard, so an event
+    // older than the state reconcile just wrote is stale. One applied notifies as it would
+    // have when it arrived (a payment failure the tenant was never told of).
+    const db::EventRecord after =
+        ingestor_.Replay(e.event_id, actor, webhooks::EventIngestor::ReplayMode::kRetry);
     spdlog::info("reconcile: event {} ({}) of tenant {} retried: {}", e.event_id, e.type, *tenant,
                  domain::OutcomeWord(after.outcome));
   }
@@ -214,10 +223,17 @@ ReconcileCounts Reconciler::Run(const ReconcileOptions& options, const webhooks:
                                             " has no Stripe customer or subscription recorded");
     }
     std::vector<nlohmann::json> candidates;
-    if (!stored->stripe_subscription_id.empty()) {
+    const std::string& subscription_id = stored->stripe_subscription_id;
+    if (!subscription_id.empty() && !IsStripeSubscriptionId(subscription_id)) {
+      // Stored from an event whose id Stripe would not have made; never put into a URL path.
+      throw Error(ErrorCode::kFailedPrecondition,
+                  "tenant " + options.tenant_id + " has a malformed Stripe subscription id");
+    }
+    if (!subscription_id.empty()) {
       try {
-        candidates.push_back(api_.Get("/v1/subscriptions/" + stored->stripe_subscription_id, {},
-                                      std::chrono::steady_clock::now() + policy_.call_timeout));
+        candidates.push_back(PatientGet(api_, "/v1/subscriptions/" + subscription_id, {},
+                                        policy_.patience, stop,
+                                        "reconcile: Stripe subscription " + subscription_id));
       } catch (const Error& e) {
         if (e.code() != ErrorCode::kNotFound) throw;
         spdlog::warn("reconcile: tenant {}: Stripe has no subscription {}", options.tenant_id,

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "db/unit_of_work.h"
+#include "server/catchup/patient_get.h"
 #include "server/catchup/reconcile_rules.h"
 #include "server/common/clock.h"
 #include "server/common/stop_signal.h"
@@ -35,7 +36,7 @@ struct ReconcileCounts {
 };
 
 struct ReconcilePolicy {
-  std::chrono::milliseconds call_timeout{60000};  // one Stripe call, its retries included
+  Patience patience;  // each Stripe call: 429s and outages outlasted, lists resumed in place
   int page_size = 100;
   // Stored unmatched/failed events looked at per run, newest first.
   int max_events_examined = 5000;

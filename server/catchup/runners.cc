@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace paybell::catchup {
 
 v1::SyncEventsResponse ToProto(const SyncCounts& counts) {
@@ -16,13 +18,19 @@ v1::SyncEventsResponse ToProto(const SyncCounts& counts) {
   return out;
 }
 
-v1::ReconcileSubscriptionsResponse ToProto(const ReconcileCounts& counts) {
+v1::ReconcileSubscriptionsResponse ToProto(const ReconcileCounts& counts, bool with_diffs) {
+  // A whole account gone wrong must not make an answer larger than a gRPC message may be.
+  constexpr size_t kMaxDiffs = 1000;
   v1::ReconcileSubscriptionsResponse out;
   out.set_checked(counts.checked);
   out.set_changed(counts.changed);
   out.set_events_retried(counts.events_retried);
   out.set_pages(counts.pages);
-  for (const FieldDiff& d : counts.diffs) {
+  if (!with_diffs) return out;
+  const size_t shown = std::min(counts.diffs.size(), kMaxDiffs);
+  out.set_diffs_omitted(static_cast<int64_t>(counts.diffs.size() - shown));
+  for (size_t i = 0; i < shown; ++i) {
+    const FieldDiff& d = counts.diffs[i];
     v1::SubscriptionDiff* diff = out.add_diffs();
     diff->set_tenant_id(d.tenant_id);
     diff->set_field(d.field);
@@ -61,7 +69,7 @@ v1::ReconcileSubscriptionsResponse CatchUpRunners::Reconcile(
   const ReconcileCounts counts = reconciler_.Run(
       options, webhooks::Actor{caller.name, caller.role, caller.request_id},
       [&](const ReconcileCounts& so_far, std::string_view stage) {
-        if (progress) progress(ToProto(so_far), stage);
+        if (progress) progress(ToProto(so_far, /*with_diffs=*/false), stage);
       },
       &stop_);
   spdlog::info(
@@ -69,7 +77,7 @@ v1::ReconcileSubscriptionsResponse CatchUpRunners::Reconcile(
       caller.name, dry_run ? " (dry run)" : "", tenant_id.empty() ? "" : " of tenant " + tenant_id,
       counts.checked, counts.changed, dry_run ? "would change" : "corrected", counts.events_retried,
       dry_run ? "to retry" : "retried");
-  return ToProto(counts);
+  return ToProto(counts, /*with_diffs=*/true);
 }
 
 }  // namespace paybell::catchup

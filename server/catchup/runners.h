@@ -31,6 +31,8 @@ class CatchUpRunners final : public webhooks::SyncRunner, public billing::Reconc
 };
 
 v1::SyncEventsResponse ToProto(const SyncCounts& counts);
-v1::ReconcileSubscriptionsResponse ToProto(const ReconcileCounts& counts);
+// with_diffs: the first 1,000 differences and how many more there were (the final answer);
+// progress messages carry counts only.
+v1::ReconcileSubscriptionsResponse ToProto(const ReconcileCounts& counts, bool with_diffs);
 
 }  // namespace paybell::catchup

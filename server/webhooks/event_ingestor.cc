@@ -194,7 +194,7 @@ IngestResult EventIngestor::Store(const StripeEvent& event, std::string_view pay
     row.source = source;
     if (optimistic) {
       try {
-        result.outcome = Process(unit, event, actor, std::nullopt, /*replay=*/false, &row);
+        result.outcome = Process(unit, event, actor, std::nullopt, /*replay=*/false, false, &row);
       } catch (const StoredMeanwhile&) {
         optimistic = false;
         throw;
@@ -206,7 +206,7 @@ IngestResult EventIngestor::Store(const StripeEvent& event, std::string_view pay
       result.outcome = EventOutcome::kDuplicate;
       return;
     }
-    result.outcome = Process(unit, event, actor, std::nullopt, /*replay=*/false, nullptr);
+    result.outcome = Process(unit, event, actor, std::nullopt, /*replay=*/false, false, nullptr);
   };
   try {
     group_commit_.Run(work, tenants);
@@ -218,14 +218,16 @@ IngestResult EventIngestor::Store(const StripeEvent& event, std::string_view pay
   return result;
 }
 
-db::EventRecord EventIngestor::Replay(const std::string& event_id, const Actor& actor) {
+db::EventRecord EventIngestor::Replay(const std::string& event_id, const Actor& actor,
+                                      ReplayMode mode) {
   std::optional<db::EventRecord> stored;
   database_.Transact("replay Stripe event", [&](db::UnitOfWork& unit) {
     stored = unit.events().Find(event_id, /*with_payload=*/true);
     if (!stored) return;
     const StripeEvent event = ParseStripeEvent(stored->payload);  // stored only if it parsed
     const EventOutcome outcome =
-        Process(unit, event, actor, stored->outcome, /*replay=*/true, nullptr);
+        Process(unit, event, actor, stored->outcome, /*replay=*/true,
+                /*operator_replay=*/mode == ReplayMode::kOperator, nullptr);
     stored = unit.events().Find(event_id, /*with_payload=*/true);  // as recorded now
     db::AuditEntry audit;
     audit.at = clock_.NowUnix();
@@ -249,7 +251,7 @@ db::EventRecord EventIngestor::Replay(const std::string& event_id, const Actor& 
 EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& event,
                                     const Actor& actor,
                                     std::optional<EventOutcome> previous_outcome, bool replay,
-                                    db::EventRecord* unstored) {
+                                    bool operator_replay, db::EventRecord* unstored) {
   const int64_t now = clock_.NowUnix();
   std::string tenant_id;
   std::optional<domain::Subscription> current;
@@ -271,7 +273,7 @@ EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& eve
     // a two-subscription conflict), but only with that subscription's newest stored state:
     // an older event of it would bring back what later events (perhaps stored stale) undid.
     const bool newest_of_its_subscription =
-        replay && event.kind == EventKind::kSubscriptionChange &&
+        operator_replay && event.kind == EventKind::kSubscriptionChange &&
         unit.events().NewestSubscriptionEventCreated(event.subscription_id).value_or(0) <=
             event.created;
     decision = DecideEvent(event, tenant_id, current, prices_, now, newest_of_its_subscription);

@@ -54,8 +54,15 @@ class EventIngestor {
   // Whether an event with this id is stored (a dry-run catch-up's duplicate check).
   bool IsStored(const std::string& event_id);
 
+  // How a stored event is applied again. kOperator: an operator chose it, and the newest event
+  // of a subscription may take over a tenant whose subscription ended against that
+  // subscription's clock (the way out of a two-subscription conflict). kRetry: exactly as a
+  // late delivery of it would be (reconcile retrying an event that found no tenant).
+  enum class ReplayMode { kOperator, kRetry };
+
   // Applies a stored event again, by the same rules; audited. kNotFound for an unknown id.
-  db::EventRecord Replay(const std::string& event_id, const Actor& actor);
+  db::EventRecord Replay(const std::string& event_id, const Actor& actor,
+                         ReplayMode mode = ReplayMode::kOperator);
 
  private:
   // Stores and applies a verified, parsed event in one (possibly shared) transaction.
@@ -68,7 +75,7 @@ class EventIngestor {
   // transaction must roll back). Without it, the stored row's outcome is updated.
   domain::EventOutcome Process(db::UnitOfWork& unit, const StripeEvent& event, const Actor& actor,
                                std::optional<domain::EventOutcome> previous_outcome, bool replay,
-                               db::EventRecord* unstored);
+                               bool operator_replay, db::EventRecord* unstored);
 
   db::Database& database_;
   const common::Config& config_;

@@ -13,10 +13,12 @@
 
 #include "db/migrations.h"
 #include "db/soci_database.h"
+#include "server/catchup/catch_up_jobs.h"
 #include "server/catchup/event_sync.h"
 #include "server/catchup/reconciler.h"
 #include "server/common/error.h"
 #include "tests/support/db_backends.h"
+#include "tests/support/eventually.h"
 #include "tests/support/stripe_events.h"
 
 namespace paybell::catchup {
@@ -47,6 +49,8 @@ class ListedStripe final : public stripe::StripeApi {
   int fail_after = 0;
   int fail_count = 0;
   int event_list_calls = 0;
+  int subscription_list_failures = 0;
+  int subscription_list_calls = 0;
   // Runs as Stripe reads a subscription: what happens at Stripe and Paybell meanwhile.
   std::function<void()> on_subscription_read;
 
@@ -91,6 +95,11 @@ class ListedStripe final : public stripe::StripeApi {
     }
     if (on_subscription_read) on_subscription_read();
     if (path == "/v1/subscriptions") {
+      ++subscription_list_calls;
+      if (subscription_list_failures > 0 && subscription_list_calls % 2 == 0) {
+        --subscription_list_failures;  // every second call, while failures last
+        throw common::Error(common::ErrorCode::kUnavailable, "Stripe is unavailable (HTTP 429)");
+      }
       std::vector<const nlohmann::json*> listed;
       for (auto it = subscriptions.rbegin(); it != subscriptions.rend(); ++it) {
         if (q.count("customer") && (*it)["customer"] != q["customer"]) continue;
@@ -143,8 +152,8 @@ class CatchUpTest : public EngineTest<Engine> {
     db::ApplyMigrations(db_->pool(), db::BuiltinMigrations(), kNow);
     ingestor_ = std::make_unique<webhooks::EventIngestor>(*db_, config_, clock_, sink_);
     SyncPolicy policy;
-    policy.backoff_base = std::chrono::milliseconds(1);
-    policy.backoff_cap = std::chrono::milliseconds(4);
+    policy.patience.backoff_base = std::chrono::milliseconds(1);
+    policy.patience.backoff_cap = std::chrono::milliseconds(4);
     sync_ = std::make_unique<EventSync>(stripe_, *ingestor_, *db_, clock_, policy);
     reconciler_ = std::make_unique<Reconciler>(
         stripe_, *ingestor_, *db_,
@@ -446,6 +455,94 @@ TYPED_TEST(CatchUpTest, ReconcileLeavesARowAWebhookChangedAfterStripeWasRead) {
   EXPECT_EQ(this->Stored("acme")->plan, domain::Plan::kStarter);
   EXPECT_EQ(this->Stored("acme")->last_event_id, "evt_2");
   EXPECT_EQ(this->Audit("acme").front().action, "billing.event.applied");
+}
+
+TYPED_TEST(CatchUpTest, TheScheduleHoldsAcrossRestarts) {
+  // Two jobs, each due hourly, looked at right after start-up.
+  std::mutex mutex;
+  std::vector<std::pair<db::Job, bool>> looks;
+  Schedule schedule;
+  schedule.sync_interval = std::chrono::hours(1);
+  schedule.reconcile_interval = std::chrono::hours(1);
+  schedule.first_look_within = std::chrono::seconds(0);
+  schedule.looked_at = [&](db::Job job, bool ran) {
+    std::lock_guard<std::mutex> hold(mutex);
+    looks.emplace_back(job, ran);
+  };
+  db::JobLock lock(this->database_->parsed());
+  const auto start = [&] {
+    auto jobs = std::make_unique<CatchUpJobs>(*this->sync_, *this->reconciler_, lock, *this->db_,
+                                              this->clock_, schedule);
+    jobs->Start();
+    return jobs;
+  };
+  const auto looked = [&](size_t n) {
+    return testing::Eventually([&] {
+      std::lock_guard<std::mutex> hold(mutex);
+      return looks.size() >= n;
+    });
+  };
+  const auto last_finished = [&](db::Job job) {
+    std::optional<int64_t> at;
+    this->db_->Read("t", [&](db::UnitOfWork& unit) { at = unit.events().LastFinished(job); });
+    return at;
+  };
+
+  // Never run: both run at once and record it.
+  auto jobs = start();
+  ASSERT_TRUE(looked(2));
+  jobs->Stop();
+  EXPECT_EQ(looks[0], std::make_pair(db::Job::kEventSync, true));
+  EXPECT_EQ(looks[1], std::make_pair(db::Job::kReconcile, true));
+  EXPECT_EQ(last_finished(db::Job::kEventSync), kNow);
+  EXPECT_EQ(last_finished(db::Job::kReconcile), kNow);
+
+  // Restarted 40 minutes later: neither is due yet.
+  this->clock_.Advance(std::chrono::minutes(40));
+  jobs = start();
+  ASSERT_TRUE(looked(4));
+  jobs->Stop();
+  EXPECT_FALSE(looks[2].second);
+  EXPECT_FALSE(looks[3].second);
+
+  // Restarted an hour after they ran: both run again.
+  this->clock_.Advance(std::chrono::minutes(20));
+  jobs = start();
+  ASSERT_TRUE(looked(6));
+  jobs->Stop();
+  EXPECT_TRUE(looks[4].second);
+  EXPECT_TRUE(looks[5].second);
+  EXPECT_EQ(last_finished(db::Job::kReconcile), kNow + 3600);
+}
+
+TYPED_TEST(CatchUpTest, FullReconcileOutlastsRateLimitsPageByPage) {
+  // Five tenants Paybell never heard of (every webhook lost), listed two to a page; every
+  // second call of the list is refused as a 429 would be.
+  for (int t = 0; t < 5; ++t) {
+    SubscriptionSpec spec;
+    spec.id = "sub_" + std::to_string(t);
+    spec.customer = "cus_" + std::to_string(t);
+    spec.tenant_id = "tenant-" + std::to_string(t);
+    this->stripe_.subscriptions.push_back(testing::SubscriptionObject(spec, ApiShape::kCurrent));
+  }
+  this->stripe_.subscription_list_failures = 2;
+  ReconcilePolicy policy;
+  policy.page_size = 2;
+  policy.patience.backoff_base = std::chrono::milliseconds(1);
+  policy.patience.backoff_cap = std::chrono::milliseconds(4);
+  Reconciler reconciler(this->stripe_, *this->ingestor_, *this->db_,
+                        webhooks::PlanPrices{"price_starter_1", "price_pro_1", "price_firm_1"},
+                        this->clock_, policy);
+  const ReconcileCounts run = reconciler.Run({"", false}, this->operator_);
+  EXPECT_EQ(run.pages, 3);
+  EXPECT_EQ(run.checked, 5);
+  EXPECT_EQ(run.changed, 5);
+  EXPECT_EQ(this->stripe_.subscription_list_calls, 5);  // three pages, two of them asked twice
+  for (int t = 0; t < 5; ++t) {
+    const auto stored = this->Stored("tenant-" + std::to_string(t));
+    ASSERT_TRUE(stored) << t;
+    EXPECT_EQ(stored->stripe_subscription_id, "sub_" + std::to_string(t));
+  }
 }
 
 TYPED_TEST(CatchUpTest, FullReconcileFindsUnrecordedTenantsAndRetriesTheirUnmatchedEvents) {

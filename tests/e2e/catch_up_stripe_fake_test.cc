@@ -16,6 +16,7 @@
 #include "paybell/v1/webhook.grpc.pb.h"
 #include "server/app/embedded_server.h"
 #include "server/auth/jwt.h"
+#include "tests/support/eventually.h"
 #include "tests/support/process.h"
 #include "tests/support/stripe_fake.h"
 #include "tests/support/temp_dir.h"
@@ -31,16 +32,7 @@ const std::string kApiKey = "sk_test_fake_catch_up_0123456789";
 const std::string kWebhookSecret = "whsec_fake_catch_up";
 const std::string kJwtSecret(40, 'c');
 
-// Polls `done` every 50 ms until it holds or `timeout` passes; returns whether it held.
-template <typename Predicate>
-bool Eventually(Predicate done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
+using testing::Eventually;
 
 class CatchUpStripeFakeTest : public ::testing::Test {
  protected:

@@ -39,7 +39,9 @@ class MockEventRepository : public db::EventRepository {
               (const std::string& stripe_subscription_id), (override));
   MOCK_METHOD(std::optional<int64_t>, NewestCreated, (), (override));
   MOCK_METHOD(std::optional<int64_t>, SyncedUntil, (), (override));
-  MOCK_METHOD(void, SetSyncedUntil, (int64_t covered_until, int64_t now), (override));
+  MOCK_METHOD(void, SetSyncedUntil, (int64_t covered_until), (override));
+  MOCK_METHOD(std::optional<int64_t>, LastFinished, (db::Job job), (override));
+  MOCK_METHOD(void, SetLastFinished, (db::Job job, int64_t at), (override));
 };
 
 class MockCheckoutRepository : public db::CheckoutRepository {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "server/catchup/runners.h"
 #include "tests/support/stripe_events.h"
 #include "tools/paybellctl/since.h"
 
@@ -127,6 +128,31 @@ TEST(DecideReconcile, AnUnknownStatusDecidesNothing) {
   const ReconcileDecision d = DecideReconcile("acme", StoredPro(), fetched, kPrices, kAt, kAt + 1);
   EXPECT_EQ(d.error, "unknown subscription status 'frobnicated' at Stripe");
   EXPECT_FALSE(d.write);
+}
+
+TEST(IsStripeSubscriptionId, OnlyWhatStripeMakes) {
+  EXPECT_TRUE(IsStripeSubscriptionId("sub_1NxYz_abc"));
+  for (const char* bad : {"", "sub_", "cus_1", "sub_1/../../v1/charges", "sub_1?expand=x",
+                          "sub_1%2F", "SUB_1", "sub_1 "}) {
+    EXPECT_FALSE(IsStripeSubscriptionId(bad)) << bad;
+  }
+  EXPECT_FALSE(IsStripeSubscriptionId("sub_" + std::string(300, 'a')));
+}
+
+TEST(ReconcileAnswer, CarriesAtMostAThousandDiffsAndProgressNone) {
+  ReconcileCounts counts;
+  counts.checked = 1500;
+  counts.changed = 1500;
+  for (int i = 0; i < 1500; ++i) {
+    counts.diffs.push_back({"tenant-" + std::to_string(i), "plan", "pro", "firm"});
+  }
+  const auto answer = ToProto(counts, /*with_diffs=*/true);
+  EXPECT_EQ(answer.diffs_size(), 1000);
+  EXPECT_EQ(answer.diffs_omitted(), 500);
+  EXPECT_EQ(answer.diffs(999).tenant_id(), "tenant-999");
+  const auto progress = ToProto(counts, /*with_diffs=*/false);
+  EXPECT_EQ(progress.diffs_size(), 0);
+  EXPECT_EQ(progress.changed(), 1500);
 }
 
 TEST(SubscriptionAsEvent, RefusesWhatIsNotASubscription) {

@@ -180,6 +180,10 @@ std::string ReconcileSummary(const v1::ReconcileSubscriptionsResponse& c, bool d
           << Padded(d.before().empty() ? "-" : common::EscapeForTextLog(d.before()), before_w + 1)
           << (d.after().empty() ? "-" : common::EscapeForTextLog(d.after())) << "\n";
     }
+    if (c.diffs_omitted() > 0) {
+      out << "… and " << c.diffs_omitted()
+          << " more difference(s): see each tenant's billing.subscription.reconciled audit\n";
+    }
   }
   out << "checked " << c.checked() << " tenant(s), " << c.changed()
       << (dry_run ? " would change (dry run: nothing written)" : " corrected") << ", "
