@@ -17,6 +17,12 @@ nlohmann::json PatientGet(stripe::StripeApi& api, const std::string& path,
     try {
       return api.Get(path, query, std::chrono::steady_clock::now() + patience.call_timeout);
     } catch (const common::Error& e) {
+      if (e.code() == common::ErrorCode::kInvalidArgument) {
+        // Paybell built this query, not the caller: Stripe refusing it (an API version that
+        // does not know a parameter or an event type) is for an operator to look into.
+        throw common::Error(common::ErrorCode::kFailedPrecondition,
+                            what + ": Stripe refused the request: " + e.what());
+      }
       // Rate limited (429), Stripe down or unreachable: the client already retried a few times.
       // Back off longer and ask the same again; the cursor is unchanged.
       if (e.code() != common::ErrorCode::kUnavailable || attempt >= patience.attempts) throw;

@@ -24,7 +24,8 @@ struct Patience {
 
 // api.Get(path, query), again after a backoff while it fails with kUnavailable. `what` names
 // the call in the log ("page 3 of Stripe events"). Throws the last common::Error when the
-// attempts are spent or another error occurs, kUnavailable when `stop` is signalled.
+// attempts are spent or another error occurs (kFailedPrecondition when Stripe answers 400: the
+// query is Paybell's own), kUnavailable when `stop` is signalled.
 nlohmann::json PatientGet(stripe::StripeApi& api, const std::string& path,
                           const stripe::FormFields& query, const Patience& patience,
                           const common::StopSignal* stop, const std::string& what);

@@ -2,6 +2,7 @@
 // the same EventIngestor the webhooks use. Stripe's side is an in-memory account that lists
 // and pages as Stripe's API does (newest first, limit, starting_after, has_more); the HTTP
 // client against stripe-fake is covered by the e2e tests.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -50,6 +51,7 @@ class ListedStripe final : public stripe::StripeApi {
   int fail_count = 0;
   int event_list_calls = 0;
   int subscription_list_failures = 0;
+  bool answer_400 = false;  // the events list refuses the query as Stripe would a bad parameter
   int subscription_list_calls = 0;
   // Runs as Stripe reads a subscription: what happens at Stripe and Paybell meanwhile.
   std::function<void()> on_subscription_read;
@@ -72,6 +74,10 @@ class ListedStripe final : public stripe::StripeApi {
     }
     if (path == "/v1/events") {
       ++event_list_calls;
+      if (answer_400) {
+        throw common::Error(common::ErrorCode::kInvalidArgument,
+                            "Stripe: Invalid types[0]: must be one of ...");
+      }
       if (fail_count > 0 && event_list_calls > fail_after) {
         --fail_count;
         throw common::Error(common::ErrorCode::kUnavailable, "Stripe is unavailable (HTTP 429)");
@@ -369,6 +375,18 @@ TYPED_TEST(CatchUpTest, GivesUpWhenStripeStaysUnavailableAndStoresNothingHalfWay
     EXPECT_EQ(e.code(), common::ErrorCode::kUnavailable);
   }
   EXPECT_EQ(this->Count(""), 0);
+
+  // A query Stripe refuses is Paybell's own (not the caller's): for an operator, not retried.
+  this->stripe_.answer_400 = true;
+  const int calls = this->stripe_.event_list_calls;
+  try {
+    this->sync_->Run({kNow - 86400, false}, this->operator_);
+    FAIL() << "expected kFailedPrecondition";
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.code(), common::ErrorCode::kFailedPrecondition);
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("Stripe refused the request"));
+  }
+  EXPECT_EQ(this->stripe_.event_list_calls, calls + 1);
 }
 
 TYPED_TEST(CatchUpTest, ReconcileCorrectsAWrongTenantAuditedWithTheDiff) {
