@@ -52,8 +52,6 @@ constexpr std::string_view kNewestSubscriptionEvent = R"sql(
 SELECT MAX(created) FROM billing_events
 WHERE stripe_subscription_id = :subscription AND type LIKE 'customer.subscription.%')sql";
 
-constexpr std::string_view kNewestCreated = "SELECT MAX(created) FROM billing_events";
-
 constexpr std::string_view kSyncedUntil =
     "SELECT covered_until FROM stripe_catch_up WHERE job = 'sync'";
 
@@ -191,15 +189,6 @@ std::optional<int64_t> SociEventRepository::NewestSubscriptionEventCreated(
   long long newest = 0;
   soci::indicator ind = soci::i_null;
   session_ << kNewestSubscriptionEvent, soci::use(stripe_subscription_id), soci::into(newest, ind);
-  if (!session_.got_data() || ind != soci::i_ok) return std::nullopt;
-  return newest;
-}
-
-std::optional<int64_t> SociEventRepository::NewestCreated() {
-  // Once per catch-up run, over the billing_events_created index.
-  long long newest = 0;
-  soci::indicator ind = soci::i_null;
-  session_ << kNewestCreated, soci::into(newest, ind);
   if (!session_.got_data() || ind != soci::i_ok) return std::nullopt;
   return newest;
 }

@@ -62,9 +62,6 @@ class EventRepository {
   // subscription, whatever their outcome; nullopt when none is stored.
   virtual std::optional<int64_t> NewestSubscriptionEventCreated(
       const std::string& stripe_subscription_id) = 0;
-  // The newest Stripe `created` of any stored event; nullopt when none is stored. Where
-  // catch-up starts looking.
-  virtual std::optional<int64_t> NewestCreated() = 0;
   // Until when (a Unix time) completed catch-ups have covered Stripe's event list; nullopt
   // before the first one.
   virtual std::optional<int64_t> SyncedUntil() = 0;

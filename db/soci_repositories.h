@@ -78,7 +78,6 @@ class SociEventRepository final : public EventRepository {
   std::vector<EventRecord> List(const EventFilter& filter) override;
   std::optional<int64_t> NewestSubscriptionEventCreated(
       const std::string& stripe_subscription_id) override;
-  std::optional<int64_t> NewestCreated() override;
   std::optional<int64_t> SyncedUntil() override;
   void SetSyncedUntil(int64_t covered_until) override;
   std::optional<int64_t> LastFinished(Job job) override;

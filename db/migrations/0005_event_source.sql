@@ -5,5 +5,3 @@
 -- once (the event_id key) and applied by the same rules.
 ALTER TABLE billing_events ADD COLUMN source TEXT NOT NULL DEFAULT 'webhook'
   CHECK (source IN ('webhook', 'sync'));
--- Catch-up starts from the newest stored event's Stripe time.
-CREATE INDEX billing_events_created ON billing_events (created);

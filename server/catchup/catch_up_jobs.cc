@@ -38,10 +38,12 @@ std::chrono::seconds CatchUpJobs::RunIfDue(db::Job job, std::chrono::seconds int
   try {
     if (!lock_.TryAcquire(job)) {
       spdlog::debug("{}: another replica is running it; skipped", name);
+      if (schedule_.looked_at) schedule_.looked_at(job, false);
       return interval;  // that replica records when it finished; looked at again then
     }
   } catch (const common::Error& e) {
     spdlog::warn("{}: skipped, the database is unavailable: {}", name, e.what());
+    if (schedule_.looked_at) schedule_.looked_at(job, false);
     return after_failure;
   }
   std::chrono::seconds next = interval;
@@ -51,8 +53,10 @@ std::chrono::seconds CatchUpJobs::RunIfDue(db::Job job, std::chrono::seconds int
     std::optional<int64_t> finished;
     database_.Read("read when a catch-up job last finished",
                    [&](db::UnitOfWork& unit) { finished = unit.events().LastFinished(job); });
-    const int64_t since_finished = finished ? clock_.NowUnix() - *finished : interval.count();
-    if (since_finished >= 0 && since_finished < interval.count()) {
+    // A finish in this replica's future (clocks of replicas apart, a step back) is "just now".
+    const int64_t since_finished =
+        finished ? std::max<int64_t>(0, clock_.NowUnix() - *finished) : interval.count();
+    if (since_finished < interval.count()) {
       next = interval - std::chrono::seconds(since_finished);
     } else {
       ran = true;

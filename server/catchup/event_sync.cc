@@ -32,6 +32,10 @@ bool EventSync::ListWindow(int64_t from, int64_t to, std::vector<Listed>& out, S
   out.clear();
   std::set<std::string> seen;
   std::string cursor;
+  int64_t refused = 0;  // counted once the window is complete: an oversized one is listed again
+  // One second cannot be split. Stripe's rate limits (100 requests a second in live mode) keep
+  // it to a few hundred events, so it is held whole however many it lists.
+  const bool bounded = to > from;
   for (bool more = true; more;) {
     stripe::FormFields query = {{"limit", std::to_string(policy_.page_size)},
                                 {"created[gte]", std::to_string(from)},
@@ -55,7 +59,7 @@ bool EventSync::ListWindow(int64_t from, int64_t to, std::vector<Listed>& out, S
       const auto id = event.is_object() ? event.find("id") : event.end();
       if (!event.is_object() || id == event.end() || !id->is_string() ||
           id->get_ref<const std::string&>().empty()) {
-        ++counts.refused;  // cannot be stored without an id
+        ++refused;  // cannot be stored without an id
         spdlog::warn("catch-up: Stripe listed an event without an id; skipped");
         continue;
       }
@@ -78,8 +82,9 @@ bool EventSync::ListWindow(int64_t from, int64_t to, std::vector<Listed>& out, S
       shown.fetched += static_cast<int64_t>(out.size());
       progress(shown, "paging");
     }
-    if (static_cast<int64_t>(out.size()) > policy_.window_events) return false;
+    if (bounded && static_cast<int64_t>(out.size()) > policy_.window_events) return false;
   }
+  counts.refused += refused;
   return true;
 }
 
@@ -117,34 +122,29 @@ SyncCounts EventSync::Run(const SyncOptions& options, const webhooks::Actor& act
   SyncCounts counts;
   // Paging covers events created up to now.
   const int64_t now = clock_.NowUnix();
-  // Where catch-up would start by itself: where the last completed run's coverage ended, else
-  // (before the first run) the newest stored event, less the margin; first_lookback back on an
-  // empty database. The recorded coverage matters after a long gap: webhooks arriving once the
-  // endpoint is back must not hide the events lost before them.
-  std::optional<int64_t> synced_until, newest;
-  database_.Read("find where catch-up starts", [&](db::UnitOfWork& unit) {
-    synced_until = unit.events().SyncedUntil();
-    if (!synced_until) newest = unit.events().NewestCreated();
-  });
-  const int64_t margin = policy_.safety_margin.count();
-  const int64_t default_since = synced_until ? *synced_until - margin
-                                : newest     ? *newest - margin
+  // Where catch-up would start by itself: where the last completed run's coverage ended, less
+  // the margin; before the first, first_lookback back (all Stripe keeps). Not from the newest
+  // stored event: webhooks arriving after an outage are newer than the events it lost, and
+  // starting after them would lose those for good. The first run reads 30 days once; an event
+  // already stored costs one read.
+  std::optional<int64_t> synced_until;
+  database_.Read("find where catch-up starts",
+                 [&](db::UnitOfWork& unit) { synced_until = unit.events().SyncedUntil(); });
+  const int64_t default_since = synced_until ? *synced_until - policy_.safety_margin.count()
                                              : now - policy_.first_lookback.count();
   counts.since = options.since.value_or(default_since);
   // A run from a later --since than the default leaves a hole behind it: not coverage.
   const bool records_coverage = !options.dry_run && counts.since <= default_since;
 
   std::vector<Listed> listed;  // one window, newest first
+  // Windows are as wide as the last one that fit (doubled), halved while one holds too many.
+  int64_t width = now - counts.since;
   for (int64_t from = counts.since; from <= now;) {
-    int64_t to = now;
+    int64_t to = std::min(now, from + width);
     while (!ListWindow(from, to, listed, counts, progress, stop)) {
-      if (to == from) {
-        throw Error(ErrorCode::kFailedPrecondition,
-                    "catch-up: Stripe lists more than " + std::to_string(policy_.window_events) +
-                        " events created in the one second " + std::to_string(from));
-      }
-      to = from + (to - from) / 2;
-      spdlog::info("catch-up: more than {} events since {}; fetching up to {} first",
+      width = (to - from) / 2;
+      to = from + width;
+      spdlog::info("catch-up: more than {} events since {}; listing up to {} first",
                    policy_.window_events, from, to);
     }
     counts.fetched += static_cast<int64_t>(listed.size());
@@ -162,6 +162,7 @@ SyncCounts EventSync::Run(const SyncOptions& options, const webhooks::Actor& act
       });
     }
     from = to + 1;
+    width = std::max<int64_t>(1, std::min(width, (now - from) / 2) * 2);
   }
   return counts;
 }

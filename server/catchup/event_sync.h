@@ -22,8 +22,8 @@ namespace paybell::catchup {
 
 struct SyncOptions {
   // Events created at or after this Unix time; nullopt: where the last completed catch-up's
-  // coverage ended (before the first: the newest stored event's `created`) less
-  // SyncPolicy::safety_margin, or SyncPolicy::first_lookback back when nothing is stored.
+  // coverage ended less SyncPolicy::safety_margin, or SyncPolicy::first_lookback back before
+  // the first.
   std::optional<int64_t> since;
   bool dry_run = false;
 };
@@ -39,9 +39,8 @@ struct SyncCounts {
 };
 
 struct SyncPolicy {
-  // Events can be created (and so listed) slightly out of order with their delivery: start this
-  // far before the newest stored one. Stripe retries a failed delivery for three days, and those
-  // retries still arrive; catch-up is for the ones that never will.
+  // An event may become visible in Stripe's list a little after its `created`: start this far
+  // before where the last run's coverage ended.
   std::chrono::seconds safety_margin{3600};
   // Stripe keeps events for 30 days.
   std::chrono::seconds first_lookback{30 * 24 * 3600};
@@ -49,7 +48,7 @@ struct SyncPolicy {
   Patience patience;  // each page: 429s and outages outlasted, then resumed from the same cursor
   // Bounds one run's memory. Events are fetched a window of time at a time (newest first, as
   // Stripe lists them) and applied oldest first once the window is complete; a window holding
-  // more than this many is halved and fetched again.
+  // more than this many is halved and listed again (one second is held whole).
   int64_t window_events = 10000;
 };
 
@@ -67,8 +66,7 @@ class EventSync {
   // ingesting it again. A run from the default start records each completed window as covered.
   // Throws common::Error: kUnavailable when Stripe or the database stays unavailable (nothing
   // is lost: the next run starts from the last covered window) or when `stop` is signalled;
-  // kFailedPrecondition when Stripe refuses the key or lists more than window_events events
-  // created in one second.
+  // kFailedPrecondition when Stripe refuses the key or the query.
   SyncCounts Run(const SyncOptions& options, const webhooks::Actor& actor,
                  const SyncProgress& progress = {}, const common::StopSignal* stop = nullptr);
 

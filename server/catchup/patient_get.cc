@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "server/common/error.h"
 
@@ -27,7 +28,11 @@ nlohmann::json PatientGet(stripe::StripeApi& api, const std::string& path,
       // Back off longer and ask the same again; the cursor is unchanged.
       if (e.code() != common::ErrorCode::kUnavailable || attempt >= patience.attempts) throw;
       spdlog::warn("{} failed ({}); asking again in {} ms", what, e.what(), wait.count());
-      if (stop && stop->WaitFor(wait)) common::ThrowIfStopped(stop, what);
+      if (stop == nullptr) {
+        std::this_thread::sleep_for(wait);
+      } else if (stop->WaitFor(wait)) {
+        common::ThrowIfStopped(stop, what);
+      }
       wait = std::min(wait * 2, patience.backoff_cap);
     }
   }

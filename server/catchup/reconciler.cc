@@ -108,6 +108,7 @@ void Reconciler::ReconcileTenant(const std::string& tenant_id,
     return;
   }
   if (!decision.skipped.empty()) {
+    ++counts.skipped;
     spdlog::info("reconcile: tenant {} left as it is: {}", tenant_id, decision.skipped);
     return;
   }
@@ -139,6 +140,7 @@ void Reconciler::ReconcileTenant(const std::string& tenant_id,
     });
     if (!decision.write) {
       if (!decision.skipped.empty()) {
+        ++counts.skipped;
         spdlog::info("reconcile: tenant {} left as it is: {}", tenant_id, decision.skipped);
       }
       return;

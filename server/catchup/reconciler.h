@@ -30,6 +30,7 @@ struct ReconcileOptions {
 struct ReconcileCounts {
   int64_t checked = 0;         // tenants compared with Stripe
   int64_t changed = 0;         // tenants whose row differed (dry run: would change)
+  int64_t skipped = 0;         // tenants a newer event changed since Stripe was read
   int64_t pages = 0;           // pages of GET /v1/subscriptions
   int64_t events_retried = 0;  // stored unmatched/failed events applied again (dry run: would be)
   std::vector<FieldDiff> diffs;

@@ -26,6 +26,7 @@ v1::ReconcileSubscriptionsResponse ToProto(const ReconcileCounts& counts, bool w
   out.set_changed(counts.changed);
   out.set_events_retried(counts.events_retried);
   out.set_pages(counts.pages);
+  out.set_skipped(counts.skipped);
   if (!with_diffs) return out;
   const size_t shown = std::min(counts.diffs.size(), kMaxDiffs);
   out.set_diffs_omitted(static_cast<int64_t>(counts.diffs.size() - shown));

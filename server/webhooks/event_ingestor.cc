@@ -179,6 +179,9 @@ IngestResult EventIngestor::Store(const StripeEvent& event, std::string_view pay
   // throws StoredMeanwhile, its transaction rolls back, and the event runs again the careful
   // way — row first, so a duplicate touches nothing. Duplicates are rare (Stripe's retries).
   bool optimistic = true;
+  // A fetched event may be long past Stripe's own retries: it notifies only while recent.
+  const ProcessMode store_mode{/*replay=*/false, /*operator_replay=*/false,
+                               /*notify_only_recent=*/source == domain::EventSource::kSync};
   const auto work = [&](db::UnitOfWork& unit) {
     db::EventRecord row;
     row.event_id = event.id;
@@ -194,7 +197,7 @@ IngestResult EventIngestor::Store(const StripeEvent& event, std::string_view pay
     row.source = source;
     if (optimistic) {
       try {
-        result.outcome = Process(unit, event, actor, std::nullopt, /*replay=*/false, false, &row);
+        result.outcome = Process(unit, event, actor, std::nullopt, store_mode, &row);
       } catch (const StoredMeanwhile&) {
         optimistic = false;
         throw;
@@ -206,7 +209,7 @@ IngestResult EventIngestor::Store(const StripeEvent& event, std::string_view pay
       result.outcome = EventOutcome::kDuplicate;
       return;
     }
-    result.outcome = Process(unit, event, actor, std::nullopt, /*replay=*/false, false, nullptr);
+    result.outcome = Process(unit, event, actor, std::nullopt, store_mode, nullptr);
   };
   try {
     group_commit_.Run(work, tenants);
@@ -226,8 +229,10 @@ db::EventRecord EventIngestor::Replay(const std::string& event_id, const Actor& 
     if (!stored) return;
     const StripeEvent event = ParseStripeEvent(stored->payload);  // stored only if it parsed
     const EventOutcome outcome =
-        Process(unit, event, actor, stored->outcome, /*replay=*/true,
-                /*operator_replay=*/mode == ReplayMode::kOperator, nullptr);
+        Process(unit, event, actor, stored->outcome,
+                ProcessMode{/*replay=*/true, /*operator_replay=*/mode == ReplayMode::kOperator,
+                            /*notify_only_recent=*/mode == ReplayMode::kRetry},
+                nullptr);
     stored = unit.events().Find(event_id, /*with_payload=*/true);  // as recorded now
     db::AuditEntry audit;
     audit.at = clock_.NowUnix();
@@ -250,8 +255,8 @@ db::EventRecord EventIngestor::Replay(const std::string& event_id, const Actor& 
 
 EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& event,
                                     const Actor& actor,
-                                    std::optional<EventOutcome> previous_outcome, bool replay,
-                                    bool operator_replay, db::EventRecord* unstored) {
+                                    std::optional<EventOutcome> previous_outcome, ProcessMode mode,
+                                    db::EventRecord* unstored) {
   const int64_t now = clock_.NowUnix();
   std::string tenant_id;
   std::optional<domain::Subscription> current;
@@ -273,7 +278,7 @@ EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& eve
     // a two-subscription conflict), but only with that subscription's newest stored state:
     // an older event of it would bring back what later events (perhaps stored stale) undid.
     const bool newest_of_its_subscription =
-        operator_replay && event.kind == EventKind::kSubscriptionChange &&
+        mode.operator_replay && event.kind == EventKind::kSubscriptionChange &&
         unit.events().NewestSubscriptionEventCreated(event.subscription_id).value_or(0) <=
             event.created;
     decision = DecideEvent(event, tenant_id, current, prices_, now, newest_of_its_subscription);
@@ -313,7 +318,14 @@ EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& eve
     audit.action = "billing.event.applied";
     audit.detail = AuditDetail(event, current, decision.write, decision.invoice);
     unit.audit().Append(audit);
-    if (decision.notify) {
+    if (decision.notify && mode.notify_only_recent &&
+        now - event.created > std::chrono::seconds(kNotifyWithin).count()) {
+      // Only catch-up or a retry brings an event this old (Stripe stops delivering after three
+      // days): the tenant is not told today of a payment that failed last week. Applied and
+      // audited all the same.
+      spdlog::info("Stripe event {} ({}) of tenant {}: {} h old, applied without notifying",
+                   event.id, event.type, tenant_id, (now - event.created) / 3600);
+    } else if (decision.notify) {
       notifications_.Raise(unit, tenant_id, BillingTrigger(event, *decision.notify), event.id);
     }
     if (!event.checkout_session_id.empty()) {
@@ -348,7 +360,7 @@ EventOutcome EventIngestor::Process(db::UnitOfWork& unit, const StripeEvent& eve
     unstored->processed_at = now;
     if (!unit.events().InsertIfNew(std::move(*unstored))) throw StoredMeanwhile();
   } else {
-    unit.events().SetOutcome(event.id, tenant_id, outcome, error, now, replay);
+    unit.events().SetOutcome(event.id, tenant_id, outcome, error, now, mode.replay);
   }
   return decision.outcome;
 }

@@ -2,6 +2,7 @@
 // operator's replay of a stored event.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,11 @@ struct Actor {
 // The notification an applied event raises: its facts (invoice link, trial end) as the
 // trigger's payload.
 domain::TriggerEvent BillingTrigger(const StripeEvent& event, domain::Trigger trigger);
+
+// A billing event found by catch-up or retried by reconcile notifies its tenant only while it
+// is this recent: as long as Stripe itself retries a webhook. Older ones apply silently (a
+// webhook is never that old: Stripe stops delivering it).
+constexpr std::chrono::hours kNotifyWithin{72};
 
 class EventIngestor {
  public:
@@ -73,9 +79,14 @@ class EventIngestor {
   // With `unstored`, the event's row is not stored yet: it is inserted last, with its outcome,
   // and when it turns out stored already, Process throws (its effects are written by then: the
   // transaction must roll back). Without it, the stored row's outcome is updated.
+  struct ProcessMode {
+    bool replay = false;              // a stored event applied again (counted as a replay)
+    bool operator_replay = false;     // ReplayMode::kOperator
+    bool notify_only_recent = false;  // fetched or retried: notifies within kNotifyWithin only
+  };
   domain::EventOutcome Process(db::UnitOfWork& unit, const StripeEvent& event, const Actor& actor,
-                               std::optional<domain::EventOutcome> previous_outcome, bool replay,
-                               bool operator_replay, db::EventRecord* unstored);
+                               std::optional<domain::EventOutcome> previous_outcome,
+                               ProcessMode mode, db::EventRecord* unstored);
 
   db::Database& database_;
   const common::Config& config_;

@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 
 #include "db/migrations.h"
 #include "db/soci_database.h"
@@ -34,10 +35,14 @@ using testing::SubscriptionSpec;
 constexpr int64_t kNow = 1'800'100'000;
 const std::string kSecret = "whsec_catch_up_test";
 
-class NoNotifications final : public webhooks::BillingNotifications {
+// The Stripe events whose tenant would be notified.
+class RecordedNotifications final : public webhooks::BillingNotifications {
  public:
   void Raise(db::UnitOfWork&, const std::string&, const domain::TriggerEvent&,
-             const std::string&) override {}
+             const std::string& stripe_event_id) override {
+    raised.push_back(stripe_event_id);
+  }
+  std::vector<std::string> raised;
 };
 
 // The part of a Stripe account catch-up and reconcile read.
@@ -51,6 +56,7 @@ class ListedStripe final : public stripe::StripeApi {
   int fail_count = 0;
   int event_list_calls = 0;
   int subscription_list_failures = 0;
+  std::set<std::pair<int64_t, int64_t>> listed_windows;  // created[gte], created[lte] asked for
   bool answer_400 = false;  // the events list refuses the query as Stripe would a bad parameter
   int subscription_list_calls = 0;
   // Runs as Stripe reads a subscription: what happens at Stripe and Paybell meanwhile.
@@ -85,6 +91,7 @@ class ListedStripe final : public stripe::StripeApi {
       std::vector<const nlohmann::json*> listed;
       const int64_t gte = q.count("created[gte]") ? std::stoll(q["created[gte]"]) : 0;
       const int64_t lte = q.count("created[lte]") ? std::stoll(q["created[lte]"]) : INT64_MAX;
+      listed_windows.insert({gte, lte});
       for (auto it = events.rbegin(); it != events.rend(); ++it) {
         const int64_t created = (*it)["created"].get<int64_t>();
         if (created < gte || created > lte) continue;
@@ -197,7 +204,7 @@ class CatchUpTest : public EngineTest<Engine> {
   const webhooks::Actor operator_{"ops@example.com", "operator", "req-sync"};
   common::Config config_;
   common::FakeClock clock_{kNow};
-  NoNotifications sink_;
+  RecordedNotifications sink_;
   ListedStripe stripe_;
   std::unique_ptr<db::SociDatabase> db_;
   std::unique_ptr<webhooks::EventIngestor> ingestor_;
@@ -269,8 +276,8 @@ TYPED_TEST(CatchUpTest, CatchesUpOverThreePagesStoringEachEventOnceInOrder) {
   EXPECT_EQ(counts.duplicate, 125);
   EXPECT_EQ(counts.refused, 0);
   EXPECT_EQ(std::count(stages.begin(), stages.end(), "paging"), 3);
-  // Started from the newest stored (webhook) event less the safety margin.
-  EXPECT_EQ(counts.since, kNow - 5000 + 200 + 49 - 3600);
+  // The first run reads all Stripe keeps: 30 days.
+  EXPECT_EQ(counts.since, kNow - 30 * 86400);
 
   EXPECT_EQ(this->Count(""), 250);
   EXPECT_EQ(this->Count("WHERE source = 'sync'"), 125);
@@ -299,6 +306,9 @@ TYPED_TEST(CatchUpTest, AWindowTooLargeToHoldIsFetchedInHalves) {
   policy.window_events = 60;  // 250 events in ~350 seconds: windows of 60 at most
   EventSync sync(this->stripe_, *this->ingestor_, *this->db_, this->clock_, policy);
   const SyncCounts counts = sync.Run({}, this->operator_);
+  // Listed in several windows, each holding at most 60 (an oversized listing stops at the
+  // page that passes 60, then the window is halved).
+  EXPECT_GE(this->stripe_.listed_windows.size(), 5u);
   EXPECT_EQ(counts.fetched, 250);
   EXPECT_EQ(counts.ingested, 125);
   EXPECT_EQ(counts.duplicate, 125);
@@ -309,19 +319,59 @@ TYPED_TEST(CatchUpTest, AWindowTooLargeToHoldIsFetchedInHalves) {
     EXPECT_EQ(domain::PlanWord(stored->plan), expected.first) << tenant;
     EXPECT_EQ(stored->last_event_id, expected.second) << tenant;
   }
-  // More events in one second than a window holds cannot be applied in order: refused.
+  // More events in one second than a window holds: one second cannot be split, it is held
+  // whole.
   this->stripe_.events.clear();
-  for (int i = 0; i < 61; ++i) {
+  for (int i = 0; i < 150; ++i) {
     this->stripe_.events.push_back(Event("evt_burst_" + std::to_string(i),
                                          "customer.subscription.updated", kNow - 30,
                                          testing::SubscriptionObject({}, ApiShape::kCurrent)));
   }
-  try {
-    sync.Run({kNow - 60, false}, this->operator_);
-    FAIL() << "expected kFailedPrecondition";
-  } catch (const common::Error& e) {
-    EXPECT_EQ(e.code(), common::ErrorCode::kFailedPrecondition);
-  }
+  const SyncCounts burst = sync.Run({kNow - 60, false}, this->operator_);
+  EXPECT_EQ(burst.fetched, 150);
+  EXPECT_EQ(burst.ingested, 150);
+  EXPECT_EQ(this->Count("WHERE event_id LIKE 'evt_burst_%'"), 150);
+}
+
+TYPED_TEST(CatchUpTest, CoverageOnlyMovesForward) {
+  const auto synced_until = [&] {
+    std::optional<int64_t> at;
+    this->db_->Read("t", [&](db::UnitOfWork& unit) { at = unit.events().SyncedUntil(); });
+    return at;
+  };
+  const auto set = [&](int64_t covered) {
+    this->db_->Transact("t", [&](db::UnitOfWork& unit) {
+      unit.events().SetSyncedUntil(covered);
+      unit.Commit();
+    });
+  };
+  EXPECT_FALSE(synced_until());
+  set(kNow);
+  EXPECT_EQ(synced_until(), kNow);
+  set(kNow - 100);  // a slow run finishing after a newer one
+  EXPECT_EQ(synced_until(), kNow);
+  set(kNow + 100);
+  EXPECT_EQ(synced_until(), kNow + 100);
+}
+
+TYPED_TEST(CatchUpTest, AnEventOlderThanStripesRetriesAppliesWithoutNotifying) {
+  SubscriptionSpec spec;  // acme, sub_1, cus_1
+  ASSERT_EQ(this->Deliver(Event("evt_sub", "customer.subscription.created", kNow - 10 * 86400,
+                                testing::SubscriptionObject(spec, ApiShape::kCurrent))),
+            "applied");
+  testing::InvoiceSpec old_invoice;
+  old_invoice.id = "in_old";
+  testing::InvoiceSpec recent_invoice;
+  recent_invoice.id = "in_recent";
+  this->stripe_.events = {Event("evt_old_failure", "invoice.payment_failed", kNow - 4 * 86400,
+                                testing::InvoiceObject(old_invoice, ApiShape::kCurrent)),
+                          Event("evt_recent_failure", "invoice.payment_failed", kNow - 3600,
+                                testing::InvoiceObject(recent_invoice, ApiShape::kCurrent))};
+  const SyncCounts counts = this->sync_->Run({}, this->operator_);
+  EXPECT_EQ(counts.ingested, 2);
+  EXPECT_EQ(counts.outcomes.at("applied"), 2);
+  // Four days old: past Stripe's own retries, the tenant is not told of it now.
+  EXPECT_EQ(this->sink_.raised, std::vector<std::string>{"evt_recent_failure"});
 }
 
 TYPED_TEST(CatchUpTest, AfterALongOutageStartsWhereTheLastCompletedRunEnded) {
@@ -470,6 +520,7 @@ TYPED_TEST(CatchUpTest, ReconcileLeavesARowAWebhookChangedAfterStripeWasRead) {
   const ReconcileCounts run = this->reconciler_->Run({"acme", false}, this->operator_);
   EXPECT_EQ(run.checked, 1);
   EXPECT_EQ(run.changed, 0);
+  EXPECT_EQ(run.skipped, 1);
   EXPECT_EQ(this->Stored("acme")->plan, domain::Plan::kStarter);
   EXPECT_EQ(this->Stored("acme")->last_event_id, "evt_2");
   EXPECT_EQ(this->Audit("acme").front().action, "billing.event.applied");

@@ -37,7 +37,6 @@ class MockEventRepository : public db::EventRepository {
   MOCK_METHOD(std::vector<db::EventRecord>, List, (const db::EventFilter& filter), (override));
   MOCK_METHOD(std::optional<int64_t>, NewestSubscriptionEventCreated,
               (const std::string& stripe_subscription_id), (override));
-  MOCK_METHOD(std::optional<int64_t>, NewestCreated, (), (override));
   MOCK_METHOD(std::optional<int64_t>, SyncedUntil, (), (override));
   MOCK_METHOD(void, SetSyncedUntil, (int64_t covered_until), (override));
   MOCK_METHOD(std::optional<int64_t>, LastFinished, (db::Job job), (override));

@@ -190,6 +190,11 @@ std::string ReconcileSummary(const v1::ReconcileSubscriptionsResponse& c, bool d
       << c.events_retried() << " unmatched event(s) " << (dry_run ? "to retry" : "retried")
       << (c.pages() > 0 ? ", " + std::to_string(c.pages()) + " page(s) of subscriptions" : "")
       << "\n";
+  if (c.skipped() > 0) {
+    out << c.skipped()
+        << " tenant(s) left as they are: an event as new as Stripe's answer was applied meanwhile "
+           "(compared again next time)\n";
+  }
   return out.str();
 }
 
