@@ -162,7 +162,7 @@ SyncCounts EventSync::Run(const SyncOptions& options, const webhooks::Actor& act
       });
     }
     from = to + 1;
-    width = std::max<int64_t>(1, std::min(width, (now - from) / 2) * 2);
+    width = std::max<int64_t>(1, std::min(width, now - counts.since) * 2);
   }
   return counts;
 }
