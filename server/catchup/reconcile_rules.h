@@ -44,6 +44,9 @@ struct ReconcileDecision {
   std::string skipped;  // why the row is left as it is although it may differ (a newer event)
 };
 
+// `sub_` and letters, digits or underscores, as Stripe makes them: safe in a URL path.
+bool IsStripeSubscriptionId(std::string_view id);
+
 // The stored row `current` (nullopt: none) against Stripe's subscription `fetched`, read at
 // `at` (Paybell's clock when the fetch began). The corrected row counts as applied at `at`:
 // an event created before the fetch, delivered late, finds it newer and is stale, since
@@ -51,12 +54,8 @@ struct ReconcileDecision {
 // or after `at` is left alone (`skipped`): that event may say more than the fetched object.
 // Both compare Stripe's clock with Paybell's, so they assume clocks kept in step (NTP); a
 // Paybell clock ahead of Stripe's by s seconds would find events of the s seconds after a
-// reconcile stale. Unlike an event, reconcile also
-// corrects a row that claims "canceled" while Stripe's subscription is live: Stripe's own
-// object is the truth, whatever was stored.
-// `sub_` and letters, digits or underscores, as Stripe makes them: safe in a URL path.
-bool IsStripeSubscriptionId(std::string_view id);
-
+// reconcile stale. Unlike an event, reconcile also corrects a row that claims "canceled" while
+// Stripe's subscription is live: Stripe's own object is the truth, whatever was stored.
 ReconcileDecision DecideReconcile(const std::string& tenant_id,
                                   const std::optional<domain::Subscription>& current,
                                   const webhooks::StripeEvent& fetched,

@@ -107,12 +107,14 @@ void Reconciler::ReconcileTenant(const std::string& tenant_id,
     spdlog::warn("reconcile: tenant {}: {}", tenant_id, decision.error);
     return;
   }
-  if (!decision.skipped.empty()) {
+  // Before the write, and again under the tenant's lock: a newer event may have come in.
+  const auto left_alone = [&] {
+    if (decision.skipped.empty()) return false;
     ++counts.skipped;
     spdlog::info("reconcile: tenant {} left as it is: {}", tenant_id, decision.skipped);
-    return;
-  }
-  if (decision.diffs.empty()) return;
+    return true;
+  };
+  if (left_alone() || decision.diffs.empty()) return;
   if (!options.dry_run) {
     database_.Transact("reconcile a subscription", [&](db::UnitOfWork& unit) {
       unit.LockTenant(tenant_id);
@@ -139,10 +141,7 @@ void Reconciler::ReconcileTenant(const std::string& tenant_id,
       unit.Commit();
     });
     if (!decision.write) {
-      if (!decision.skipped.empty()) {
-        ++counts.skipped;
-        spdlog::info("reconcile: tenant {} left as it is: {}", tenant_id, decision.skipped);
-      }
+      left_alone();
       return;
     }
     std::string fields;
@@ -198,8 +197,8 @@ void Reconciler::RetryUnmatchedEvents(const std::string& only, const ReconcileOp
     ++counts.events_retried;
     if (options.dry_run) continue;
     // As a late delivery would be: no operator's override of the ordering guard, so an event
-    // older than the state reconcile just wrote is stale. One applied notifies as it would
-    // have when it arrived (a payment failure the tenant was never told of).
+    // older than the state reconcile just wrote is stale. One applied notifies its tenant only
+    // while it is recent (webhooks::kNotifyWithin).
     const db::EventRecord after =
         ingestor_.Replay(e.event_id, actor, webhooks::EventIngestor::ReplayMode::kRetry);
     spdlog::info("reconcile: event {} ({}) of tenant {} retried: {}", e.event_id, e.type, *tenant,
