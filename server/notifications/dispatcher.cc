@@ -360,7 +360,13 @@ bool Dispatcher::RecordOne(db::UnitOfWork& unit, const db::NotificationLogRow& r
         delay = RetryDelay(row.attempts, random_);
       }
       *outcome = "retry in " + std::to_string(delay.count()) + " s";
-      return store.MarkRetry(row.id, claim, result.error, now + delay.count());
+      // Times are whole seconds and due rows are picked by the clock rounded down, so the retry
+      // time is rounded up: a retry never comes before its delay has passed (Retry-After is a
+      // minimum). Rounded down, a 1 s Retry-After was retried in under a second.
+      const int64_t retry_at =
+          std::chrono::ceil<std::chrono::seconds>((clock_.Now() + delay).time_since_epoch())
+              .count();
+      return store.MarkRetry(row.id, claim, result.error, retry_at);
     }
     case DeliveryResult::Kind::kPermanent: {
       *outcome = "dead";
