@@ -56,6 +56,9 @@ class EventRepository {
                           domain::EventOutcome outcome, const std::string& error,
                           int64_t processed_at, bool replayed) = 0;
   virtual std::optional<EventRecord> Find(const std::string& event_id, bool with_payload) = 0;
+  // Which of these event ids are stored, each once, in no particular order; one round trip per
+  // 100 ids (a page of Stripe's event list).
+  virtual std::vector<std::string> StoredAmong(const std::vector<std::string>& event_ids) = 0;
   // Newest first (received_at, event_id).
   virtual std::vector<EventRecord> List(const EventFilter& filter) = 0;
   // The newest Stripe `created` among the stored customer.subscription.* events of this

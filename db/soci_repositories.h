@@ -75,6 +75,7 @@ class SociEventRepository final : public EventRepository {
                   domain::EventOutcome outcome, const std::string& error, int64_t processed_at,
                   bool replayed) override;
   std::optional<EventRecord> Find(const std::string& event_id, bool with_payload) override;
+  std::vector<std::string> StoredAmong(const std::vector<std::string>& event_ids) override;
   std::vector<EventRecord> List(const EventFilter& filter) override;
   std::optional<int64_t> NewestSubscriptionEventCreated(
       const std::string& stripe_subscription_id) override;
@@ -92,7 +93,11 @@ class SociEventRepository final : public EventRepository {
   NullableInt processed_at_nullable_{std::nullopt};
   int livemode_ = 0, replayed_ = 0;
   std::string key_;
-  PreparedStatement insert_, count_duplicate_, set_outcome_, find_, find_with_payload_;
+  static constexpr size_t kStoredAmongIds = 100;
+  std::array<std::string, kStoredAmongIds> many_keys_;
+  std::string stored_id_;
+  PreparedStatement insert_, count_duplicate_, set_outcome_, find_, find_with_payload_,
+      stored_among_;
 };
 
 class SociCheckoutRepository final : public CheckoutRepository {

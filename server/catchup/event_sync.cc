@@ -88,11 +88,23 @@ bool EventSync::ListWindow(int64_t from, int64_t to, std::vector<Listed>& out, S
   return true;
 }
 
+void EventSync::MarkStored(std::vector<Listed>& listed) {
+  std::vector<std::string> ids;
+  ids.reserve(listed.size());
+  for (const Listed& event : listed) ids.push_back(event.id);
+  std::vector<std::string> stored;
+  database_.Read("find which listed events are stored",
+                 [&](db::UnitOfWork& unit) { stored = unit.events().StoredAmong(ids); });
+  const std::set<std::string> stored_set(stored.begin(), stored.end());
+  for (Listed& event : listed) event.stored = stored_set.count(event.id) > 0;
+}
+
 void EventSync::Apply(const Listed& event, const SyncOptions& options, const webhooks::Actor& actor,
                       SyncCounts& counts) {
-  // Most listed events were delivered by webhook already: one read, not an ingestion that
-  // finds the duplicate and rolls back (nor a count of a duplicate delivery: this is not one).
-  if (ingestor_.IsStored(event.id)) {
+  // Most listed events were delivered by webhook already: known from MarkStored's reads, not an
+  // ingestion that finds the duplicate and rolls back (nor a count of a duplicate delivery: this
+  // is not one).
+  if (event.stored) {
     ++counts.duplicate;
     return;
   }
@@ -148,6 +160,7 @@ SyncCounts EventSync::Run(const SyncOptions& options, const webhooks::Actor& act
                    policy_.window_events, from, to);
     }
     counts.fetched += static_cast<int64_t>(listed.size());
+    MarkStored(listed);
     for (auto it = listed.rbegin(); it != listed.rend(); ++it) {
       common::ThrowIfStopped(stop, "catch-up");
       Apply(*it, options, actor, counts);

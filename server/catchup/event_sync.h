@@ -74,12 +74,15 @@ class EventSync {
   struct Listed {
     std::string id;
     std::string payload;
+    bool stored = false;  // already in billing_events (most are: webhooks came first)
   };
 
   // Every handled event created in [from, to], newest first; false (and `out` incomplete) when
   // there are more than window_events of them.
   bool ListWindow(int64_t from, int64_t to, std::vector<Listed>& out, SyncCounts& counts,
                   const SyncProgress& progress, const common::StopSignal* stop);
+  // Sets `stored` on each listed event already stored: one read per 100 events.
+  void MarkStored(std::vector<Listed>& listed);
   void Apply(const Listed& event, const SyncOptions& options, const webhooks::Actor& actor,
              SyncCounts& counts);
 

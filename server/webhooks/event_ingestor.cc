@@ -139,14 +139,6 @@ IngestResult EventIngestor::IngestFetched(std::string_view payload, const Actor&
   return Store(event, payload, actor, domain::EventSource::kSync);
 }
 
-bool EventIngestor::IsStored(const std::string& event_id) {
-  bool stored = false;
-  database_.Read("look up a Stripe event", [&](db::UnitOfWork& unit) {
-    stored = unit.events().Find(event_id, /*with_payload=*/false).has_value();
-  });
-  return stored;
-}
-
 IngestResult EventIngestor::Store(const StripeEvent& event, std::string_view payload,
                                   const Actor& actor, domain::EventSource source) {
   IngestResult result{event.id, EventOutcome::kFailed};

@@ -57,9 +57,6 @@ class EventIngestor {
   // way it came first. Throws as Ingest does.
   IngestResult IngestFetched(std::string_view payload, const Actor& actor);
 
-  // Whether an event with this id is stored (a dry-run catch-up's duplicate check).
-  bool IsStored(const std::string& event_id);
-
   // How a stored event is applied again. kOperator: an operator chose it, and the newest event
   // of a subscription may take over a tenant whose subscription ended against that
   // subscription's clock (the way out of a two-subscription conflict). kRetry: exactly as a

@@ -354,6 +354,30 @@ TYPED_TEST(CatchUpTest, CoverageOnlyMovesForward) {
   EXPECT_EQ(synced_until(), kNow + 100);
 }
 
+TYPED_TEST(CatchUpTest, StoredAmongNamesEachStoredIdOnceForAnyNumberOfIds) {
+  const History history = MakeHistory();
+  for (const auto& event : history.delivered) this->Deliver(event);
+  std::set<std::string> delivered;
+  for (const auto& event : history.delivered) delivered.insert(event["id"].get<std::string>());
+  // 250 listed ids (three statements of 100), a few named twice, and ids never seen.
+  std::vector<std::string> asked;
+  for (const auto& event : history.events) asked.push_back(event["id"].get<std::string>());
+  asked.push_back(asked.front());
+  asked.push_back(*delivered.begin());
+  asked.push_back("evt_never_seen");
+  const auto stored_among = [&](const std::vector<std::string>& ids) {
+    std::vector<std::string> stored;
+    this->db_->Read("t", [&](db::UnitOfWork& unit) { stored = unit.events().StoredAmong(ids); });
+    return stored;
+  };
+  const std::vector<std::string> stored = stored_among(asked);
+  EXPECT_EQ(stored.size(), delivered.size());
+  EXPECT_EQ(std::set<std::string>(stored.begin(), stored.end()), delivered);
+  EXPECT_TRUE(stored_among({}).empty());
+  EXPECT_TRUE(stored_among({"evt_never_seen"}).empty());
+  EXPECT_EQ(stored_among({*delivered.begin()}), std::vector<std::string>{*delivered.begin()});
+}
+
 TYPED_TEST(CatchUpTest, AnEventOlderThanStripesRetriesAppliesWithoutNotifying) {
   SubscriptionSpec spec;  // acme, sub_1, cus_1
   ASSERT_EQ(this->Deliver(Event("evt_sub", "customer.subscription.created", kNow - 10 * 86400,

@@ -34,6 +34,8 @@ class MockEventRepository : public db::EventRepository {
               (override));
   MOCK_METHOD(std::optional<db::EventRecord>, Find,
               (const std::string& event_id, bool with_payload), (override));
+  MOCK_METHOD(std::vector<std::string>, StoredAmong, (const std::vector<std::string>& event_ids),
+              (override));
   MOCK_METHOD(std::vector<db::EventRecord>, List, (const db::EventFilter& filter), (override));
   MOCK_METHOD(std::optional<int64_t>, NewestSubscriptionEventCreated,
               (const std::string& stripe_subscription_id), (override));
