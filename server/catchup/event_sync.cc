@@ -137,8 +137,8 @@ SyncCounts EventSync::Run(const SyncOptions& options, const webhooks::Actor& act
   // Where catch-up would start by itself: where the last completed run's coverage ended, less
   // the margin; before the first, first_lookback back (all Stripe keeps). Not from the newest
   // stored event: webhooks arriving after an outage are newer than the events it lost, and
-  // starting after them would lose those for good. The first run reads 30 days once; an event
-  // already stored costs one read.
+  // starting after them would lose those for good. The first run reads 30 days once; events
+  // already stored cost one read per 100.
   std::optional<int64_t> synced_until;
   database_.Read("find where catch-up starts",
                  [&](db::UnitOfWork& unit) { synced_until = unit.events().SyncedUntil(); });
