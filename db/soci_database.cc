@@ -11,13 +11,18 @@
 namespace paybell::db {
 
 void PrefetchedSubscriptions::Prefetch(const std::vector<std::string>& tenant_ids) {
-  for (const std::string& tenant_id : tenant_ids) known_[tenant_id] = std::nullopt;
-  for (domain::Subscription& row : rows_.FindMany(tenant_ids)) {
-    known_[row.tenant_id] = std::move(row);
-  }
+  to_read_.insert(to_read_.end(), tenant_ids.begin(), tenant_ids.end());
 }
 
 std::optional<domain::Subscription> PrefetchedSubscriptions::Find(const std::string& tenant_id) {
+  if (!to_read_.empty()) {
+    const std::vector<std::string> tenants = std::move(to_read_);
+    to_read_.clear();
+    for (const std::string& tenant : tenants) known_[tenant] = std::nullopt;
+    for (domain::Subscription& row : rows_.FindMany(tenants)) {
+      known_[row.tenant_id] = std::move(row);
+    }
+  }
   auto it = known_.find(tenant_id);
   if (it != known_.end()) return it->second;
   return rows_.Find(tenant_id);
@@ -77,8 +82,8 @@ void SociUnitOfWork::LockTenants(std::vector<std::string> tenant_ids) {
   if (tenant_ids.empty()) return;
   connection_.repositories().LockTenants(tenant_ids);  // one round trip, in this order
   locked_.insert(tenant_ids.begin(), tenant_ids.end());
-  // A group of tenants (a group commit's) is about to be read one by one: on PostgreSQL, where
-  // each read is a round trip, read them all now, after their locks. (SQLite reads in-process.)
+  // A group of tenants (a group commit's) may be read one by one: on PostgreSQL, where each
+  // read is a round trip, the first read reads them all. (SQLite reads in-process.)
   if (tenant_ids.size() > 1 && connection_.kind() == DatabaseKind::kPostgres) {
     subscriptions_.Prefetch(tenant_ids);
   }

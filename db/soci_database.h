@@ -15,12 +15,14 @@
 namespace paybell::db {
 
 // A transaction's view of the subscriptions: the rows of the tenants it locked as a group, read
-// in one round trip right after the locks (so they are what the previous lock holder
-// committed), and every other call passed through. A row this transaction upserts is read
-// again from the database.
+// in one round trip when the first subscription is asked for (after the locks, so they are what
+// the previous lock holder committed; never, for a transaction that reads none, such as
+// Emit's), and every other call passed through. A row this transaction upserts is read again
+// from the database.
 class PrefetchedSubscriptions final : public SubscriptionRepository {
  public:
   explicit PrefetchedSubscriptions(SociSubscriptionRepository& rows) : rows_(rows) {}
+  // Names tenants whose rows the first Find reads together.
   void Prefetch(const std::vector<std::string>& tenant_ids);
   std::optional<domain::Subscription> Find(const std::string& tenant_id) override;
   std::vector<domain::Subscription> FindMany(const std::vector<std::string>& tenant_ids) override {
@@ -38,6 +40,7 @@ class PrefetchedSubscriptions final : public SubscriptionRepository {
 
  private:
   SociSubscriptionRepository& rows_;
+  std::vector<std::string> to_read_;                                  // named, not read yet
   std::map<std::string, std::optional<domain::Subscription>> known_;  // nullopt: has no row
 };
 
