@@ -31,15 +31,18 @@ inline std::string_view SkipLockedRows(DatabaseKind kind) {
 }
 
 // A list bound as one JSON array parameter (":ids" = '["a","b"]' or '[1,2]'), read as a
-// one-column subquery: the same statement for any number of values. Text and BIGINT elements.
+// one-column subquery: the same statement for any number of values. Text elements.
 inline std::string_view JsonTextElements(DatabaseKind kind) {
   return kind == DatabaseKind::kPostgres ? "SELECT jsonb_array_elements_text(CAST(:ids AS jsonb))"
                                          : "SELECT value FROM json_each(:ids)";
 }
-inline std::string_view JsonBigintElements(DatabaseKind kind) {
+// "id is one of :ids" (BIGINT elements). On PostgreSQL as `= ANY(ARRAY(…))`, which the planner
+// answers with an index lookup per id; `IN (SELECT …)` let it scan a status index instead.
+inline std::string_view IdInJsonList(DatabaseKind kind) {
   return kind == DatabaseKind::kPostgres
-             ? "SELECT CAST(jsonb_array_elements_text(CAST(:ids AS jsonb)) AS BIGINT)"
-             : "SELECT value FROM json_each(:ids)";
+             ? "id = ANY(ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(:ids AS jsonb)) AS "
+               "BIGINT)))"
+             : "id IN (SELECT value FROM json_each(:ids))";
 }
 
 class SociSubscriptionRepository final : public SubscriptionRepository {
