@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <climits>
 #include <stdexcept>
 #include <string_view>
@@ -34,14 +33,6 @@ const std::string kFind =
     std::string(kSelectColumns) + " FROM billing_events WHERE event_id = :event_id";
 const std::string kFindWithPayload =
     std::string(kSelectColumns) + ", payload FROM billing_events WHERE event_id = :event_id";
-
-// StoredAmong's: a fixed number of placeholders, so one prepared statement serves every call;
-// a shorter list repeats its first id in the slots it leaves (IN ignores repeats).
-std::string SelectStoredAmong(size_t placeholders) {
-  std::string sql = "SELECT event_id FROM billing_events WHERE event_id IN (";
-  for (size_t i = 0; i < placeholders; ++i) sql += (i == 0 ? ":e" : ", :e") + std::to_string(i);
-  return sql + ")";
-}
 
 // Optional filters are written as "(:x_any = 1 OR column = :x)", so one fixed statement serves
 // every combination without building SQL from values.
@@ -171,26 +162,21 @@ std::optional<EventRecord> SociEventRepository::Find(const std::string& event_id
 
 std::vector<std::string> SociEventRepository::StoredAmong(
     const std::vector<std::string>& event_ids) {
-  static const std::string kSelectStoredAmong = SelectStoredAmong(kStoredAmongIds);
-  std::vector<std::string> ids = event_ids;
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  static const std::string kSelectStoredAmong =
+      "SELECT event_id FROM billing_events WHERE event_id IN (" +
+      KeySlots<kStoredAmongIds>::Placeholders() + ")";
   std::vector<std::string> stored;
-  for (size_t start = 0; start < ids.size(); start += kStoredAmongIds) {
-    const size_t end = std::min(ids.size(), start + kStoredAmongIds);
-    for (size_t i = 0; i < kStoredAmongIds; ++i) {
-      many_keys_[i] = ids[start + i < end ? start + i : start];
-    }
+  stored_among_keys_.ForEachSlice(event_ids, [&] {
     stored_among_.QueryAll(
         session_,
         [&](soci::session& s) {
           soci::details::prepare_temp_type statement = (s.prepare << kSelectStoredAmong);
-          for (std::string& key : many_keys_) statement, soci::use(key);
+          stored_among_keys_.Bind(statement);
           statement, soci::into(stored_id_);
           return statement;
         },
         [&] { stored.push_back(stored_id_); });
-  }
+  });
   return stored;
 }
 

@@ -6,7 +6,11 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <array>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace paybell::db {
 
@@ -74,6 +78,41 @@ class PreparedStatement {
 
   soci::row row_;  // declared before the statement, so it outlives it
   std::unique_ptr<soci::statement> statement_;
+};
+
+// Keys bound into a statement with a fixed number of placeholders (`… IN (:k0, …, :k{N-1})`),
+// so one prepared statement serves a list of any length: each key once, N at a time, a shorter
+// slice repeating its first key in the slots it leaves (IN ignores repeats). The slots live in
+// the owning repository, so they outlive the statement bound to them.
+template <size_t N>
+class KeySlots {
+ public:
+  // ":k0, :k1, …" for the statement's text.
+  static std::string Placeholders() {
+    std::string list;
+    for (size_t i = 0; i < N; ++i) list += (i == 0 ? ":k" : ", :k") + std::to_string(i);
+    return list;
+  }
+
+  // Binds every slot, in order: `statement, soci::use(slot)` for each.
+  void Bind(soci::details::prepare_temp_type& statement) {
+    for (std::string& slot : slots_) statement, soci::use(slot);
+  }
+
+  // Fills the slots with each slice of `keys` in turn and calls `run()` after each.
+  template <typename Run>
+  void ForEachSlice(std::vector<std::string> keys, Run&& run) {
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    for (size_t start = 0; start < keys.size(); start += N) {
+      const size_t end = std::min(keys.size(), start + N);
+      for (size_t i = 0; i < N; ++i) slots_[i] = keys[start + i < end ? start + i : start];
+      run();
+    }
+  }
+
+ private:
+  std::array<std::string, N> slots_;
 };
 
 }  // namespace paybell::db

@@ -64,7 +64,7 @@ class SociSubscriptionRepository final : public SubscriptionRepository {
   std::string key_;
   // FindMany's statement reads this many tenants per execution.
   static constexpr size_t kFindManyIds = 32;
-  std::array<std::string, kFindManyIds> many_keys_;
+  KeySlots<kFindManyIds> find_many_keys_;
   std::unique_ptr<Row> values_;
   PreparedStatement find_, find_many_, upsert_, tenant_by_subscription_, tenant_by_customer_;
 };
@@ -96,8 +96,8 @@ class SociEventRepository final : public EventRepository {
   NullableInt processed_at_nullable_{std::nullopt};
   int livemode_ = 0, replayed_ = 0;
   std::string key_;
-  static constexpr size_t kStoredAmongIds = 100;
-  std::array<std::string, kStoredAmongIds> many_keys_;
+  static constexpr size_t kStoredAmongIds = 100;  // a page of Stripe's event list
+  KeySlots<kStoredAmongIds> stored_among_keys_;
   std::string stored_id_;
   PreparedStatement insert_, count_duplicate_, set_outcome_, find_, find_with_payload_,
       stored_among_;

@@ -16,15 +16,6 @@ constexpr std::string_view kColumns = R"sql(
 const std::string kSelectByTenant =
     "SELECT" + std::string(kColumns) + " FROM billing_subscriptions WHERE tenant_id = :tenant_id";
 
-// FindMany's: a fixed number of placeholders, so one prepared statement serves every batch; a
-// shorter batch repeats its first tenant in the slots it leaves (IN ignores repeats).
-std::string SelectByTenants(size_t placeholders) {
-  std::string sql =
-      "SELECT" + std::string(kColumns) + " FROM billing_subscriptions WHERE tenant_id IN (";
-  for (size_t i = 0; i < placeholders; ++i) sql += (i == 0 ? ":t" : ", :t") + std::to_string(i);
-  return sql + ")";
-}
-
 const std::string kList = "SELECT" + std::string(kColumns) +
                           " FROM billing_subscriptions"
                           " WHERE tenant_id > :after AND (:status_any = 1 OR status = :status)"
@@ -119,27 +110,22 @@ std::optional<domain::Subscription> SociSubscriptionRepository::Find(const std::
 
 std::vector<domain::Subscription> SociSubscriptionRepository::FindMany(
     const std::vector<std::string>& tenant_ids) {
-  static const std::string kSelectByTenants = SelectByTenants(kFindManyIds);
-  // Each tenant once, so a tenant named in two slices of 32 is not read twice.
-  std::vector<std::string> tenants = tenant_ids;
-  std::sort(tenants.begin(), tenants.end());
-  tenants.erase(std::unique(tenants.begin(), tenants.end()), tenants.end());
+  static const std::string kSelectByTenants = "SELECT" + std::string(kColumns) +
+                                              " FROM billing_subscriptions WHERE tenant_id IN (" +
+                                              KeySlots<kFindManyIds>::Placeholders() + ")";
+  // Each tenant once (ForEachSlice), so a tenant named in two slices of 32 is not read twice.
   std::vector<domain::Subscription> found;
-  for (size_t start = 0; start < tenants.size(); start += kFindManyIds) {
-    const size_t end = std::min(tenants.size(), start + kFindManyIds);
-    for (size_t i = 0; i < kFindManyIds; ++i) {
-      many_keys_[i] = tenants[start + i < end ? start + i : start];
-    }
+  find_many_keys_.ForEachSlice(tenant_ids, [&] {
     find_many_.QueryAll(
         session_,
         [&](soci::session& s) {
           soci::details::prepare_temp_type statement = (s.prepare << kSelectByTenants);
-          for (std::string& key : many_keys_) statement, soci::use(key);
+          find_many_keys_.Bind(statement);
           statement, soci::into(find_many_.row());
           return statement;
         },
         [&] { found.push_back(FromRow(find_many_.row())); });
-  }
+  });
   return found;
 }
 
