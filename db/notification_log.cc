@@ -71,8 +71,8 @@ WHERE id = :id AND status = 'sending' AND claimed_by = :claimer)sql";
 // The rows of one claim that were sent, in one statement (the ids as a JSON array).
 constexpr std::string_view kMarkSentManyHead = R"sql(
 UPDATE notification_log SET status = 'sent', sent_at = :now, claimed_until = NULL
-WHERE status = 'sending' AND claimed_by = :claimer AND )sql";
-constexpr std::string_view kMarkSentManyTail = " RETURNING id";
+WHERE status = 'sending' AND claimed_by = :claimer AND id IN ()sql";
+constexpr std::string_view kMarkSentManyTail = ") RETURNING id";
 // A claim given back unsent: due again, and the claim does not count as an attempt. A row that
 // had failed before keeps saying so.
 constexpr std::string_view kRelease = R"sql(
@@ -286,7 +286,8 @@ std::vector<int64_t> SociNotificationRepository::MarkSentMany(const std::vector<
   mark_sent_many_.QueryAll(
       session_,
       [&](soci::session& s) {
-        const std::string sql = std::string(kMarkSentManyHead) + std::string(IdInJsonList(kind_)) +
+        const std::string sql = std::string(kMarkSentManyHead) +
+                                std::string(JsonBigintElements(kind_)) +
                                 std::string(kMarkSentManyTail);
         return (s.prepare << sql, soci::use(v.now), soci::use(v.claimer), soci::use(v.ids),
                 soci::into(mark_sent_many_.row()));

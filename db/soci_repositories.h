@@ -31,18 +31,15 @@ inline std::string_view SkipLockedRows(DatabaseKind kind) {
 }
 
 // A list bound as one JSON array parameter (":ids" = '["a","b"]' or '[1,2]'), read as a
-// one-column subquery: the same statement for any number of values. Text elements.
+// one-column subquery: the same statement for any number of values. Text and BIGINT elements.
 inline std::string_view JsonTextElements(DatabaseKind kind) {
   return kind == DatabaseKind::kPostgres ? "SELECT jsonb_array_elements_text(CAST(:ids AS jsonb))"
                                          : "SELECT value FROM json_each(:ids)";
 }
-// "id is one of :ids" (BIGINT elements). On PostgreSQL as `= ANY(ARRAY(…))`, which the planner
-// answers with an index lookup per id; `IN (SELECT …)` let it scan a status index instead.
-inline std::string_view IdInJsonList(DatabaseKind kind) {
+inline std::string_view JsonBigintElements(DatabaseKind kind) {
   return kind == DatabaseKind::kPostgres
-             ? "id = ANY(ARRAY(SELECT CAST(jsonb_array_elements_text(CAST(:ids AS jsonb)) AS "
-               "BIGINT)))"
-             : "id IN (SELECT value FROM json_each(:ids))";
+             ? "SELECT CAST(jsonb_array_elements_text(CAST(:ids AS jsonb)) AS BIGINT)"
+             : "SELECT value FROM json_each(:ids)";
 }
 
 class SociSubscriptionRepository final : public SubscriptionRepository {
