@@ -39,15 +39,13 @@ WHERE tenant_id = :tenant_id AND trigger_kind = :trigger_kind AND channel = :cha
 ORDER BY id LIMIT :limit)sql";
 
 // Due rows: queued or failed ones whose time came (a queued row without next_attempt_at is due
-// at once), and sending ones whose claimer's lease ran out (it died mid-send). Found through
-// the partial index notification_log_pending (migration 0007), whose predicate the first line
-// repeats word for word. One statement: head + SkipLockedRows(kind) + tail.
+// at once), and sending ones whose claimer's lease ran out (it died mid-send). One statement:
+// head + SkipLockedRows(kind) + tail.
 constexpr std::string_view kClaimHead = R"sql(
 WITH due AS MATERIALIZED (
   SELECT id FROM notification_log
-  WHERE status IN ('queued', 'failed', 'sending')
-    AND ((status IN ('queued', 'failed') AND (next_attempt_at IS NULL OR next_attempt_at <= :now1))
-         OR (status = 'sending' AND claimed_until <= :now2))
+  WHERE (status IN ('queued', 'failed') AND (next_attempt_at IS NULL OR next_attempt_at <= :now1))
+     OR (status = 'sending' AND claimed_until <= :now2)
   ORDER BY id LIMIT :limit)sql";
 const std::string kClaimTail = R"sql()
 UPDATE notification_log SET status = 'sending', claimed_by = :claimer,
