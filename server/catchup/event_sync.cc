@@ -88,15 +88,15 @@ bool EventSync::ListWindow(int64_t from, int64_t to, std::vector<Listed>& out, S
   return true;
 }
 
-void EventSync::MarkStored(std::vector<Listed>& listed) {
+void EventSync::MarkStored(std::vector<Listed*> chunk) {
   std::vector<std::string> ids;
-  ids.reserve(listed.size());
-  for (const Listed& event : listed) ids.push_back(event.id);
+  ids.reserve(chunk.size());
+  for (const Listed* event : chunk) ids.push_back(event->id);
   std::vector<std::string> stored;
   database_.Read("find which listed events are stored",
                  [&](db::UnitOfWork& unit) { stored = unit.events().StoredAmong(ids); });
   const std::set<std::string> stored_set(stored.begin(), stored.end());
-  for (Listed& event : listed) event.stored = stored_set.count(event.id) > 0;
+  for (Listed* event : chunk) event->stored = stored_set.count(event->id) > 0;
 }
 
 void EventSync::Apply(const Listed& event, const SyncOptions& options, const webhooks::Actor& actor,
@@ -160,12 +160,22 @@ SyncCounts EventSync::Run(const SyncOptions& options, const webhooks::Actor& act
                    policy_.window_events, from, to);
     }
     counts.fetched += static_cast<int64_t>(listed.size());
-    MarkStored(listed);
-    for (auto it = listed.rbegin(); it != listed.rend(); ++it) {
-      common::ThrowIfStopped(stop, "catch-up");
-      Apply(*it, options, actor, counts);
-      const int64_t done = counts.ingested + counts.duplicate + counts.refused;
-      if (done % 100 == 0) ReportIngesting(progress, counts);
+    // Oldest first (the list is newest first), 100 at a time: which of them are stored is asked
+    // just before they are applied, not once for the window, because Stripe's retried webhooks
+    // keep arriving while a window of 10,000 is applied.
+    const size_t n = listed.size();
+    for (size_t first = 0; first < n; first += kStoredCheckEvents) {
+      std::vector<Listed*> chunk;
+      for (size_t i = first; i < std::min(n, first + kStoredCheckEvents); ++i) {
+        chunk.push_back(&listed[n - 1 - i]);
+      }
+      MarkStored(chunk);
+      for (const Listed* event : chunk) {
+        common::ThrowIfStopped(stop, "catch-up");
+        Apply(*event, options, actor, counts);
+        const int64_t done = counts.ingested + counts.duplicate + counts.refused;
+        if (done % 100 == 0) ReportIngesting(progress, counts);
+      }
     }
     // Every event created in [from, to] is stored now.
     if (records_coverage) {

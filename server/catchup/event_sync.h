@@ -71,6 +71,8 @@ class EventSync {
                  const SyncProgress& progress = {}, const common::StopSignal* stop = nullptr);
 
  private:
+  static constexpr size_t kStoredCheckEvents = 100;  // events per "which are stored" read
+
   struct Listed {
     std::string id;
     std::string payload;
@@ -81,8 +83,8 @@ class EventSync {
   // there are more than window_events of them.
   bool ListWindow(int64_t from, int64_t to, std::vector<Listed>& out, SyncCounts& counts,
                   const SyncProgress& progress, const common::StopSignal* stop);
-  // Sets `stored` on each listed event already stored: one read per 100 events.
-  void MarkStored(std::vector<Listed>& listed);
+  // Sets `stored` on each event of the chunk already stored: one read per 100 events.
+  void MarkStored(std::vector<Listed*> chunk);
   void Apply(const Listed& event, const SyncOptions& options, const webhooks::Actor& actor,
              SyncCounts& counts);
 

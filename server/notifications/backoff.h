@@ -14,7 +14,7 @@ inline constexpr std::chrono::seconds kRetryBase{30};
 inline constexpr std::chrono::seconds kRetryCap{3600};
 
 // The wait after failed attempt number `attempt` (1 for the first attempt), in whole seconds.
-// A Slack 429's Retry-After is a floor the caller applies on top (the later of the two).
+// Not used after a Slack 429: the dispatcher waits the Retry-After Slack asked for instead.
 std::chrono::seconds RetryDelay(int attempt, std::mt19937_64& random);
 
 }  // namespace paybell::notifications
