@@ -16,12 +16,12 @@ void PrefetchedSubscriptions::Prefetch(const std::vector<std::string>& tenant_id
 
 std::optional<domain::Subscription> PrefetchedSubscriptions::Find(const std::string& tenant_id) {
   if (!to_read_.empty()) {
-    const std::vector<std::string> tenants = std::move(to_read_);
-    to_read_.clear();
+    std::vector<std::string> tenants;
+    tenants.swap(to_read_);
+    // Read before anything is recorded: a failed read leaves every tenant to rows_.Find.
+    std::vector<domain::Subscription> rows = rows_.FindMany(tenants);
     for (const std::string& tenant : tenants) known_[tenant] = std::nullopt;
-    for (domain::Subscription& row : rows_.FindMany(tenants)) {
-      known_[row.tenant_id] = std::move(row);
-    }
+    for (domain::Subscription& row : rows) known_[row.tenant_id] = std::move(row);
   }
   auto it = known_.find(tenant_id);
   if (it != known_.end()) return it->second;
