@@ -88,23 +88,22 @@ bool EventSync::ListWindow(int64_t from, int64_t to, std::vector<Listed>& out, S
   return true;
 }
 
-void EventSync::MarkStored(std::vector<Listed*> chunk) {
+std::set<std::string> EventSync::StoredAmong(const std::vector<const Listed*>& chunk) {
   std::vector<std::string> ids;
   ids.reserve(chunk.size());
   for (const Listed* event : chunk) ids.push_back(event->id);
   std::vector<std::string> stored;
   database_.Read("find which listed events are stored",
                  [&](db::UnitOfWork& unit) { stored = unit.events().StoredAmong(ids); });
-  const std::set<std::string> stored_set(stored.begin(), stored.end());
-  for (Listed* event : chunk) event->stored = stored_set.count(event->id) > 0;
+  return std::set<std::string>(stored.begin(), stored.end());
 }
 
-void EventSync::Apply(const Listed& event, const SyncOptions& options, const webhooks::Actor& actor,
-                      SyncCounts& counts) {
-  // Most listed events were delivered by webhook already: known from MarkStored's reads, not an
+void EventSync::Apply(const Listed& event, bool stored, const SyncOptions& options,
+                      const webhooks::Actor& actor, SyncCounts& counts) {
+  // Most listed events were delivered by webhook already: known from StoredAmong's reads, not an
   // ingestion that finds the duplicate and rolls back (nor a count of a duplicate delivery: this
   // is not one).
-  if (event.stored) {
+  if (stored) {
     ++counts.duplicate;
     return;
   }
@@ -165,14 +164,14 @@ SyncCounts EventSync::Run(const SyncOptions& options, const webhooks::Actor& act
     // keep arriving while a window of 10,000 is applied.
     const size_t n = listed.size();
     for (size_t first = 0; first < n; first += kStoredCheckEvents) {
-      std::vector<Listed*> chunk;
+      std::vector<const Listed*> chunk;
       for (size_t i = first; i < std::min(n, first + kStoredCheckEvents); ++i) {
         chunk.push_back(&listed[n - 1 - i]);
       }
-      MarkStored(chunk);
+      const std::set<std::string> stored = StoredAmong(chunk);
       for (const Listed* event : chunk) {
         common::ThrowIfStopped(stop, "catch-up");
-        Apply(*event, options, actor, counts);
+        Apply(*event, stored.count(event->id) > 0, options, actor, counts);
         const int64_t done = counts.ingested + counts.duplicate + counts.refused;
         if (done % 100 == 0) ReportIngesting(progress, counts);
       }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -76,17 +77,17 @@ class EventSync {
   struct Listed {
     std::string id;
     std::string payload;
-    bool stored = false;  // already in billing_events (most are: webhooks came first)
   };
 
   // Every handled event created in [from, to], newest first; false (and `out` incomplete) when
   // there are more than window_events of them.
   bool ListWindow(int64_t from, int64_t to, std::vector<Listed>& out, SyncCounts& counts,
                   const SyncProgress& progress, const common::StopSignal* stop);
-  // Sets `stored` on each event of the chunk already stored: one read per 100 events.
-  void MarkStored(std::vector<Listed*> chunk);
-  void Apply(const Listed& event, const SyncOptions& options, const webhooks::Actor& actor,
-             SyncCounts& counts);
+  // The ids of the chunk's events already stored (most are: webhooks came first); one read.
+  std::set<std::string> StoredAmong(const std::vector<const Listed*>& chunk);
+  // `stored`: the event is in billing_events already (a duplicate).
+  void Apply(const Listed& event, bool stored, const SyncOptions& options,
+             const webhooks::Actor& actor, SyncCounts& counts);
 
   stripe::StripeApi& api_;
   webhooks::EventIngestor& ingestor_;
